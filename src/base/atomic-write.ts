@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { runtimeError } from './errors.js';
+
+export interface AtomicWriteOptions {
+  mode: number;
+  /** Without it an existing file is an error, so nobody loses a key by accident. */
+  overwrite?: boolean;
+}
+
+/**
+ * Writes through a temporary file in the same directory and renames it into place, so a crash
+ * or a failed write leaves either the old file or the new one, never half of either. The
+ * temporary file is created with the final mode, so a private key is never briefly readable.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', options.mode);
+    try {
+      await handle.writeFile(data);
+      // open() applies the umask; chmod makes the mode exactly what was asked for.
+      await handle.chmod(options.mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (!options.overwrite && (await pathExists(path))) {
+      throw runtimeError('FILE_EXISTS', 'already exists', {
+        subject: path,
+        fix: 'pass --force to replace it, or choose another --out directory',
+      });
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Every problem `cert check` can report, with a stable code. Codes are part of the CLI contract
+ * (scripts match on them); docs/cert-check-codes.md is generated from this table by a test that
+ * fails when the two disagree.
+ */
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  code: RuleCode;
+  severity: Severity;
+  /** The file (or flag) the finding is about. */
+  file: string;
+  /** One line: what is wrong. Never contains key material. */
+  message: string;
+  /** One line: what to do. */
+  fix: string;
+}
+
+export const RULES = {
+  // Rule 1: files are PEM, keys unencrypted.
+  TLS_VOLUME_MISSING: { rule: 1, summary: 'the --tls-volume directory does not exist or is not a directory' },
+  FILE_MISSING: { rule: 1, summary: 'a required file (tls.crt, tls.key, the CA file) is absent' },
+  FILE_EMPTY: { rule: 1, summary: 'the file is empty' },
+  FILE_TOO_LARGE: { rule: 1, summary: 'the file is larger than any certificate or key file can be (4 MiB)' },
+  FILE_OUTSIDE_VOLUME: { rule: 1, summary: 'the file is a symlink that leads outside the TLS volume' },
+  FILE_UNREADABLE: { rule: 1, summary: 'the file cannot be read (permissions, not a regular file)' },
+  FILE_DER: { rule: 1, summary: 'the file is DER (binary); it must be PEM' },
+  FILE_NOT_PEM: { rule: 1, summary: 'the file holds neither PEM nor DER' },
+  CERT_MISSING: { rule: 1, summary: 'a PEM file that must hold certificates holds none' },
+  CERT_UNPARSABLE: { rule: 1, summary: 'a CERTIFICATE block is not a valid X.509 certificate' },
+  KEY_MISSING: { rule: 1, summary: 'no private key where one is required (tls.key, envoy.pem)' },
+  KEY_ENCRYPTED: { rule: 1, summary: 'the private key is encrypted; it must be unencrypted' },
+  KEY_UNPARSABLE: { rule: 1, summary: 'a PRIVATE KEY block is not a valid key' },
+  KEY_IN_CA_FILE: { rule: 1, summary: 'the CA bundle holds a private key' },
+  // Rule 2: the key belongs to the leaf.
+  KEY_MISMATCH: { rule: 2, summary: 'the private key is not the key of the first certificate of the chain' },
+  // Rule 3: the SAN covers the hostname.
+  SAN_MISSING: { rule: 3, summary: 'the leaf has no subjectAltName; the Common Name is never used for matching' },
+  SAN_HOST_MISMATCH: { rule: 3, summary: 'no SAN entry matches the hostname' },
+  SAN_WILDCARD: { rule: 3, summary: 'warning: the hostname matches only through a wildcard SAN entry' },
+  // Rule 4: leaf usage.
+  LEAF_IS_CA: { rule: 4, summary: 'the leaf is a CA certificate (basicConstraints CA:TRUE)' },
+  KU_NO_DIGITAL_SIGNATURE: { rule: 4, summary: 'the leaf Key Usage lacks digitalSignature' },
+  EKU_NO_SERVER_AUTH: { rule: 4, summary: 'the leaf Extended Key Usage lacks serverAuth' },
+  EKU_NO_CLIENT_AUTH: { rule: 4, summary: 'the leaf Extended Key Usage lacks clientAuth (error with --mtls, warning otherwise)' },
+  // Rule 5: the chain.
+  CHAIN_ORDER: { rule: 5, summary: 'the chain is not in order (leaf first, each certificate issued by the next)' },
+  CHAIN_BROKEN: { rule: 5, summary: 'a certificate in the chain is not issued by the one after it, in any order' },
+  CHAIN_MISSING_INTERMEDIATE: { rule: 5, summary: 'an intermediate CA between the chain and the CA bundle is missing from the chain' },
+  CHAIN_UNTRUSTED: { rule: 5, summary: 'the chain does not lead to any certificate in the CA bundle' },
+  CA_FILE_NOT_CA: { rule: 5, summary: 'warning: a certificate in the CA bundle is not a CA' },
+  // Rule 6: validity.
+  CERT_EXPIRED: { rule: 6, summary: 'a certificate has expired' },
+  CERT_NOT_YET_VALID: { rule: 6, summary: 'a certificate is not valid yet' },
+  CERT_EXPIRES_SOON: { rule: 6, summary: 'warning: a certificate expires within --warn-days (default 30)' },
+  // Envoy (rule 3 for the Envoy identity).
+  ENVOY_HOSTNAME_MISSING: { rule: 3, summary: 'warning: envoy.pem is present but no --envoy-hostname was given to check it against' },
+} as const;
+
+export type RuleCode = keyof typeof RULES;
+
+export function errorFinding(code: RuleCode, file: string, message: string, fix: string): Finding {
+  return { code, severity: 'error', file, message, fix };
+}
+
+export function warningFinding(code: RuleCode, file: string, message: string, fix: string): Finding {
+  return { code, severity: 'warning', file, message, fix };
+}

@@ -1,0 +1,2 @@
+// Runs once before all test files (see .taprc). Shared fixtures are made here.
+export {};
