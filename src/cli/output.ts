@@ -41,6 +41,12 @@ export class Output {
     this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Human output that --quiet keeps (findings: errors and warnings); suppressed with --json. */
+  essential(text: string): void {
+    if (this.json) return;
+    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
   /** The command's machine result: printed only with --json. */
   data(value: unknown): void {
     if (!this.json) return;
