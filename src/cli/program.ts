@@ -57,7 +57,10 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   const program = buildProgram(context);
   applyToAll(program, (command) =>
     command
-      .exitOverride()
+      // Remember which command failed, so the usage error can point at its --help.
+      .exitOverride((error) => {
+        throw Object.assign(error, { commandPath: commandPath(command) });
+      })
       .configureOutput({
         writeOut: (text) => io.stdout.write(text),
         writeErr: (text) => io.stderr.write(text),
@@ -70,18 +73,16 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     return exitCode;
   } catch (error) {
     const output = new Output({ json: jsonRequested, quiet: quietRequested, ...io });
-    return report(error, output, io.env, argv);
+    return report(error, output, io.env);
   }
 }
 
-function report(error: unknown, output: Output, env: NodeJS.ProcessEnv, argv: string[]): number {
+function report(error: unknown, output: Output, env: NodeJS.ProcessEnv): number {
   if (error instanceof CommanderError) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
     const message = error.message.replace(/^error:\s*/, '');
-    const command = argv.filter((arg) => !arg.startsWith('-')).slice(0, 2).join(' ');
-    error = new DhError('USAGE', ExitCode.usage, message, {
-      fix: `see 'dh-podman ${command ? `${command} ` : ''}--help'`,
-    });
+    const path = (error as CommanderError & { commandPath?: string }).commandPath ?? 'dh-podman';
+    error = new DhError('USAGE', ExitCode.usage, message, { fix: `see '${path} --help'` });
   }
   if (!isDhError(error)) {
     const internal = new DhError('INTERNAL', ExitCode.internal, `internal error: ${(error as Error)?.message ?? String(error)}`, {
@@ -96,6 +97,12 @@ function report(error: unknown, output: Output, env: NodeJS.ProcessEnv, argv: st
   output.error(dhError);
   output.data({ ok: false, error: dhError.toJSON() });
   return dhError.exitCode;
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current; current = current.parent) names.unshift(current.name());
+  return names.join(' ');
 }
 
 function applyToAll(command: Command, apply: (command: Command) => void): void {

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies (and so builds dist/ through the prepare script) unless
+# node_modules already matches package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ ! -d dist ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
