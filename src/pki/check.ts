@@ -100,7 +100,7 @@ function checkIdentity(
   chainFile: PemMaterial,
   keyFile: PemMaterial,
   hostname: string | undefined,
-  bundle: Certificate[] | undefined,
+  bundle: Bundle | undefined,
   context: RuleContext,
   findings: Finding[],
 ): Certificate | undefined {
@@ -134,7 +134,7 @@ function checkIdentity(
   if (hostname !== undefined) checkHostname(leaf, hostname, chainFile.file, findings);
   checkLeafUsage(leaf, chainFile.file, context, findings);
   for (const cert of chain) checkValidity(cert, chainFile.file, context, findings);
-  if (bundle && bundle.length > 0) checkTrust(chain, bundle, chainFile.file, findings);
+  if (bundle && bundle.certificates.length > 0) checkTrust(chain, bundle, chainFile.file, context, findings);
   return leaf;
 }
 
@@ -220,9 +220,12 @@ function checkValidity(cert: Certificate, file: string, context: RuleContext, fi
   }
 }
 
-function checkTrust(chain: Certificate[], bundle: Certificate[], file: string, findings: Finding[]): void {
-  const trust = verifyToBundle(chain, bundle);
-  if (trust.status === 'missing-intermediate') {
+function checkTrust(chain: Certificate[], bundle: Bundle, file: string, context: RuleContext, findings: Finding[]): void {
+  const trust = verifyToBundle(chain, bundle.certificates);
+  if (trust.status === 'trusted') {
+    // An expired root breaks every handshake as surely as an expired leaf.
+    if (!chain.includes(trust.anchor)) checkValidity(trust.anchor, bundle.file, context, findings);
+  } else if (trust.status === 'missing-intermediate') {
     findings.push(
       errorFinding('CHAIN_MISSING_INTERMEDIATE', file, `holds only the leaf; its issuer "${trust.issuer}" is neither in ${file} nor in the CA bundle`, `append the intermediate CA certificate "${trust.issuer}" to ${file} after the leaf`),
     );
@@ -233,11 +236,16 @@ function checkTrust(chain: Certificate[], bundle: Certificate[], file: string, f
   }
 }
 
-async function loadBundle(path: string, findings: Finding[]): Promise<Certificate[]> {
+interface Bundle {
+  file: string;
+  certificates: Certificate[];
+}
+
+async function loadBundle(path: string, findings: Finding[]): Promise<Bundle> {
   const loaded = await loadPemFile(path);
   findings.push(...loaded.findings);
   const material = loaded.material;
-  if (!material) return [];
+  if (!material) return { file: path, certificates: [] };
   if (material.keyBlocks.length > 0) {
     findings.push(errorFinding('KEY_IN_CA_FILE', path, 'holds a private key; a CA bundle must hold certificates only', 'remove the PRIVATE KEY block and keep that key out of any bundle'));
   }
@@ -247,7 +255,7 @@ async function loadBundle(path: string, findings: Finding[]): Promise<Certificat
   for (const cert of material.certificates.filter((cert) => !isCA(cert))) {
     findings.push(warningFinding('CA_FILE_NOT_CA', path, `"${cert.subject}" is not a CA certificate`, 'a trust bundle should hold CA certificates only'));
   }
-  return material.certificates;
+  return { file: path, certificates: material.certificates };
 }
 
 function summarise(leaf: Certificate, file: string, now: Date): LeafSummary {

@@ -1,0 +1,141 @@
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+
+/**
+ * PKCS#12 encoders for Java services: pure functions from certificates, key and password to
+ * bytes. node-forge's own toPkcs12Asn1 only handles RSA and cannot add bag attributes, so the
+ * structure (RFC 7292) is assembled here with forge's ASN.1, PKCS#12 KDF and PBES2 primitives.
+ *
+ * Algorithms (see docs/pkcs12.md): MAC HMAC-SHA-256 with the PKCS#12 KDF, 10,000 iterations;
+ * key bag PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC), 10,000 iterations; certificate bags are
+ * not encrypted (certificates are public). These are what JDK 11.0.12+ keytool writes itself,
+ * and OpenSSL 3's default provider reads them without -legacy.
+ */
+
+const { asn1 } = forge;
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  localKeyId: '1.2.840.113549.1.9.21',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  /**
+   * Oracle's "trusted key usage" bag attribute. Java loads a certificate-only bag as a
+   * trustedCertEntry only when it carries this attribute; without it the store looks empty.
+   */
+  javaTrustedKeyUsage: '2.16.840.1.113894.746875.1.1',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+} as const;
+
+export const PKCS12_ITERATIONS = 10_000;
+
+export interface TrustedCertificate {
+  alias: string;
+  der: Buffer;
+}
+
+export interface EncodeOptions {
+  /**
+   * Salt for the MAC. Defaults to one derived from the contents and password, so the same
+   * inputs give the same bytes and an unchanged truststore is never rewritten.
+   */
+  macSalt?: Buffer;
+}
+
+/** A truststore: every certificate a trustedCertEntry under its alias. */
+export function encodeTruststore(certificates: TrustedCertificate[], password: string, options: EncodeOptions = {}): Buffer {
+  const bags = certificates.map((cert) =>
+    certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), attribute(OID.javaTrustedKeyUsage, oid(OID.anyExtendedKeyUsage))]),
+  );
+  const authSafe = sequence([dataContentInfo(sequence(bags))]);
+  return pfx(authSafe, password, options.macSalt ?? deterministicSalt(certificates.map((c) => c.der), password));
+}
+
+export interface KeystoreEntry {
+  alias: string;
+  key: KeyObject;
+  /** Leaf first, then its issuers. */
+  chain: Buffer[];
+}
+
+/** A keystore: one PrivateKeyEntry holding the key and its whole chain. */
+export function encodeKeystore(entry: KeystoreEntry, password: string): Buffer {
+  const [leaf, ...issuers] = entry.chain;
+  if (!leaf) throw new Error('a keystore entry needs at least the leaf certificate');
+  // localKeyId pairs the key with its certificate; SHA-1 of the leaf is what keytool uses.
+  const keyId = octetString(createHash('sha1').update(leaf).digest());
+  const pairing = [attribute(OID.friendlyName, bmpString(entry.alias)), attribute(OID.localKeyId, keyId)];
+  const certBags = [certBag(leaf, pairing), ...issuers.map((der) => certBag(der, []))];
+  const keyBag = shroudedKeyBag(entry.key, password, [
+    attribute(OID.friendlyName, bmpString(entry.alias)),
+    attribute(OID.localKeyId, octetString(createHash('sha1').update(leaf).digest())),
+  ]);
+  const authSafe = sequence([dataContentInfo(sequence(certBags)), dataContentInfo(sequence([keyBag]))]);
+  return pfx(authSafe, password, randomBytes(16));
+}
+
+function pfx(authSafe: forge.asn1.Asn1, password: string, macSalt: Buffer): Buffer {
+  const authSafeDer = asn1.toDer(authSafe).getBytes();
+  const macKey = forge.pkcs12.generateKey(password, forge.util.createBuffer(macSalt.toString('binary')), 3, PKCS12_ITERATIONS, 32, forge.md.sha256.create());
+  const hmac = forge.hmac.create();
+  hmac.start(forge.md.sha256.create(), macKey);
+  hmac.update(authSafeDer);
+  const macData = sequence([
+    sequence([sequence([oid(OID.sha256), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]), octetStringBytes(hmac.digest().getBytes())]),
+    octetString(macSalt),
+    integer(PKCS12_ITERATIONS),
+  ]);
+  const structure = sequence([
+    integer(3),
+    sequence([oid(OID.data), explicit0(octetStringBytes(authSafeDer))]),
+    macData,
+  ]);
+  return Buffer.from(asn1.toDer(structure).getBytes(), 'binary');
+}
+
+function certBag(der: Buffer, attributes: forge.asn1.Asn1[]): forge.asn1.Asn1 {
+  const value = sequence([oid(OID.x509Certificate), explicit0(octetString(der))]);
+  return safeBag(OID.certBag, value, attributes);
+}
+
+function shroudedKeyBag(key: KeyObject, password: string, attributes: forge.asn1.Asn1[]): forge.asn1.Asn1 {
+  const pkcs8 = asn1.fromDer(key.export({ type: 'pkcs8', format: 'der' }).toString('binary'));
+  const encrypted = forge.pki.encryptPrivateKeyInfo(pkcs8, password, {
+    algorithm: 'aes256',
+    count: PKCS12_ITERATIONS,
+    saltSize: 16,
+    prfAlgorithm: 'sha256',
+  } as forge.pki.EncryptionOptions);
+  return safeBag(OID.pkcs8ShroudedKeyBag, encrypted, attributes);
+}
+
+function safeBag(bagId: string, value: forge.asn1.Asn1, attributes: forge.asn1.Asn1[]): forge.asn1.Asn1 {
+  const parts = [oid(bagId), explicit0(value)];
+  if (attributes.length > 0) parts.push(set(attributes));
+  return sequence(parts);
+}
+
+function dataContentInfo(safeContents: forge.asn1.Asn1): forge.asn1.Asn1 {
+  return sequence([oid(OID.data), explicit0(octetStringBytes(asn1.toDer(safeContents).getBytes()))]);
+}
+
+function attribute(id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
+  return sequence([oid(id), set([value])]);
+}
+
+function deterministicSalt(ders: Buffer[], password: string): Buffer {
+  const hash = createHash('sha256').update('dh-podman pkcs12 mac salt\0').update(password);
+  for (const der of ders) hash.update(der);
+  return hash.digest().subarray(0, 16);
+}
+
+const sequence = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, value);
+const set = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, value);
+const oid = (id: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
+const integer = (n: number) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
+const octetString = (bytes: Buffer) => octetStringBytes(bytes.toString('binary'));
+const octetStringBytes = (bytes: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
+const bmpString = (text: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, text);
+const explicit0 = (inner: forge.asn1.Asn1) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [inner]);
