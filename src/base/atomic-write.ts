@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runtimeError } from './errors.js';
 
@@ -53,4 +53,26 @@ export async function pathExists(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
+}
+
+export type WriteOutcome = 'created' | 'updated' | 'unchanged';
+
+/**
+ * Derived files are rewritten only when their bytes change, so re-running a command that
+ * succeeded changes nothing (not even mtimes). A wrong mode is corrected either way.
+ */
+export async function writeFileIfChanged(path: string, data: string | Uint8Array, mode: number): Promise<WriteOutcome> {
+  const wanted = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let current: Buffer | undefined;
+  try {
+    current = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (current && current.equals(wanted)) {
+    if (((await stat(path)).mode & 0o777) !== mode) await chmod(path, mode);
+    return 'unchanged';
+  }
+  await writeFileAtomic(path, wanted, { mode, overwrite: true });
+  return current ? 'updated' : 'created';
 }

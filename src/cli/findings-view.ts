@@ -2,7 +2,7 @@ import type { Finding } from '../pki/findings.js';
 import type { Output } from './output.js';
 
 /** Renders findings for people: one block per finding, errors first, then a count. */
-export function renderFindings(findings: Finding[], output: Output): string {
+export function renderFindings(findings: Finding<string>[], output: Output): string {
   const sorted = [...findings].sort((a, b) => rank(a) - rank(b));
   const lines: string[] = [];
   for (const finding of sorted) {
@@ -16,6 +16,6 @@ export function renderFindings(findings: Finding[], output: Output): string {
   return lines.join('\n');
 }
 
-function rank(finding: Finding): number {
+function rank(finding: Finding<string>): number {
   return finding.severity === 'error' ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { DhError, ExitCode, isDhError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
 import { Output } from './output.js';
 import { registerCertCommands } from './commands/cert.js';
+import { registerTrustCommands } from './commands/trust.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -32,6 +33,7 @@ export function buildProgram(context: CommandContext): Command {
     .showSuggestionAfterError(true)
     .addHelpText('after', EXIT_CODE_HELP);
   registerCertCommands(program, context);
+  registerTrustCommands(program, context);
   return program;
 }
 

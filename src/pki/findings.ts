@@ -6,8 +6,8 @@
 
 export type Severity = 'error' | 'warning';
 
-export interface Finding {
-  code: RuleCode;
+export interface Finding<Code extends string = RuleCode> {
+  code: Code;
   severity: Severity;
   /** The file (or flag) the finding is about. */
   file: string;
@@ -60,10 +60,10 @@ export const RULES = {
 
 export type RuleCode = keyof typeof RULES;
 
-export function errorFinding(code: RuleCode, file: string, message: string, fix: string): Finding {
+export function errorFinding<Code extends string = RuleCode>(code: Code, file: string, message: string, fix: string): Finding<Code> {
   return { code, severity: 'error', file, message, fix };
 }
 
-export function warningFinding(code: RuleCode, file: string, message: string, fix: string): Finding {
+export function warningFinding<Code extends string = RuleCode>(code: Code, file: string, message: string, fix: string): Finding<Code> {
   return { code, severity: 'warning', file, message, fix };
 }

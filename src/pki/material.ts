@@ -64,6 +64,14 @@ export async function loadPemFile(path: string, file = path, options: { acceptDe
   }
 }
 
+/** Decodes PEM given as text (inline in a flag or a config file) the way a file would be. */
+export function decodePemText(text: string, name: string): Loaded {
+  const format = classify(Buffer.from(text, 'utf8'));
+  if (format.kind === 'empty') return failed(errorFinding('FILE_EMPTY', name, 'is empty', 'give the PEM text of one or more certificates'));
+  if (format.kind !== 'pem') return failed(errorFinding('FILE_NOT_PEM', name, 'holds no PEM block (no -----BEGIN line)', 'give PEM text'));
+  return decodeBlocks(format.blocks, name);
+}
+
 function decodeBlocks(blocks: PemBlock[], file: string): Loaded {
   const findings: Finding[] = [];
   const certificates: Certificate[] = [];

@@ -1,0 +1,99 @@
+import { isCA, type Certificate } from '../pki/certificate.js';
+import { errorFinding, warningFinding, type Finding } from '../pki/findings.js';
+import type { TrustCode } from './codes.js';
+import type { SourceContents } from './sources.js';
+
+/** One trusted certificate, once, however many sources named it. */
+export interface PoolEntry {
+  certificate: Certificate;
+  alias: string;
+  sources: string[];
+}
+
+export interface Pool {
+  entries: PoolEntry[];
+  findings: Finding<TrustCode>[];
+  /** How many certificates the sources held before duplicates collapsed. */
+  read: number;
+}
+
+export interface PoolOptions {
+  allowLeaf?: boolean;
+  now?: Date;
+}
+
+/**
+ * Pools the certificates of every source: deduplicated by SHA-256 of the DER, checked, and
+ * sorted so that the same inputs always give the same order (and so the same bytes out).
+ * Every problem of every source is collected before anything is refused.
+ */
+export function buildPool(sources: SourceContents[], options: PoolOptions = {}): Pool {
+  const now = options.now ?? new Date();
+  const findings: Finding<TrustCode>[] = [];
+  const bySha = new Map<string, PoolEntry>();
+  let read = 0;
+
+  for (const source of sources) {
+    if (source.holdsPrivateKey) {
+      findings.push(
+        errorFinding<TrustCode>('TRUST_PRIVATE_KEY', source.name, 'holds a private key', 'remove the PRIVATE KEY block; a trust bundle holds certificates only'),
+      );
+    }
+    for (const certificate of source.certificates) {
+      read++;
+      const existing = bySha.get(certificate.sha256);
+      if (existing) {
+        if (!existing.sources.includes(source.name)) existing.sources.push(source.name);
+        continue;
+      }
+      bySha.set(certificate.sha256, { certificate, alias: aliasFor(certificate), sources: [source.name] });
+      findings.push(...checkCertificate(certificate, source.name, options.allowLeaf === true, now));
+    }
+  }
+  const entries = [...bySha.values()].sort(compareEntries);
+  if (entries.length === 0 && !findings.some((f) => f.severity === 'error')) {
+    findings.push(errorFinding<TrustCode>('TRUST_EMPTY', sources.map((s) => s.name).join(', ') || '(no source)', 'hold no certificate', 'add a --from source with CA certificates'));
+  }
+  return { entries, findings, read };
+}
+
+function checkCertificate(cert: Certificate, source: string, allowLeaf: boolean, now: Date): Finding<TrustCode>[] {
+  const findings: Finding<TrustCode>[] = [];
+  const name = `"${cert.subject}"`;
+  if (!isCA(cert)) {
+    const message = `${name} is not a CA certificate; trusting a leaf pins that one server`;
+    findings.push(
+      allowLeaf
+        ? warningFinding<TrustCode>('TRUST_LEAF', source, message, 'trust its issuing CA instead')
+        : errorFinding<TrustCode>('TRUST_LEAF', source, message, 'trust its issuing CA instead, or pass --allow-leaf if pinning is intended'),
+    );
+  } else if (!cert.selfIssued) {
+    findings.push(
+      warningFinding<TrustCode>('TRUST_INTERMEDIATE', source, `${name} is an intermediate CA (issued by "${cert.issuer}")`, 'trust the root CA, unless trusting only this branch is intended'),
+    );
+  }
+  if (cert.notAfter.getTime() < now.getTime()) {
+    findings.push(warningFinding<TrustCode>('TRUST_EXPIRED', source, `${name} expired on ${cert.notAfter.toISOString()}`, 'remove it, or replace it with its renewed certificate'));
+  }
+  return findings;
+}
+
+/**
+ * Readable in `keytool -list` and stable: the subject's common name (or organisation), then a
+ * short SHA-256 prefix so two CAs of one name never collide. keytool lower-cases aliases anyway.
+ */
+export function aliasFor(cert: Certificate): string {
+  const attributes = cert.subject.split(', ');
+  const pick = (key: string) => attributes.find((a) => a.startsWith(`${key}=`))?.slice(key.length + 1);
+  const label = (pick('CN') ?? pick('OU') ?? pick('O') ?? 'ca')
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
+  return `${label || 'ca'}-${cert.sha256.slice(0, 8)}`;
+}
+
+function compareEntries(a: PoolEntry, b: PoolEntry): number {
+  return a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0;
+}
