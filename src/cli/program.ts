@@ -5,6 +5,7 @@ import { VERSION } from '../base/version.js';
 import { Output } from './output.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerTrustCommands } from './commands/trust.js';
+import { registerBaseCommands } from './commands/base.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -34,6 +35,7 @@ export function buildProgram(context: CommandContext): Command {
     .addHelpText('after', EXIT_CODE_HELP);
   registerCertCommands(program, context);
   registerTrustCommands(program, context);
+  registerBaseCommands(program, context);
   return program;
 }
 

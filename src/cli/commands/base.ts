@@ -1,0 +1,35 @@
+import { Option, type Command } from 'commander';
+import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../../cluster/base-image.js';
+import { withEngine } from '../engine-options.js';
+import type { CommandContext } from '../program.js';
+
+interface BootstrapFlags {
+  suite: string;
+  mirror?: string;
+  tag: string;
+  force?: boolean;
+}
+
+export function registerBaseCommands(program: Command, context: CommandContext): void {
+  const base = program.command('base').description('make the OS base image the images build on, without a registry');
+  base
+    .command('bootstrap')
+    .description('debootstrap a minimal Debian (CA tools, OpenSSL, JDK 17) and import it as an image')
+    .addOption(new Option('--suite <name>', 'Debian suite').default(DEFAULT_SUITE))
+    .option('--mirror <url>', "Debian mirror (default: the one this host's apt uses)")
+    .addOption(new Option('--tag <image>', 'image name to give it').default(DEFAULT_BASE_IMAGE))
+    .option('--force', 'rebuild even when the tag exists')
+    .addHelpText('after', '\nNeeds root and debootstrap. Skips when the tag exists.\n\nExample:\n  sudo dh-podman base bootstrap --mirror http://deb.debian.org/debian')
+    .action(async (flags: BootstrapFlags, command: Command) => {
+      const output = context.output(command);
+      const result = await withEngine(context, output, (engine) =>
+        bootstrapBaseImage(engine, { suite: flags.suite, mirror: flags.mirror, tag: flags.tag, force: flags.force === true, onProgress: (line) => output.info(line) }),
+      );
+      output.data({ ok: true, ...result });
+      output.result(
+        result.status === 'exists'
+          ? `${result.tag} exists; nothing to do (--force rebuilds it)`
+          : `created ${result.tag} (${result.imageId.slice(0, 12)}) in ${result.seconds.toFixed(1)} s from ${result.mirror}`,
+      );
+    });
+}

@@ -1,0 +1,90 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tarFs from 'tar-fs';
+import { $ } from 'zx';
+import { runtimeError } from '../base/errors.js';
+import type { Engine } from '../engine/engine.js';
+
+export const DEFAULT_BASE_IMAGE = 'localhost/dh-podman/os:bookworm';
+export const DEFAULT_SUITE = 'bookworm';
+
+/**
+ * What goes into the OS image: CA tooling (update-ca-certificates, with Java's cacerts hook),
+ * OpenSSL, and a headless JDK 17: the JRE the services run on plus javac, which image builds
+ * use to compile Java services such as images/probe.
+ */
+export const BASE_PACKAGES = ['ca-certificates', 'openjdk-17-jdk-headless', 'openssl'];
+
+export interface BootstrapOptions {
+  suite: string;
+  mirror?: string | undefined;
+  tag: string;
+  force: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export type BootstrapResult = { status: 'exists'; tag: string } | { status: 'created'; tag: string; imageId: string; seconds: number; mirror: string };
+
+/**
+ * Makes a base image with no registry: debootstrap a minimal Debian into a temporary directory
+ * and import it through the API. Air-gapped sites and machines without registry access use
+ * this; anyone with a registry can pass --base-image to `build` instead.
+ */
+export async function bootstrapBaseImage(engine: Engine, options: BootstrapOptions): Promise<BootstrapResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  if (!options.force && (await engine.images.exists(options.tag))) return { status: 'exists', tag: options.tag };
+
+  const debootstrap = await which('debootstrap');
+  if (!debootstrap) {
+    throw runtimeError('DEBOOTSTRAP_MISSING', 'debootstrap is not installed', {
+      fix: 'install it (apt-get install debootstrap) or pass --base-image to build from an image you have',
+    });
+  }
+  if (process.getuid?.() !== 0) {
+    throw runtimeError('BOOTSTRAP_NEEDS_ROOT', 'debootstrap needs root', { fix: 'run base bootstrap as root (sudo), or pass --base-image to build' });
+  }
+  const mirror = options.mirror ?? (await detectMirror());
+  const started = Date.now();
+  const rootfs = await mkdtemp(join(tmpdir(), 'dh-podman-rootfs-'));
+  try {
+    progress(`debootstrap ${options.suite} from ${mirror} (${BASE_PACKAGES.join(', ')})`);
+    const run = await $({ quiet: true, nothrow: true })`${debootstrap} --variant=minbase --include=${BASE_PACKAGES.join(',')} ${options.suite} ${rootfs} ${mirror}`;
+    if (run.exitCode !== 0) {
+      const tail = run.stdout.trim().split('\n').slice(-3).join(' | ');
+      throw runtimeError('DEBOOTSTRAP_FAILED', `debootstrap exited with ${run.exitCode}: ${tail}`, {
+        fix: 'check that --mirror is reachable and --suite exists',
+      });
+    }
+    progress(`importing ${options.tag}`);
+    // Device nodes under dev/ do not survive the import; every container gets its own /dev.
+    const devEntries = join(rootfs, 'dev') + '/';
+    const tar = tarFs.pack(rootfs, { ignore: (name: string) => name.startsWith(devEntries) });
+    const imageId = await engine.images.importRootfs(tar as never, options.tag);
+    return { status: 'created', tag: options.tag, imageId, seconds: (Date.now() - started) / 1000, mirror };
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+}
+
+/** The mirror this host's apt already uses: on a closed network it is the only one reachable. */
+export async function detectMirror(): Promise<string> {
+  const sources: [string, RegExp][] = [
+    ['/etc/apt/sources.list.d/debian.sources', /^URIs:\s*(\S+)/m],
+    ['/etc/apt/sources.list', /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m],
+  ];
+  for (const [file, pattern] of sources) {
+    try {
+      const match = pattern.exec(await readFile(file, 'utf8'));
+      if (match?.[1]) return match[1];
+    } catch {
+      // not this layout
+    }
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+async function which(command: string): Promise<string | undefined> {
+  const result = await $({ quiet: true, nothrow: true })`command -v ${command}`;
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}

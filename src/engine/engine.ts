@@ -1,0 +1,45 @@
+import Dockerode from 'dockerode';
+import { discoverEngine, type DiscoveryOptions, type EngineEndpoint } from './discovery.js';
+import { Images } from './images.js';
+
+/**
+ * The one door to Podman. The only place a Dockerode client is made; nothing of dockerode's or
+ * Podman's JSON types leaves this layer, only the small shapes each client returns.
+ */
+export class Engine {
+  readonly images: Images;
+
+  private constructor(
+    private readonly endpoint: EngineEndpoint,
+    docker: Dockerode,
+  ) {
+    this.images = new Images(docker);
+  }
+
+  static async connect(options: DiscoveryOptions = {}): Promise<Engine> {
+    const endpoint = await discoverEngine(options);
+    return new Engine(endpoint, new Dockerode({ socketPath: endpoint.socketPath }));
+  }
+
+  /** Runs `work` with an engine and always releases it (stops a private service). */
+  static async with<T>(options: DiscoveryOptions, work: (engine: Engine) => Promise<T>): Promise<T> {
+    const engine = await Engine.connect(options);
+    try {
+      return await work(engine);
+    } finally {
+      await engine.close();
+    }
+  }
+
+  get socketPath(): string {
+    return this.endpoint.socketPath;
+  }
+
+  get source(): string {
+    return this.endpoint.source;
+  }
+
+  async close(): Promise<void> {
+    await this.endpoint.release();
+  }
+}

@@ -1,0 +1,152 @@
+import type Dockerode from 'dockerode';
+import type { Readable } from 'node:stream';
+import { runtimeError } from '../base/errors.js';
+import { libpod, toEngineError } from './api.js';
+
+export interface ImageInfo {
+  id: string;
+  labels: Record<string, string>;
+  created: string;
+}
+
+export interface BuildOptions {
+  tag: string;
+  dockerfile: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Called with each readable line of the build log (steps, cache hits, command output). */
+  onLine?: (line: string) => void;
+}
+
+export interface BuildResult {
+  imageId: string;
+  steps: number;
+  /** Steps answered from the layer cache ("--> Using cache"). */
+  cacheHits: number;
+  log: string[];
+}
+
+export class Images {
+  constructor(private readonly docker: Dockerode) {}
+
+  async exists(reference: string): Promise<boolean> {
+    try {
+      await libpod(this.docker, 'GET', `/images/${encodeURIComponent(reference)}/exists`);
+      return true;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  async inspect(reference: string): Promise<ImageInfo | undefined> {
+    try {
+      const data = await libpod<{ Id: string; Labels?: Record<string, string> | null; Created: string }>(
+        this.docker,
+        'GET',
+        `/images/${encodeURIComponent(reference)}/json`,
+      );
+      return { id: data.Id, labels: data.Labels ?? {}, created: data.Created };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Imports a root file system tar as an image (what `podman import` does). */
+  async importRootfs(tar: Readable, reference: string): Promise<string> {
+    const result = await libpod<{ Id?: string; id?: string }>(this.docker, 'POST', '/images/import', {
+      query: { reference },
+      file: tar,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+    return (result.Id ?? result.id ?? '').replace(/^sha256:/, '');
+  }
+
+  async remove(reference: string): Promise<void> {
+    await libpod(this.docker, 'DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: true } });
+  }
+
+  /**
+   * Builds through the Docker-compatible endpoint (dockerode's buildImage). Every line of the
+   * stream is checked: an error line rejects with the tail of the log, and a stream that ends
+   * without an image ID is a failure too, so a caller can never hang or miss a broken build.
+   */
+  async build(context: Readable, options: BuildOptions): Promise<BuildResult> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.buildImage(context, {
+        t: options.tag,
+        dockerfile: options.dockerfile,
+        buildargs: options.buildArgs ?? {},
+        labels: options.labels ?? {},
+        rm: true,
+      } as Dockerode.ImageBuildOptions);
+    } catch (error) {
+      throw toEngineError(error as Error, `build ${options.tag}`);
+    }
+    const log: string[] = [];
+    let steps = 0;
+    let cacheHits = 0;
+    let imageId = '';
+    let failure: string | undefined;
+    const onLine = (line: string) => {
+      log.push(line);
+      if (/^STEP \d+\/\d+:/.test(line)) steps++;
+      if (line.startsWith('--> Using cache')) cacheHits++;
+      options.onLine?.(line);
+    };
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const raw of lines) {
+          const message = parseStreamLine(raw);
+          if (!message) continue;
+          if (message.error) failure = message.error;
+          if (message.id) imageId = message.id;
+          for (const line of message.text) onLine(line);
+        }
+      });
+      stream.on('error', reject);
+      stream.on('end', () => {
+        const last = parseStreamLine(buffered);
+        if (last?.error) failure = last.error;
+        if (last?.id) imageId = last.id;
+        resolve();
+      });
+    });
+    if (failure || !imageId) {
+      const tail = log.slice(-15).join('\n');
+      throw runtimeError('BUILD_FAILED', (failure ?? 'the build ended without an image').trim(), {
+        subject: options.tag,
+        fix: `see the build log above${tail ? `; last lines:\n${tail}` : ''}`,
+      });
+    }
+    return { imageId: imageId.replace(/^sha256:/, ''), steps, cacheHits, log };
+  }
+}
+
+interface StreamMessage {
+  text: string[];
+  error?: string;
+  id?: string;
+}
+
+function parseStreamLine(raw: string): StreamMessage | undefined {
+  const trimmed = raw.trim();
+  if (!trimmed) return undefined;
+  let json: { stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } };
+  try {
+    json = JSON.parse(trimmed);
+  } catch {
+    return { text: [trimmed] };
+  }
+  const message: StreamMessage = { text: (json.stream ?? '').split('\n').filter((line) => line.trim() !== '') };
+  const error = json.errorDetail?.message ?? json.error;
+  if (error) message.error = error;
+  if (json.aux?.ID) message.id = json.aux.ID;
+  return message;
+}
