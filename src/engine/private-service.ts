@@ -18,7 +18,9 @@ export interface PrivateService {
 export async function startPrivateService(podmanBinary: string, waitMs = 15_000): Promise<PrivateService> {
   const dir = await mkdtemp(join(tmpdir(), 'dh-podman-engine-'));
   const socketPath = join(dir, 'podman.sock');
-  const service: ProcessPromise = $({ quiet: true, nothrow: true })`${podmanBinary} system service --time=0 unix://${socketPath}`;
+  // Podman reads CONTAINER_HOST itself (even an empty one) and would act as a remote client.
+  const { CONTAINER_HOST: _host, DOCKER_HOST: _docker, ...env } = process.env;
+  const service: ProcessPromise = $({ quiet: true, nothrow: true, env })`${podmanBinary} system service --time=0 unix://${socketPath}`;
   // zx's exitCode is a promise; a plain flag tells whether the service is still running.
   let running = true;
   const exited = service.then((result) => {

@@ -1,2 +1,4 @@
 // Runs once before all test files (see .taprc). Shared fixtures are made here.
-export {};
+import { setUpPodman } from './podman.js';
+
+setUpPodman();

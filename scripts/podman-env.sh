@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The Podman environment the end-to-end tests (and local runs) use, made by the project alone:
+#   scripts/podman-env.sh start   install podman+runc if missing (as root), write a
+#                                 project-owned containers.conf, start one API service on a
+#                                 private socket; prints the socket path
+#   scripts/podman-env.sh stop    stop that service
+#   scripts/podman-env.sh env     print CONTAINER_HOST and CONTAINERS_CONF exports
+# Nothing in /etc is changed: the configuration is used through CONTAINERS_CONF.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=${DH_PODMAN_TEST_DIR:-$PWD/.test-work/podman}
+socket=$dir/podman.sock
+conf=$dir/containers.conf
+pidfile=$dir/service.pid
+log=$dir/service.log
+
+ping_socket() {
+  [ -S "$socket" ] && curl -sf --max-time 2 --unix-socket "$socket" http://d/_ping >/dev/null 2>&1
+}
+
+install_podman() {
+  local missing=()
+  command -v podman >/dev/null 2>&1 || missing+=(podman)
+  command -v runc >/dev/null 2>&1 || missing+=(runc)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "podman-env: missing ${missing[*]}; install them (Debian: apt-get install ${missing[*]}) and run again" >&2
+    return 4
+  fi
+  echo "podman-env: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# crun fails on these hosts (cgroups v1 hybrid), and Podman's default ulimits exceed the hard
+# limits of small VMs; both are fixed here rather than in /etc.
+write_conf() {
+  local nofile nproc
+  nofile=$(ulimit -Hn); nproc=$(ulimit -Hu)
+  [ "$nofile" = unlimited ] && nofile=1048576
+  [ "$nproc" = unlimited ] && nproc=65536
+  nofile=$(( nofile < 4096 ? nofile : 4096 ))
+  nproc=$(( nproc < 4096 ? nproc : 4096 ))
+  mkdir -p "$dir"
+  cat >"$conf" <<CONF
+[containers]
+default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
+[engine]
+runtime = "runc"
+CONF
+}
+
+start() {
+  install_podman
+  write_conf
+  if ping_socket; then
+    echo "$socket"
+    return 0
+  fi
+  rm -f "$socket"
+  CONTAINERS_CONF=$conf nohup podman system service --time=0 "unix://$socket" >"$log" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 1 100); do
+    if ping_socket; then
+      echo "$socket"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "podman-env: the service did not answer on $socket; its log:" >&2
+  tail -5 "$log" >&2 || true
+  return 4
+}
+
+stop() {
+  if [ -f "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) printf 'export CONTAINER_HOST=unix://%s\nexport CONTAINERS_CONF=%s\n' "$socket" "$conf" ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac

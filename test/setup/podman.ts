@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cliPath, repoRoot } from '../support/cli.js';
+import { podmanEnv, setupErrorFile, podmanDir, BASE_IMAGE } from '../support/podman.js';
+
+/**
+ * Before any test file runs: one Podman API service for the whole run (scripts/podman-env.sh,
+ * which installs Podman when missing and it runs as root), and the base image, built once per
+ * machine and found again by tag. A failure is written down, not thrown: each end-to-end test
+ * then fails (in CI) or skips (elsewhere) with that reason.
+ */
+export function setUpPodman(): void {
+  mkdirSync(podmanDir, { recursive: true });
+  rmSync(setupErrorFile, { force: true });
+  try {
+    execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [cliPath, 'base', 'bootstrap', '--tag', BASE_IMAGE], {
+      cwd: repoRoot,
+      env: { ...process.env, ...podmanEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 15 * 60 * 1000,
+    });
+  } catch (error) {
+    writeFileSync(setupErrorFile, `${(error as Error).message.split('\n')[0]}\n`);
+    process.stderr.write(`\n*** end-to-end setup failed: ${(error as Error).message.split('\n')[0]}\n\n`);
+  }
+}
+
+export function tearDownPodman(): void {
+  execFileSync('bash', ['scripts/podman-env.sh', 'stop'], { cwd: repoRoot, stdio: 'inherit' });
+}

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { repoRoot } from './cli.js';
+
+export const podmanDir = join(repoRoot, '.test-work', 'podman');
+export const podmanSocket = join(podmanDir, 'podman.sock');
+export const setupErrorFile = join(podmanDir, 'setup-error.txt');
+export const BASE_IMAGE = 'localhost/dh-podman/os:bookworm';
+
+/** What a CLI run needs to reach the test service (and the project's containers.conf). */
+export const podmanEnv = {
+  CONTAINER_HOST: `unix://${podmanSocket}`,
+  CONTAINERS_CONF: join(podmanDir, 'containers.conf'),
+};
+
+interface TestLike {
+  fail(message: string): void;
+  /** plan(0, reason) is how tap marks a test skipped from inside it. */
+  plan(count: number, comment: string): void;
+}
+
+/**
+ * End-to-end tests start with this. In CI a missing engine is a failure, never a skip: a green
+ * run must mean the end-to-end tests ran. Elsewhere they skip, saying why, loudly.
+ */
+export async function requirePodman(t: TestLike): Promise<boolean> {
+  const reason = existsSync(setupErrorFile) ? readFileSync(setupErrorFile, 'utf8').trim() : await pingReason();
+  if (!reason) return true;
+  const message = `Podman is not available for end-to-end tests: ${reason}`;
+  if (process.env.CI) t.fail(message);
+  else {
+    process.stderr.write(`\n*** SKIPPING end-to-end test: ${message}\n\n`);
+    t.plan(0, `SKIP ${message}`);
+  }
+  return false;
+}
+
+function pingReason(): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: podmanSocket, path: '/_ping', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? undefined : `the test service answered HTTP ${res.statusCode}`);
+    });
+    req.on('error', (error) => resolve(`no service on ${podmanSocket} (${error.message})`));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(`no answer on ${podmanSocket}`);
+    });
+    req.end();
+  });
+}
