@@ -6,6 +6,7 @@ import { Output } from './output.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { registerBaseCommands } from './commands/base.js';
+import { registerBuild } from './commands/build.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -36,6 +37,7 @@ export function buildProgram(context: CommandContext): Command {
   registerCertCommands(program, context);
   registerTrustCommands(program, context);
   registerBaseCommands(program, context);
+  registerBuild(program, context);
   return program;
 }
 

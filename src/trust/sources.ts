@@ -8,7 +8,11 @@ import type { TrustCode } from './codes.js';
  * Where trust comes from, as in trust-manager: the host's CA bundle, files, or inline PEM.
  * A source only reads; pooling, checking and encoding happen after all sources are read.
  */
-export type TrustSource = { kind: 'system' } | { kind: 'file'; path: string } | { kind: 'inline'; pem: string; index: number };
+export type TrustSource =
+  | { kind: 'system' }
+  /** acceptDer: false where the consumer needs PEM (the OS trust tools of an image). */
+  | { kind: 'file'; path: string; acceptDer?: boolean }
+  | { kind: 'inline'; pem: string; index: number };
 
 export interface SourceContents {
   /** How the source is named in reports: "system (/etc/ssl/...)", a path, "inline #1". */
@@ -60,7 +64,7 @@ export async function readSource(source: TrustSource): Promise<SourceResult> {
     }
     return fromLoaded(`system (${path})`, await loadPemFile(path, path, { acceptDer: true }));
   }
-  return fromLoaded(source.path, await loadPemFile(source.path, source.path, { acceptDer: true }));
+  return fromLoaded(source.path, await loadPemFile(source.path, source.path, { acceptDer: source.acceptDer ?? true }));
 }
 
 function fromLoaded(name: string, loaded: Awaited<ReturnType<typeof loadPemFile>>): SourceResult {

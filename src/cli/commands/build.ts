@@ -1,0 +1,71 @@
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { ExitCode } from '../../base/errors.js';
+import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
+import { buildImages, checkBuild, DEFAULT_TAG_PREFIX } from '../../cluster/build.js';
+import { renderFindings } from '../findings-view.js';
+import { collect } from '../options.js';
+import type { CommandContext } from '../program.js';
+import { withEngine } from '../engine-options.js';
+
+interface BuildFlags {
+  caCertFile?: string;
+  baseImage: string;
+  only?: string[];
+  tagPrefix: string;
+  imagesDir: string;
+}
+
+export function registerBuild(program: Command, context: CommandContext): void {
+  program
+    .command('build')
+    .description('build the images under images/ through the Podman API (replaces build_images.sh)')
+    .option('--ca-cert-file <file>', "PEM bundle of CAs to add to every image's system trust (OS store and Java cacerts)")
+    .addOption(new Option('--base-image <image>', 'OS image the images build on').default(DEFAULT_BASE_IMAGE))
+    .option('--only <name>', 'build only this image (and the images it is built FROM); repeatable', collect(String))
+    .addOption(new Option('--tag-prefix <prefix>', 'images are tagged <prefix><name>:latest').default(DEFAULT_TAG_PREFIX))
+    .addOption(new Option('--images-dir <dir>', 'where the image directories are').default('images'))
+    .addHelpText(
+      'after',
+      `
+Every directory under images/ with a Containerfile is an image; FROM dh-podman/<name> lines decide
+the order. The CA file is checked before anything is built (PEM, CA certificates only, no key).
+CAs are added as each image's last layer: changing only the CA rebuilds only that layer.
+
+Example:
+  dh-podman build --ca-cert-file corp-ca.pem --json`,
+    )
+    .action(async (flags: BuildFlags, command: Command) => {
+      const output = context.output(command);
+      const checked = await checkBuild({
+        imagesDir: resolve(flags.imagesDir),
+        caCertFile: flags.caCertFile,
+        baseImage: flags.baseImage,
+        only: flags.only ?? [],
+        tagPrefix: flags.tagPrefix,
+      });
+      if (checked.findings.length > 0) output.essential(renderFindings(checked.findings, output));
+      if (checked.findings.some((f) => f.severity === 'error')) {
+        output.data({ ok: false, findings: checked.findings });
+        output.info('nothing was built');
+        context.exit(ExitCode.invalidInput);
+        return;
+      }
+      const report = await withEngine(context, output, (engine) =>
+        buildImages(engine, checked, {
+          // One line per build step keeps a terminal readable; the full log is in the error.
+          onLine: (image, line) => {
+            if (/^STEP \d+\/\d+:/.test(line)) output.info(`${image}: ${line.length > 110 ? `${line.slice(0, 107)}...` : line}`);
+          },
+        }),
+      );
+      output.data({ ok: true, ...report, findings: checked.findings });
+      const lines = report.images.map(
+        (image) => `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${image.cacheHits}/${image.steps} steps cached)`,
+      );
+      if (report.trustStage) {
+        lines.push(`trust: ${report.caFingerprints.length} CA(s) in ${report.trustStage.tag} (${report.trustStage.seconds.toFixed(1)} s)`);
+      }
+      output.result(lines.join('\n'));
+    });
+}

@@ -1,0 +1,140 @@
+import { runtimeError } from '../base/errors.js';
+import { VERSION } from '../base/version.js';
+import { packContext, packFiles } from '../engine/build-context.js';
+import type { Engine } from '../engine/engine.js';
+import type { Finding } from '../pki/findings.js';
+import type { TrustCode } from '../trust/codes.js';
+import { buildPool, type PoolEntry } from '../trust/pool.js';
+import { readSource } from '../trust/sources.js';
+import { buildOrder, discoverImages, rewriteLocalFroms, rootOf, type ImageSpec } from './image-specs.js';
+import { caFiles, finalContainerfile, trustStageContainerfile } from './trust-layer.js';
+
+export const DEFAULT_TAG_PREFIX = 'localhost/dh-podman/';
+export const LABEL_CA_FINGERPRINTS = 'io.dh-podman.ca-sha256';
+
+export interface BuildRequest {
+  imagesDir: string;
+  caCertFile?: string | undefined;
+  baseImage: string;
+  only: string[];
+  tagPrefix: string;
+}
+
+/** Everything checked before the engine is touched: bad input stops here, nothing is built. */
+export interface CheckedBuild {
+  request: BuildRequest;
+  images: ImageSpec[];
+  all: ImageSpec[];
+  cas: PoolEntry[];
+  findings: Finding<TrustCode>[];
+}
+
+export interface StageReport {
+  tag: string;
+  imageId: string;
+  steps: number;
+  cacheHits: number;
+  seconds: number;
+}
+
+export interface ImageReport {
+  image: string;
+  tag: string;
+  imageId: string;
+  seconds: number;
+  steps: number;
+  cacheHits: number;
+  /** The image's own Containerfile (pre-trust tag), then its last layer (final tag). */
+  stages: StageReport[];
+}
+
+export interface BuildReport {
+  images: ImageReport[];
+  trustStage: StageReport | undefined;
+  caFingerprints: string[];
+  seconds: number;
+}
+
+export async function checkBuild(request: BuildRequest): Promise<CheckedBuild> {
+  const all = await discoverImages(request.imagesDir);
+  const images = buildOrder(all, request.only);
+  let cas: PoolEntry[] = [];
+  const findings: Finding<TrustCode>[] = [];
+  if (request.caCertFile) {
+    // The same rules as a trust bundle: CAs only, never a key; and PEM, which the OS tools read.
+    const source = await readSource({ kind: 'file', path: request.caCertFile, acceptDer: false });
+    findings.push(...source.findings);
+    const pool = buildPool(source.contents ? [source.contents] : []);
+    findings.push(...pool.findings.filter((f) => !(f.code === 'TRUST_EMPTY' && source.findings.length > 0)));
+    cas = pool.entries;
+  }
+  return { request, images, all, cas, findings };
+}
+
+export interface BuildCallbacks {
+  onLine?: (image: string, line: string) => void;
+}
+
+export async function buildImages(engine: Engine, checked: CheckedBuild, callbacks: BuildCallbacks = {}): Promise<BuildReport> {
+  const { request, images, all, cas } = checked;
+  const started = Date.now();
+  if (!(await engine.images.exists(request.baseImage))) {
+    throw runtimeError('BASE_IMAGE_MISSING', `the base image ${request.baseImage} does not exist`, {
+      subject: '--base-image',
+      fix: 'make it with "dh-podman base bootstrap", or pass --base-image with an image you have',
+    });
+  }
+  const preTrustTag = (name: string) => `${request.tagPrefix}${name}:pre-trust`;
+  const finalTag = (name: string) => `${request.tagPrefix}${name}:latest`;
+  const fingerprints = cas.map((entry) => entry.certificate.sha256).sort();
+  const reports: ImageReport[] = [];
+  const trustStages = new Map<string, StageReport>();
+
+  const stage = async (image: string, tag: string, context: NodeJS.ReadableStream) => {
+    const stageStart = Date.now();
+    const result = await engine.images.build(context as never, {
+      tag,
+      dockerfile: 'Containerfile',
+      buildArgs: { BASE_IMAGE: request.baseImage },
+      onLine: (line) => callbacks.onLine?.(image, line),
+    });
+    return { tag, imageId: result.imageId, steps: result.steps, cacheHits: result.cacheHits, seconds: (Date.now() - stageStart) / 1000 };
+  };
+
+  for (const spec of images) {
+    const imageStart = Date.now();
+    const stages: StageReport[] = [];
+    const containerfile = rewriteLocalFroms(spec.containerfile, preTrustTag);
+    stages.push(await stage(spec.name, preTrustTag(spec.name), await packContext(spec.dir, { extraFiles: { Containerfile: containerfile } })));
+
+    let trustTag: string | undefined;
+    if (cas.length > 0) {
+      const root = rootOf(spec, all);
+      trustTag = `${request.tagPrefix}${root.name}-trust:latest`;
+      if (!trustStages.has(root.name)) {
+        const files = { Containerfile: trustStageContainerfile(preTrustTag(root.name)), ...caFiles(cas) };
+        trustStages.set(root.name, await stage(`${root.name} trust`, trustTag, packFiles(files)));
+      }
+    }
+    const labels = {
+      'org.opencontainers.image.title': spec.name,
+      'org.opencontainers.image.version': VERSION,
+      'org.opencontainers.image.base.name': request.baseImage,
+      'io.dh-podman.tool': 'dh-podman',
+      [LABEL_CA_FINGERPRINTS]: fingerprints.join(','),
+    };
+    stages.push(await stage(spec.name, finalTag(spec.name), packFiles({ Containerfile: finalContainerfile(preTrustTag(spec.name), trustTag, labels) })));
+    const last = stages[stages.length - 1]!;
+    reports.push({
+      image: spec.name,
+      tag: finalTag(spec.name),
+      imageId: last.imageId,
+      seconds: (Date.now() - imageStart) / 1000,
+      steps: stages.reduce((sum, s) => sum + s.steps, 0),
+      cacheHits: stages.reduce((sum, s) => sum + s.cacheHits, 0),
+      stages,
+    });
+  }
+  const trustStage = [...trustStages.values()][0];
+  return { images: reports, trustStage, caFingerprints: fingerprints, seconds: (Date.now() - started) / 1000 };
+}
