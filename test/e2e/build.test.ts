@@ -1,0 +1,86 @@
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot, runCli } from '../support/cli.js';
+import { makeCa, makeLeaf } from '../support/openssl.js';
+import { BASE_IMAGE, podmanEnv, podmanSocket, requirePodman } from '../support/podman.js';
+
+const run = promisify(execFile);
+const PREFIX = 'localhost/dh-podman-test-build/';
+const IMAGE = `${PREFIX}base:latest`;
+const SERVER_NAME = 'tls.example.test';
+
+/** The podman CLI against the test service: the real client for what the test sets up around us. */
+async function podman(args: string[], allowFail = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('podman', ['--url', `unix://${podmanSocket}`, ...args], { env: { ...process.env, ...podmanEnv }, maxBuffer: 32 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    if (!allowFail) throw error;
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+const build = (args: string[]) => runCli(['build', '--json', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...args], { env: podmanEnv });
+
+t.test('CAs baked at build time are trusted by the JVM through system trust', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'site-ca', '/CN=dh-podman test site CA');
+  const otherCa = makeCa(dir, 'other-ca', '/CN=dh-podman test other CA');
+  const leaf = makeLeaf(dir, 'server', ca, [SERVER_NAME]);
+  const shared = join(dir, 'shared');
+  mkdirSync(shared);
+  copyFileSync(leaf.cert, join(shared, 'server.crt'));
+  copyFileSync(leaf.key, join(shared, 'server.key'));
+  copyFileSync(join(repoRoot, 'test/java/SystemTrustHandshake.java'), join(shared, 'SystemTrustHandshake.java'));
+  chmodSync(join(shared, 'server.key'), 0o644);
+
+  const suffix = `${process.pid}`;
+  const network = `dhp-test-build-${suffix}`;
+  const server = `dhp-test-build-server-${suffix}`;
+  t.teardown(async () => {
+    await podman(['rm', '-f', server], true);
+    await podman(['network', 'rm', '-f', network], true);
+    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
+    for (const image of images.stdout.split('\n').filter(Boolean)) await podman(['rmi', '-f', image], true);
+  });
+  await podman(['network', 'create', network]);
+  await podman(['run', '-d', '--name', server, '--network', network, '--network-alias', SERVER_NAME, '-v', `${shared}:/s:ro`, BASE_IMAGE,
+    'openssl', 's_server', '-accept', '8443', '-cert', '/s/server.crt', '-key', '/s/server.key', '-www', '-quiet']);
+  const handshake = () =>
+    podman(['run', '--rm', '--network', network, '-v', `${shared}:/s:ro`, IMAGE, 'java', '/s/SystemTrustHandshake.java', SERVER_NAME, '8443'], true);
+
+  const plain = await build([]);
+  t.equal(plain.code, 0, plain.stderr);
+  const refused = await handshake();
+  t.equal(refused.code, 1, 'without the CA the JVM refuses the server');
+  t.match(refused.stdout, /HANDSHAKE FAILED .*PKIX/);
+
+  const baked = await build(['--ca-cert-file', ca.cert]);
+  t.equal(baked.code, 0, baked.stderr);
+  const report = JSON.parse(baked.stdout);
+  const accepted = await handshake();
+  t.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+  t.match(accepted.stdout, /HANDSHAKE OK TLSv1\.3/);
+
+  const cacerts = await podman(['run', '--rm', IMAGE, 'keytool', '-list', '-cacerts', '-storepass', 'changeit']);
+  const fingerprint = report.caFingerprints[0].toUpperCase().match(/.{2}/g).join(':');
+  t.match(cacerts.stdout, fingerprint, "keytool -list -cacerts shows the CA's fingerprint");
+  const labels = JSON.parse((await podman(['image', 'inspect', IMAGE, '--format', '{{json .Labels}}'])).stdout);
+  t.equal(labels['io.dh-podman.ca-sha256'], report.caFingerprints[0], 'the image says which CA it carries');
+
+  // Only the CA changes: the image's own layers come from the cache, the trust layer is redone.
+  const rebuilt = await build(['--ca-cert-file', otherCa.cert]);
+  t.equal(rebuilt.code, 0, rebuilt.stderr);
+  const image = JSON.parse(rebuilt.stdout).images[0];
+  const own = image.stages[0];
+  t.equal(own.cacheHits, own.steps - 1, 'every step of images/base after FROM is cached');
+  t.ok(JSON.parse(rebuilt.stdout).trustStage.cacheHits < JSON.parse(rebuilt.stdout).trustStage.steps - 1, 'the trust stage ran again');
+  t.not(image.imageId, report.images[0].imageId, 'the final image changed');
+  const refusedAgain = await handshake();
+  t.equal(refusedAgain.code, 1, 'a CA that left the bundle is no longer trusted');
+});

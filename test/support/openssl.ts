@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Test inputs made by OpenSSL's CLI, never by our own issuer, so what we check or consume is
+ * not graded by its twin.
+ */
+export function openssl(args: string[], cwd: string): string {
+  return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A self-signed root CA (EC P-256): dir/NAME.crt and dir/NAME.key. */
+export function makeCa(dir: string, name: string, subject = `/CN=${name}`): { cert: string; key: string } {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', subject, '-days', '30',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+/** A server leaf for `hostnames` signed by the CA: dir/NAME.crt (leaf only) and dir/NAME.key. */
+export function makeLeaf(dir: string, name: string, ca: { cert: string; key: string }, hostnames: string[], extraExt: string[] = []): { cert: string; key: string } {
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${hostnames[0]}`], dir);
+  const ext = [
+    `subjectAltName=${hostnames.map((h) => `DNS:${h}`).join(',')}`,
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=serverAuth,clientAuth',
+    ...extraExt,
+  ];
+  writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
