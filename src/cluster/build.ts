@@ -18,6 +18,7 @@ export interface BuildRequest {
   baseImage: string;
   only: string[];
   tagPrefix: string;
+  noCache?: boolean;
 }
 
 /** Everything checked before the engine is touched: bad input stops here, nothing is built. */
@@ -96,6 +97,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       tag,
       dockerfile: 'Containerfile',
       buildArgs: { BASE_IMAGE: request.baseImage },
+      noCache: request.noCache === true,
       onLine: (line) => callbacks.onLine?.(image, line),
     });
     return { tag, imageId: result.imageId, steps: result.steps, cacheHits: result.cacheHits, seconds: (Date.now() - stageStart) / 1000 };

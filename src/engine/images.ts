@@ -14,6 +14,8 @@ export interface BuildOptions {
   dockerfile: string;
   buildArgs?: Record<string, string>;
   labels?: Record<string, string>;
+  /** Build every step afresh instead of reusing cached layers. */
+  noCache?: boolean;
   /** Called with each readable line of the build log (steps, cache hits, command output). */
   onLine?: (line: string) => void;
 }
@@ -81,6 +83,7 @@ export class Images {
         buildargs: options.buildArgs ?? {},
         labels: options.labels ?? {},
         rm: true,
+        nocache: options.noCache === true,
       } as Dockerode.ImageBuildOptions);
     } catch (error) {
       throw toEngineError(error as Error, `build ${options.tag}`);

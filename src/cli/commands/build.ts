@@ -14,6 +14,7 @@ interface BuildFlags {
   only?: string[];
   tagPrefix: string;
   imagesDir: string;
+  cache: boolean;
 }
 
 export function registerBuild(program: Command, context: CommandContext): void {
@@ -25,6 +26,7 @@ export function registerBuild(program: Command, context: CommandContext): void {
     .option('--only <name>', 'build only this image (and the images it is built FROM); repeatable', collect(String))
     .addOption(new Option('--tag-prefix <prefix>', 'images are tagged <prefix><name>:latest').default(DEFAULT_TAG_PREFIX))
     .addOption(new Option('--images-dir <dir>', 'where the image directories are').default('images'))
+    .option('--no-cache', 'build every layer afresh')
     .addHelpText(
       'after',
       `
@@ -43,6 +45,7 @@ Example:
         baseImage: flags.baseImage,
         only: flags.only ?? [],
         tagPrefix: flags.tagPrefix,
+        noCache: !flags.cache,
       });
       if (checked.findings.length > 0) output.essential(renderFindings(checked.findings, output));
       if (checked.findings.some((f) => f.severity === 'error')) {
