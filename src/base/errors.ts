@@ -21,6 +21,8 @@ export interface DhErrorOptions {
   subject?: string;
   /** What to do about it. */
   fix?: string;
+  /** Context printed before the one-line error (a build log's last lines); never secrets. */
+  details?: string[];
   cause?: unknown;
 }
 
@@ -29,6 +31,7 @@ export class DhError extends Error {
   readonly exitCode: ExitCode;
   readonly subject: string | undefined;
   readonly fix: string | undefined;
+  readonly details: string[];
 
   constructor(code: string, exitCode: ExitCode, message: string, options: DhErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -37,6 +40,7 @@ export class DhError extends Error {
     this.exitCode = exitCode;
     this.subject = options.subject;
     this.fix = options.fix;
+    this.details = options.details ?? [];
   }
 
   /** The single line a person reads: "subject: message; fix". */

@@ -64,6 +64,7 @@ export class Output {
   }
 
   error(error: DhError): void {
+    for (const line of error.details) this.stderr.write(`  | ${line}\n`);
     this.stderr.write(`${this.paint('red', 'error:', this.colourErr)} ${error.oneLine()} [${error.code}]\n`);
   }
 

@@ -122,10 +122,10 @@ export class Images {
       });
     });
     if (failure || !imageId) {
-      const tail = log.slice(-15).join('\n');
       throw runtimeError('BUILD_FAILED', (failure ?? 'the build ended without an image').trim(), {
         subject: options.tag,
-        fix: `see the build log above${tail ? `; last lines:\n${tail}` : ''}`,
+        fix: 'fix the step named above; the last lines of its log are printed before this error',
+        details: log.slice(-15),
       });
     }
     return { imageId: imageId.replace(/^sha256:/, ''), steps, cacheHits, log };

@@ -1,0 +1,39 @@
+import t from 'tap';
+import { buildOrder, rewriteLocalFroms, rootOf, type ImageSpec } from '../../src/cluster/image-specs.js';
+
+const spec = (name: string, ...localDependencies: string[]): ImageSpec => ({ name, dir: `/images/${name}`, containerfile: '', localDependencies });
+
+t.test('images come after the images they are built FROM', async (t) => {
+  const specs = [spec('web', 'base'), spec('probe', 'java'), spec('base'), spec('java', 'base')];
+  t.same(buildOrder(specs).map((s) => s.name), ['base', 'web', 'java', 'probe']);
+  t.same(buildOrder(specs, ['probe']).map((s) => s.name), ['base', 'java', 'probe'], '--only keeps what it needs');
+  t.equal(rootOf(specs[1]!, specs).name, 'base');
+});
+
+t.test('cycles, unknown images and unknown --only names are refused', async (t) => {
+  t.throws(() => buildOrder([spec('a', 'b'), spec('b', 'a')]), { code: 'IMAGE_CYCLE' });
+  t.throws(() => buildOrder([spec('a', 'missing')]), { code: 'IMAGE_UNKNOWN' });
+  t.throws(() => buildOrder([spec('a')], ['b']), { code: 'IMAGE_UNKNOWN' });
+});
+
+t.test('local FROM lines are rewritten, others left alone', async (t) => {
+  const containerfile = [
+    'ARG BASE_IMAGE',
+    'FROM dh-podman/base',
+    'FROM localhost/dh-podman/java:1.2 AS compile',
+    'FROM ${BASE_IMAGE}',
+    'FROM docker.io/library/debian:bookworm',
+    'RUN echo FROM dh-podman/base',
+  ].join('\n');
+  t.equal(
+    rewriteLocalFroms(containerfile, (name) => `localhost/x/${name}:pre-trust`),
+    [
+      'ARG BASE_IMAGE',
+      'FROM localhost/x/base:pre-trust',
+      'FROM localhost/x/java:pre-trust AS compile',
+      'FROM ${BASE_IMAGE}',
+      'FROM docker.io/library/debian:bookworm',
+      'RUN echo FROM dh-podman/base',
+    ].join('\n'),
+  );
+});
