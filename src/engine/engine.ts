@@ -1,6 +1,9 @@
 import Dockerode from 'dockerode';
 import { discoverEngine, type DiscoveryOptions, type EngineEndpoint } from './discovery.js';
+import { Containers } from './containers.js';
 import { Images } from './images.js';
+import { Networks } from './networks.js';
+import { Pods } from './pods.js';
 
 /**
  * The one door to Podman. The only place a Dockerode client is made; nothing of dockerode's or
@@ -8,12 +11,18 @@ import { Images } from './images.js';
  */
 export class Engine {
   readonly images: Images;
+  readonly pods: Pods;
+  readonly containers: Containers;
+  readonly networks: Networks;
 
   private constructor(
     private readonly endpoint: EngineEndpoint,
     docker: Dockerode,
   ) {
     this.images = new Images(docker);
+    this.pods = new Pods(docker);
+    this.containers = new Containers(docker);
+    this.networks = new Networks(docker);
   }
 
   static async connect(options: DiscoveryOptions = {}): Promise<Engine> {

@@ -1,0 +1,107 @@
+import type Dockerode from 'dockerode';
+import { libpod } from './api.js';
+
+export interface Mount {
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  pod: string;
+  env: Record<string, string>;
+  mounts: Mount[];
+  labels: Record<string, string>;
+  command?: string[];
+}
+
+export interface ContainerInfo {
+  name: string;
+  image: string;
+  state: string;
+  env: Record<string, string>;
+  mounts: Mount[];
+  labels: Record<string, string>;
+}
+
+/** Pod members are created through libpod, where `pod` places them in the pod. */
+export class Containers {
+  constructor(private readonly docker: Dockerode) {}
+
+  async create(spec: ContainerSpec): Promise<string> {
+    const result = await libpod<{ Id: string }>(this.docker, 'POST', '/containers/create', {
+      body: {
+        name: spec.name,
+        image: spec.image,
+        pod: spec.pod,
+        env: spec.env,
+        labels: spec.labels,
+        ...(spec.command ? { command: spec.command } : {}),
+        mounts: spec.mounts.map((mount) => ({
+          type: 'bind',
+          source: mount.source,
+          destination: mount.destination,
+          options: [mount.readOnly ? 'ro' : 'rw'],
+        })),
+      },
+    });
+    return result.Id;
+  }
+
+  async inspect(name: string): Promise<ContainerInfo | undefined> {
+    try {
+      const data = await libpod<RawContainer>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+      const env: Record<string, string> = {};
+      for (const entry of data.Config?.Env ?? []) {
+        const eq = entry.indexOf('=');
+        if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+      }
+      return {
+        name: data.Name,
+        image: data.ImageName ?? data.Config?.Image ?? '',
+        state: data.State?.Status ?? 'unknown',
+        env,
+        labels: data.Config?.Labels ?? {},
+        mounts: (data.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, readOnly: m.RW === false })),
+      };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The container's output so far (stdout and stderr, interleaved as Podman kept them). */
+  async logs(name: string, tail?: number): Promise<string> {
+    const raw = await libpod<unknown>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/logs`, {
+      query: { stdout: true, stderr: true, ...(tail ? { tail } : {}) },
+    });
+    return demultiplex(raw);
+  }
+
+  async remove(name: string): Promise<void> {
+    await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true } });
+  }
+}
+
+interface RawContainer {
+  Name: string;
+  ImageName?: string;
+  State?: { Status?: string };
+  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string };
+  Mounts?: { Source: string; Destination: string; RW: boolean }[] | null;
+}
+
+/** Log streams come framed (8-byte headers per chunk) as in Docker's API; strip the frames. */
+function demultiplex(raw: unknown): string {
+  const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw ?? ''), 'binary');
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length && buffer[offset]! <= 2 && buffer[offset + 1] === 0) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return offset === 0 ? buffer.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}

@@ -1,0 +1,110 @@
+import type Dockerode from 'dockerode';
+import { libpod } from './api.js';
+import { labelFilter } from './labels.js';
+
+export interface PortMapping {
+  hostPort: number;
+  containerPort: number;
+  hostIp?: string;
+}
+
+export interface PodSpec {
+  name: string;
+  hostname: string;
+  network: string;
+  /** Names other pods on the network resolve to this pod (its FQDN). */
+  aliases: string[];
+  ports: PortMapping[];
+  labels: Record<string, string>;
+}
+
+export interface PodInfo {
+  name: string;
+  id: string;
+  state: string;
+  hostname: string;
+  labels: Record<string, string>;
+  ports: PortMapping[];
+  networks: string[];
+  containers: { name: string; state: string }[];
+}
+
+/** Pods exist only in Podman's own API, so every call here goes through libpod. */
+export class Pods {
+  constructor(private readonly docker: Dockerode) {}
+
+  async create(spec: PodSpec): Promise<string> {
+    const result = await libpod<{ Id: string }>(this.docker, 'POST', '/pods/create', {
+      body: {
+        name: spec.name,
+        hostname: spec.hostname,
+        labels: spec.labels,
+        netns: { nsmode: 'bridge' },
+        Networks: { [spec.network]: { aliases: spec.aliases } },
+        portmappings: spec.ports.map((port) => ({
+          host_port: port.hostPort,
+          container_port: port.containerPort,
+          protocol: 'tcp',
+          ...(port.hostIp ? { host_ip: port.hostIp } : {}),
+        })),
+      },
+    });
+    return result.Id;
+  }
+
+  async inspect(name: string): Promise<PodInfo | undefined> {
+    try {
+      const data = await libpod<RawPod>(this.docker, 'GET', `/pods/${encodeURIComponent(name)}/json`);
+      return toPodInfo(data);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<string[]> {
+    const data = await libpod<{ Name: string }[]>(this.docker, 'GET', '/pods/json', { query: { filters: labelFilter(labels) } });
+    return data.map((pod) => pod.Name).sort();
+  }
+
+  async start(name: string): Promise<void> {
+    await libpod(this.docker, 'POST', `/pods/${encodeURIComponent(name)}/start`);
+  }
+
+  async stop(name: string, timeoutSeconds = 10): Promise<void> {
+    await libpod(this.docker, 'POST', `/pods/${encodeURIComponent(name)}/stop`, { query: { t: timeoutSeconds } });
+  }
+
+  async remove(name: string): Promise<void> {
+    await libpod(this.docker, 'DELETE', `/pods/${encodeURIComponent(name)}`, { query: { force: true } });
+  }
+}
+
+interface RawPod {
+  Name: string;
+  Id: string;
+  State: string;
+  Hostname: string;
+  Labels?: Record<string, string> | null;
+  InfraConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[]> | null; Networks?: string[] | null };
+  Containers?: { Name: string; State: string }[] | null;
+}
+
+function toPodInfo(data: RawPod): PodInfo {
+  const ports: PortMapping[] = [];
+  for (const [containerPort, bindings] of Object.entries(data.InfraConfig?.PortBindings ?? {})) {
+    for (const binding of bindings) {
+      ports.push({ containerPort: Number.parseInt(containerPort, 10), hostPort: Number(binding.HostPort), ...(binding.HostIp ? { hostIp: binding.HostIp } : {}) });
+    }
+  }
+  return {
+    name: data.Name,
+    id: data.Id,
+    state: data.State,
+    hostname: data.Hostname,
+    labels: data.Labels ?? {},
+    ports,
+    networks: data.InfraConfig?.Networks ?? [],
+    containers: (data.Containers ?? []).map((c) => ({ name: c.Name, state: c.State })),
+  };
+}
