@@ -7,6 +7,7 @@ import { registerCertCommands } from './commands/cert.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { registerBaseCommands } from './commands/base.js';
 import { registerBuild } from './commands/build.js';
+import { registerStart } from './commands/start.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -38,6 +39,7 @@ export function buildProgram(context: CommandContext): Command {
   registerTrustCommands(program, context);
   registerBaseCommands(program, context);
   registerBuild(program, context);
+  registerStart(program, context);
   return program;
 }
 

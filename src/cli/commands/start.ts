@@ -1,0 +1,87 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { applyMachinePlan } from '../../cluster/machine-apply.js';
+import { planMachine } from '../../cluster/machine-plan.js';
+import { DEFAULT_IMAGE, DEFAULT_NETWORK, defaultStateDir, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
+import type { PortMapping } from '../../engine/pods.js';
+import { withEngine } from '../engine-options.js';
+import { collect, parseHostname } from '../options.js';
+import { planData, renderPlan } from '../plan-view.js';
+import type { CommandContext } from '../program.js';
+
+interface StartFlags {
+  hostname: string;
+  tlsVolume: string;
+  caCertFile?: string;
+  name?: string;
+  image: string;
+  publish?: PortMapping[];
+  network: string;
+  stateDir?: string;
+  dryRun?: boolean;
+}
+
+export function registerStart(program: Command, context: CommandContext): void {
+  program
+    .command('start')
+    .description("start one machine's pod with its TLS volume, keystore and trust wired in (replaces start_command.sh)")
+    .requiredOption('-h, --hostname <fqdn>', "the machine's FQDN: the pod's hostname and its name on the network", parseHostname)
+    .requiredOption('--tls-volume <dir>', 'host directory with tls.crt, tls.key (and envoy.pem), mounted read-only')
+    .option('--ca-cert-file <file>', 'trust exactly these CAs (truststore-iris.p12, tls.truststore); default: system trust')
+    .option('--name <pod>', 'pod name (default: the hostname with dots as dashes)')
+    .addOption(new Option('--image <image>', 'image of the service container').default(DEFAULT_IMAGE))
+    .option('--publish <[ip:]hostport[:port]>', `publish a port on the host (container port default ${SERVICE_PORT}); repeatable`, collect(parsePublish))
+    .addOption(new Option('--network <name>', 'Podman network the machines share').default(DEFAULT_NETWORK))
+    .option('--state-dir <dir>', 'where derived keystores, truststores and properties are kept (default /var/lib/dh-podman as root, else the XDG data dir)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .addHelpText(
+      'after',
+      `
+The certificate checks of "cert check" run first; any error stops everything, nothing is created.
+Running the same command again changes nothing; a changed certificate, CA file or image replaces
+the pod with freshly derived files.
+
+Example:
+  dh-podman start -h dh1.example.com --tls-volume /etc/dh/tls/dh1 --ca-cert-file corp-ca.pem --publish 8123`,
+    )
+    .action(async (flags: StartFlags, command: Command) => {
+      const output = context.output(command);
+      const request = {
+        hostname: flags.hostname,
+        tlsVolume: flags.tlsVolume,
+        caCertFile: flags.caCertFile,
+        name: flags.name ?? podNameFor(flags.hostname),
+        image: flags.image,
+        ports: flags.publish ?? [],
+        network: flags.network,
+        stateDir: flags.stateDir ?? defaultStateDir(context.io.env),
+      };
+      await withEngine(context, output, async (engine) => {
+        const plan = await planMachine(engine, request);
+        for (const warning of plan.check.findings.filter((f) => f.severity === 'warning')) output.warn(`${warning.code} ${warning.file}: ${warning.message}`);
+        if (flags.dryRun) {
+          output.data({ ok: true, dryRun: true, plan: planData(plan) });
+          output.result(renderPlan(plan));
+          return;
+        }
+        const result = await applyMachinePlan(engine, plan, (line) => output.info(line));
+        const port = plan.pod.ports.find((p) => p.containerPort === SERVICE_PORT);
+        const url = port ? `https://${plan.pod.hostname}:${port.hostPort}/health` : undefined;
+        output.data({ ok: true, changed: plan.changes, action: result.action, plan: planData(plan), ...(url ? { url } : {}) });
+        output.result(
+          plan.changes
+            ? `pod ${plan.pod.name} ${result.action === 'create' ? 'started' : result.action === 'replace' ? 'replaced and started' : 'started'} as ${plan.pod.hostname}${url ? `: ${url}` : ''}`
+            : `pod ${plan.pod.name} is already running with these settings; nothing changed`,
+        );
+      });
+    });
+}
+
+function parsePublish(value: string): PortMapping {
+  const parts = value.split(':');
+  const numbers = parts.filter((part) => /^\d+$/.test(part)).map(Number);
+  const hostIp = parts.length > 1 && !/^\d+$/.test(parts[0]!) ? parts[0] : undefined;
+  if (numbers.length === 0 || numbers.length > 2 || numbers.length + (hostIp ? 1 : 0) !== parts.length || numbers.some((p) => p < 1 || p > 65535)) {
+    throw new InvalidArgumentError('expected [ip:]hostport[:containerport], e.g. 8123 or 127.0.0.1:9443:8123');
+  }
+  return { hostPort: numbers[0]!, containerPort: numbers[1] ?? SERVICE_PORT, ...(hostIp ? { hostIp } : {}) };
+}

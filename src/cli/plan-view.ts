@@ -1,0 +1,36 @@
+import { relative } from 'node:path';
+import type { MachinePlan } from '../cluster/machine-plan.js';
+
+/** The plan as data: what --dry-run --json prints. File contents and secrets never appear. */
+export function planData(plan: MachinePlan) {
+  return {
+    pod: { name: plan.pod.name, hostname: plan.pod.hostname, action: plan.pod.action, reason: plan.pod.reason, ports: plan.pod.ports, aliases: plan.pod.aliases },
+    network: plan.network,
+    image: { name: plan.container.image, id: plan.container.imageId },
+    trust: plan.trust,
+    stateDir: plan.paths.root,
+    files: plan.derived.files.map((f) => ({ purpose: f.purpose, action: f.action, path: f.hostPath, mountedAt: f.containerPath, mode: `0${f.mode.toString(8)}` })),
+    mounts: plan.container.mounts,
+    properties: plan.derived.properties,
+    env: { DH_JAVA_OPTS: plan.container.env.DH_JAVA_OPTS },
+    changes: plan.changes,
+    warnings: plan.check.findings.filter((f) => f.severity === 'warning'),
+  };
+}
+
+export function renderPlan(plan: MachinePlan): string {
+  const lines = [
+    `pod ${plan.pod.name} (hostname ${plan.pod.hostname}): ${plan.pod.action} — ${plan.pod.reason}`,
+    `  image ${plan.container.image} (${plan.container.imageId.slice(0, 12)})`,
+    `  network ${plan.network.name}: ${plan.network.action === 'create' ? 'create' : 'exists'}, alias ${plan.pod.aliases.join(', ')}`,
+    `  ports ${plan.pod.ports.map((p) => `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}→${p.containerPort}`).join(', ') || '(none published)'}`,
+    `  trust for outgoing TLS: ${plan.trust === 'system' ? 'system trust (the image)' : 'truststore-iris.p12 from --ca-cert-file'}`,
+    `  files in ${plan.paths.root}:`,
+    ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})`),
+    '  mounts (read-only):',
+    ...plan.container.mounts.map((m) => `    ${m.source} → ${m.destination}`),
+    '  properties:',
+    ...Object.entries(plan.derived.properties).map(([key, value]) => `    ${key}=${value}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { pathExists } from '../base/atomic-write.js';
+import type { KeystoreMaterial } from '../trust/keystore.js';
+import { buildKeystore } from '../trust/keystore.js';
+import { encodePemBundle } from '../trust/pem-bundle.js';
+import { encodeTruststore } from '../trust/pkcs12.js';
+import { readKeystore } from '../trust/pkcs12-read.js';
+import { generatePassphrase, readPassphraseFile } from '../trust/passphrase.js';
+import type { PoolEntry } from '../trust/pool.js';
+import { IN_CONTAINER, type PodStatePaths } from './layout.js';
+
+export type FileAction = 'create' | 'update' | 'unchanged' | 'remove';
+
+/** One file dh-podman owns in a pod's state directory. Its content never leaves the process. */
+export interface DerivedFile {
+  purpose: string;
+  hostPath: string;
+  containerPath: string;
+  mode: number;
+  /** The service account must read it (keystore, its passphrase); chowned to it as root. */
+  serviceOwned: boolean;
+  action: FileAction;
+  content: Buffer;
+}
+
+export interface DerivedInputs {
+  paths: PodStatePaths;
+  keystore: KeystoreMaterial;
+  /** The --ca-cert-file CAs; undefined means system trust (no truststore at all). */
+  cas: PoolEntry[] | undefined;
+}
+
+export interface DerivedPlan {
+  files: DerivedFile[];
+  properties: Record<string, string>;
+  javaOpts: string;
+}
+
+/**
+ * The files the trust model derives for one machine, each compared with what is on disk so a
+ * second identical run changes nothing. Passphrases already on disk are kept: a new one would
+ * change every store for no reason.
+ */
+export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
+  const { paths, keystore, cas } = inputs;
+  const files: DerivedFile[] = [];
+
+  const keystorePassphrase = await existingOrNewPassphrase(paths.keystorePassphrase);
+  files.push(await compareBytes('keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase, 0o600, true, Buffer.from(`${keystorePassphrase}\n`)));
+  files.push(await planKeystore(paths, keystore, keystorePassphrase));
+
+  const properties: Record<string, string> = {
+    'tls.keystore': IN_CONTAINER.keystore,
+    'tls.passphrase.file': IN_CONTAINER.keystorePassphrase,
+  };
+  const trustFiles: [string, string, string][] = [
+    ['truststore', paths.truststoreIris, IN_CONTAINER.truststoreIris],
+    ['truststore PEM bundle', paths.truststoreIrisPem, IN_CONTAINER.truststoreIrisPem],
+    ['truststore passphrase', paths.truststorePassphrase, IN_CONTAINER.truststorePassphrase],
+  ];
+  if (cas) {
+    const truststorePassphrase = await existingOrNewPassphrase(paths.truststorePassphrase);
+    const store = encodeTruststore(cas.map((e) => ({ alias: e.alias, der: e.certificate.der })), truststorePassphrase);
+    const contents = [store, Buffer.from(encodePemBundle(cas)), Buffer.from(`${truststorePassphrase}\n`)];
+    for (const [index, [purpose, hostPath, containerPath]] of trustFiles.entries()) {
+      files.push(await compareBytes(purpose, hostPath, containerPath, 0o644, false, contents[index]!));
+    }
+    properties['tls.truststore'] = IN_CONTAINER.truststoreIris;
+    properties['tls.truststore.passphrase.file'] = IN_CONTAINER.truststorePassphrase;
+  } else {
+    // Without --ca-cert-file the services use system trust; a truststore left from an earlier
+    // start would be misleading, so it goes.
+    for (const [purpose, hostPath, containerPath] of trustFiles) {
+      if (await pathExists(hostPath)) files.push({ purpose, hostPath, containerPath, mode: 0o644, serviceOwned: false, action: 'remove', content: Buffer.alloc(0) });
+    }
+  }
+  const propertiesText = renderProperties(properties);
+  files.push(await compareBytes('properties', paths.properties, IN_CONTAINER.properties, 0o644, false, Buffer.from(propertiesText)));
+  const javaOpts = [`-Ddh.properties=${IN_CONTAINER.properties}`, ...Object.entries(properties).map(([key, value]) => `-D${key}=${value}`)].join(' ');
+  return { files, properties, javaOpts };
+}
+
+function renderProperties(properties: Record<string, string>): string {
+  const lines = ['# Derived by dh-podman from the TLS volume and --ca-cert-file; rewritten on every start.'];
+  for (const [key, value] of Object.entries(properties)) lines.push(`${key}=${value}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function existingOrNewPassphrase(path: string): Promise<string> {
+  return (await pathExists(path)) ? readPassphraseFile(path) : generatePassphrase();
+}
+
+async function planKeystore(paths: PodStatePaths, material: KeystoreMaterial, passphrase: string): Promise<DerivedFile> {
+  const base = { purpose: 'keystore', hostPath: paths.keystore, containerPath: IN_CONTAINER.keystore, mode: 0o600, serviceOwned: true };
+  const existing = await readFile(paths.keystore).catch(() => undefined);
+  if (existing) {
+    const contents = readKeystore(existing, passphrase);
+    const sameKey = contents?.key.export({ type: 'pkcs8', format: 'der' }).equals(material.key.export({ type: 'pkcs8', format: 'der' }));
+    const sameChain =
+      contents?.certificates.length === material.chain.length && contents.certificates.every((der, i) => der.equals(material.chain[i]!.der));
+    if (contents && sameKey && sameChain && contents.alias === material.alias) return { ...base, action: 'unchanged', content: existing };
+  }
+  return { ...base, action: existing ? 'update' : 'create', content: buildKeystore(material, passphrase) };
+}
+
+async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, serviceOwned: boolean, content: Buffer): Promise<DerivedFile> {
+  const existing = await readFile(hostPath).catch(() => undefined);
+  const action: FileAction = !existing ? 'create' : existing.equals(content) ? 'unchanged' : 'update';
+  return { purpose, hostPath, containerPath, mode, serviceOwned, action, content };
+}

@@ -1,0 +1,51 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the trust model puts things inside every container (the spec's defaults). */
+export const IN_CONTAINER = {
+  tlsDir: '/etc/sysconfig/deephaven/tls',
+  authDir: '/etc/sysconfig/deephaven/auth',
+  trustDir: '/etc/sysconfig/deephaven/trust',
+  keystore: '/etc/sysconfig/deephaven/auth/keystore.p12',
+  keystorePassphrase: '/etc/sysconfig/deephaven/auth/keystore.passphrase',
+  truststoreIris: '/etc/sysconfig/deephaven/trust/truststore-iris.p12',
+  truststoreIrisPem: '/etc/sysconfig/deephaven/trust/truststore-iris.pem',
+  truststoreInternal: '/etc/sysconfig/deephaven/trust/truststore-internal.p12',
+  truststorePassphrase: '/etc/sysconfig/deephaven/trust/truststore.passphrase',
+  properties: '/etc/sysconfig/deephaven/dh-podman.prop',
+} as const;
+
+/** The uid of the service account images/base creates (dhsvc); it must read the keystore. */
+export const SERVICE_UID = 9000;
+export const SERVICE_PORT = 8123;
+export const DEFAULT_IMAGE = 'localhost/dh-podman/probe:latest';
+export const DEFAULT_NETWORK = 'dh-podman';
+
+/** /var/lib/dh-podman as root; the XDG data directory otherwise. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (uid === 0) return '/var/lib/dh-podman';
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'dh-podman');
+}
+
+/** The host side of one pod's derived files. */
+export function podStatePaths(stateDir: string, pod: string) {
+  const root = join(stateDir, 'pods', pod);
+  return {
+    root,
+    authDir: join(root, 'auth'),
+    trustDir: join(root, 'trust'),
+    keystore: join(root, 'auth', 'keystore.p12'),
+    keystorePassphrase: join(root, 'auth', 'keystore.passphrase'),
+    truststoreIris: join(root, 'trust', 'truststore-iris.p12'),
+    truststoreIrisPem: join(root, 'trust', 'truststore-iris.pem'),
+    truststorePassphrase: join(root, 'trust', 'truststore.passphrase'),
+    properties: join(root, 'dh-podman.prop'),
+    lock: join(root, '.lock'),
+  };
+}
+export type PodStatePaths = ReturnType<typeof podStatePaths>;
+
+/** A pod name from an FQDN: the whole name, so dh1.a and dh1.b never collide. */
+export function podNameFor(hostname: string): string {
+  return hostname.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+}

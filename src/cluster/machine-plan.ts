@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { inputError, runtimeError } from '../base/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { toolLabels } from '../engine/labels.js';
+import type { Mount } from '../engine/containers.js';
+import type { PortMapping } from '../engine/pods.js';
+import { checkTlsVolume, type CheckReport } from '../pki/check.js';
+import { readKeystoreMaterial } from '../trust/keystore.js';
+import { buildPool, type PoolEntry } from '../trust/pool.js';
+import { readSource } from '../trust/sources.js';
+import { planDerivedFiles, type DerivedPlan } from './derived-files.js';
+import { IN_CONTAINER, podStatePaths, type PodStatePaths } from './layout.js';
+
+export interface MachineRequest {
+  hostname: string;
+  tlsVolume: string;
+  caCertFile?: string | undefined;
+  name: string;
+  image: string;
+  ports: PortMapping[];
+  network: string;
+  stateDir: string;
+}
+
+export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
+export type TrustSource = 'system' | 'truststore-iris';
+
+export const LABEL_POD_CONFIG = 'io.dh-podman.config';
+export const LABEL_HOSTNAME = 'io.dh-podman.hostname';
+export const LABEL_TRUST = 'io.dh-podman.trust';
+export const LABEL_TLS_VOLUME = 'io.dh-podman.tls-volume';
+export const LABEL_CERT_NOT_AFTER = 'io.dh-podman.cert-not-after';
+export const LABEL_STATE_DIR = 'io.dh-podman.state-dir';
+
+export interface MachinePlan {
+  request: MachineRequest;
+  paths: PodStatePaths;
+  check: CheckReport;
+  derived: DerivedPlan;
+  trust: TrustSource;
+  network: { name: string; action: 'create' | 'exists' };
+  pod: { name: string; hostname: string; aliases: string[]; ports: PortMapping[]; labels: Record<string, string>; action: PodAction; reason: string };
+  container: { name: string; image: string; imageId: string; env: Record<string, string>; mounts: Mount[] };
+  /** Whether applying would change anything at all. */
+  changes: boolean;
+}
+
+/**
+ * Everything `start` will do, from the request and what Podman and the disk hold now. Nothing
+ * is created or written here; a certificate that breaks a rule ends planning with an error.
+ */
+export async function planMachine(engine: Engine, request: MachineRequest): Promise<MachinePlan> {
+  const tlsVolume = resolve(request.tlsVolume);
+  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile });
+  if (!check.ok) throw checkFailed(check);
+
+  const { material } = await readKeystoreMaterial(tlsVolume, request.hostname);
+  const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
+  const paths = podStatePaths(resolve(request.stateDir), request.name);
+  const derived = await planDerivedFiles({ paths, keystore: material!, cas });
+  const trust: TrustSource = cas ? 'truststore-iris' : 'system';
+
+  const image = await engine.images.inspect(request.image);
+  if (!image) {
+    throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
+      subject: '--image',
+      fix: 'build it with "dh-podman build", or name an image you have',
+    });
+  }
+  const mounts: Mount[] = [
+    { source: tlsVolume, destination: IN_CONTAINER.tlsDir, readOnly: true },
+    { source: paths.authDir, destination: IN_CONTAINER.authDir, readOnly: true },
+    ...(cas ? [{ source: paths.trustDir, destination: IN_CONTAINER.trustDir, readOnly: true }] : []),
+    { source: paths.properties, destination: IN_CONTAINER.properties, readOnly: true },
+  ];
+  const env = { DH_JAVA_OPTS: derived.javaOpts };
+  const podConfig = { hostname: request.hostname, network: request.network, ports: request.ports, imageId: image.id, mounts, env };
+  const configDigest = createHash('sha256').update(JSON.stringify(podConfig)).digest('hex').slice(0, 16);
+  const labels = toolLabels({
+    [LABEL_POD_CONFIG]: configDigest,
+    [LABEL_HOSTNAME]: request.hostname,
+    [LABEL_TRUST]: trust,
+    [LABEL_TLS_VOLUME]: tlsVolume,
+    [LABEL_STATE_DIR]: paths.root,
+    ...(check.leaf ? { [LABEL_CERT_NOT_AFTER]: check.leaf.notAfter } : {}),
+  });
+
+  const existing = await engine.pods.inspect(request.name);
+  const filesChanged = derived.files.some((file) => file.action !== 'unchanged');
+  let action: PodAction;
+  let reason: string;
+  if (!existing) [action, reason] = ['create', 'no such pod yet'];
+  else if (existing.labels[LABEL_POD_CONFIG] !== configDigest) [action, reason] = ['replace', 'its settings or image changed'];
+  else if (filesChanged) [action, reason] = ['replace', 'its certificates or trust changed'];
+  else if (existing.state !== 'Running') [action, reason] = ['start', `it is ${existing.state.toLowerCase()}`];
+  else [action, reason] = ['unchanged', 'running with these settings'];
+  if (existing && existing.labels['io.dh-podman.tool'] !== 'dh-podman') {
+    throw runtimeError('POD_NOT_OURS', `a pod named ${request.name} exists and was not made by dh-podman`, {
+      subject: '--name',
+      fix: 'choose another --name, or remove that pod yourself',
+    });
+  }
+  const networkExists = await engine.networks.exists(request.network);
+  return {
+    request,
+    paths,
+    check,
+    derived,
+    trust,
+    network: { name: request.network, action: networkExists ? 'exists' : 'create' },
+    pod: { name: request.name, hostname: request.hostname, aliases: [request.hostname], ports: request.ports, labels, action, reason },
+    container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts },
+    changes: action !== 'unchanged' || filesChanged || !networkExists,
+  };
+}
+
+async function readCas(caCertFile: string): Promise<PoolEntry[]> {
+  const source = await readSource({ kind: 'file', path: caCertFile });
+  const pool = buildPool(source.contents ? [source.contents] : []);
+  const errors = [...source.findings, ...pool.findings].filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw inputError(first.code, first.message, { subject: first.file, fix: first.fix });
+  }
+  return pool.entries;
+}
+
+/** The first error names the problem; `cert check` lists them all. */
+function checkFailed(check: CheckReport) {
+  const errors = check.findings.filter((f) => f.severity === 'error');
+  const first = errors[0]!;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1).map((e) => e.code).join(', ')})` : '';
+  return Object.assign(
+    inputError(first.code, `${first.message}${more}`, { subject: first.file, fix: `${first.fix}; run "dh-podman cert check" for every finding` }),
+    { findings: check.findings },
+  );
+}

@@ -1,0 +1,71 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+
+/**
+ * Reads back a keystore this project wrote: the alias, the chain and the key. Used to tell
+ * whether an existing keystore already holds what would be written, since two encodings of the
+ * same entry never match byte for byte (salts and IVs are random).
+ */
+export interface KeystoreContents {
+  alias: string | undefined;
+  certificates: Buffer[];
+  key: KeyObject;
+}
+
+const OID = {
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  shroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  friendlyName: '1.2.840.113549.1.9.20',
+};
+
+/** Returns undefined for anything it cannot read with this passphrase (then: rewrite it). */
+export function readKeystore(bytes: Buffer, passphrase: string): KeystoreContents | undefined {
+  try {
+    const { asn1 } = forge;
+    const pfx = asn1.fromDer(bytes.toString('binary'));
+    const authSafeOctets = contentOf(child(pfx, 1));
+    const authSafe = asn1.fromDer(authSafeOctets);
+    const certificates: Buffer[] = [];
+    let key: KeyObject | undefined;
+    let alias: string | undefined;
+    for (const contentInfo of authSafe.value as forge.asn1.Asn1[]) {
+      const safeContents = asn1.fromDer(contentOf(contentInfo));
+      for (const bag of safeContents.value as forge.asn1.Asn1[]) {
+        const bagId = asn1.derToOid(child(bag, 0).value as string);
+        const value = child(child(bag, 1), 0);
+        if (bagId === OID.certBag) {
+          certificates.push(Buffer.from(child(child(value, 1), 0).value as string, 'binary'));
+        } else if (bagId === OID.shroudedKeyBag) {
+          const der = Buffer.from(asn1.toDer(value).getBytes(), 'binary');
+          key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase });
+          alias = friendlyName(bag) ?? alias;
+        }
+      }
+    }
+    return key ? { alias, certificates, key } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function child(node: forge.asn1.Asn1, index: number): forge.asn1.Asn1 {
+  const value = (node.value as forge.asn1.Asn1[])[index];
+  if (!value) throw new Error('unexpected PKCS#12 structure');
+  return value;
+}
+
+/** The OCTET STRING inside a ContentInfo of type data. */
+function contentOf(contentInfo: forge.asn1.Asn1): string {
+  return child(child(contentInfo, 1), 0).value as string;
+}
+
+function friendlyName(bag: forge.asn1.Asn1): string | undefined {
+  const attributes = (bag.value as forge.asn1.Asn1[])[2];
+  for (const attribute of (attributes?.value as forge.asn1.Asn1[] | undefined) ?? []) {
+    if (forge.asn1.derToOid(child(attribute, 0).value as string) === OID.friendlyName) {
+      // forge has already decoded the BMPString into a JS string.
+      return child(child(attribute, 1), 0).value as string;
+    }
+  }
+  return undefined;
+}
