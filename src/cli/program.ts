@@ -8,6 +8,7 @@ import { registerTrustCommands } from './commands/trust.js';
 import { registerBaseCommands } from './commands/base.js';
 import { registerBuild } from './commands/build.js';
 import { registerStart } from './commands/start.js';
+import { registerPodCommands } from './commands/pods.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -40,6 +41,7 @@ export function buildProgram(context: CommandContext): Command {
   registerBaseCommands(program, context);
   registerBuild(program, context);
   registerStart(program, context);
+  registerPodCommands(program, context);
   return program;
 }
 
