@@ -9,6 +9,7 @@ import { registerBaseCommands } from './commands/base.js';
 import { registerBuild } from './commands/build.js';
 import { registerStart } from './commands/start.js';
 import { registerPodCommands } from './commands/pods.js';
+import { registerUp } from './commands/up.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -42,6 +43,7 @@ export function buildProgram(context: CommandContext): Command {
   registerBuild(program, context);
   registerStart(program, context);
   registerPodCommands(program, context);
+  registerUp(program, context);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { ExitCode } from '../../base/errors.js';
+import { PACKAGED_IMAGES_DIR } from '../../base/version.js';
 import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
 import { buildImages, checkBuild, DEFAULT_TAG_PREFIX } from '../../cluster/build.js';
 import { renderFindings } from '../findings-view.js';
@@ -25,7 +26,7 @@ export function registerBuild(program: Command, context: CommandContext): void {
     .addOption(new Option('--base-image <image>', 'OS image the images build on').default(DEFAULT_BASE_IMAGE))
     .option('--only <name>', 'build only this image (and the images it is built FROM); repeatable', collect(String))
     .addOption(new Option('--tag-prefix <prefix>', 'images are tagged <prefix><name>:latest').default(DEFAULT_TAG_PREFIX))
-    .addOption(new Option('--images-dir <dir>', 'where the image directories are').default('images'))
+    .addOption(new Option('--images-dir <dir>', 'where the image directories are (default: the images/ shipped with dh-podman)').default(PACKAGED_IMAGES_DIR, 'images/'))
     .option('--no-cache', 'build every layer afresh')
     .addHelpText(
       'after',

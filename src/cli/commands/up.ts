@@ -1,0 +1,30 @@
+import { Option, type Command } from 'commander';
+import { devUp } from '../../cluster/dev-up.js';
+import { defaultStateDir } from '../../cluster/layout.js';
+import { withEngine } from '../engine-options.js';
+import { parseHostname, parsePositiveInt } from '../options.js';
+import type { CommandContext } from '../program.js';
+
+interface UpFlags {
+  hostname: string;
+  port: number;
+  stateDir?: string;
+}
+
+export function registerUp(program: Command, context: CommandContext): void {
+  program
+    .command('up')
+    .description('for developers: CA, certificate, base image, images and a running pod, in one command')
+    .addOption(new Option('-h, --hostname <fqdn>', 'the machine name; *.localhost resolves to this host in curl and browsers').default('dh.localhost').argParser(parseHostname))
+    .addOption(new Option('--port <n>', 'host port (on 127.0.0.1) for the service').default(8123).argParser(parsePositiveInt))
+    .option('--state-dir <dir>', 'where the dev CA, certificates and derived files are kept')
+    .addHelpText('after', '\nEach step is skipped when already done; run it again any time.\n\nExample:\n  dh-podman up && curl --cacert "$(dh-podman up --json | jq -r .caFile)" https://dh.localhost:8123/health')
+    .action(async (flags: UpFlags, command: Command) => {
+      const output = context.output(command);
+      const result = await withEngine(context, output, (engine) =>
+        devUp(engine, { hostname: flags.hostname, port: flags.port, stateDir: flags.stateDir ?? defaultStateDir(context.io.env), onStep: (line) => output.info(line) }),
+      );
+      output.data({ ok: true, ...result });
+      output.result(`${result.url}\ntrust this CA: ${result.caFile}\n  curl --cacert ${result.caFile} ${result.url}`);
+    });
+}
