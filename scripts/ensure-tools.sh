@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Installs the host tools the tests use as real clients (OpenSSL, a JDK for keytool and Java
-# TLS clients) when they are missing. Needs root for apt-get; otherwise it says what to install.
+# Installs, from the OS packages, the tools named as COMMAND:PACKAGE pairs whose command is
+# missing. Without arguments: the tools the tests use as real clients (OpenSSL, a JDK for
+# keytool and the Java TLS clients). Needs root for apt-get; otherwise it says what to install.
 set -euo pipefail
 
-missing=()
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-command -v keytool >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+[ $# -gt 0 ] || set -- openssl:openssl keytool:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
+missing=()
+for pair in "$@"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "dh-podman: missing tools: ${missing[*]}; install them (Debian: apt-get install ${missing[*]}) and run again" >&2
+  echo "dh-podman: missing ${missing[*]}; install them (Debian: apt-get install ${missing[*]}) and run again" >&2
   exit 4
 fi
 echo "dh-podman: installing ${missing[*]}" >&2

@@ -20,20 +20,7 @@ ping_socket() {
 }
 
 install_podman() {
-  local missing=()
-  command -v podman >/dev/null 2>&1 || missing+=(podman)
-  command -v runc >/dev/null 2>&1 || missing+=(runc)
-  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "podman-env: missing ${missing[*]}; install them (Debian: apt-get install ${missing[*]}) and run again" >&2
-    return 4
-  fi
-  echo "podman-env: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  scripts/ensure-tools.sh podman:podman runc:runc debootstrap:debootstrap curl:curl
 }
 
 # crun fails on these hosts (cgroups v1 hybrid), and Podman's default ulimits exceed the hard
