@@ -20,7 +20,10 @@ ping_socket() {
 }
 
 install_podman() {
-  scripts/ensure-tools.sh podman:podman runc:runc debootstrap:debootstrap curl:curl
+  # netavark and aardvark-dns by name: without them apt may pick CNI plugins instead, and pods
+  # could not resolve each other's FQDN aliases.
+  scripts/ensure-tools.sh podman:podman runc:runc /usr/lib/podman/netavark:netavark \
+    /usr/lib/podman/aardvark-dns:aardvark-dns debootstrap:debootstrap curl:curl
 }
 
 # crun fails on these hosts (cgroups v1 hybrid), and Podman's default ulimits exceed the hard
