@@ -1,28 +1,14 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { repoRoot, runCli } from '../support/cli.js';
 import { makeCa, makeLeaf } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, podmanSocket, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { podman } from '../support/podman-cli.js';
 
-const run = promisify(execFile);
 const PREFIX = 'localhost/dh-podman-test-build/';
 const IMAGE = `${PREFIX}base:latest`;
 const SERVER_NAME = 'tls.example.test';
-
-/** The podman CLI against the test service: the real client for what the test sets up around us. */
-async function podman(args: string[], allowFail = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('podman', ['--url', `unix://${podmanSocket}`, ...args], { env: { ...process.env, ...podmanEnv }, maxBuffer: 32 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    if (!allowFail) throw error;
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 const build = (args: string[]) => runCli(['build', '--json', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...args], { env: podmanEnv });
 
