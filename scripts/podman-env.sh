@@ -6,10 +6,11 @@
 #   scripts/podman-env.sh stop    stop that service
 #   scripts/podman-env.sh env     print CONTAINER_HOST and CONTAINERS_CONF exports
 # Nothing in /etc is changed: the configuration is used through CONTAINERS_CONF.
+# DH_PODMAN_ENGINE_DIR picks the directory (default .test-work/podman, the tests' one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir=${DH_PODMAN_TEST_DIR:-$PWD/.test-work/podman}
+dir=${DH_PODMAN_ENGINE_DIR:-$PWD/.test-work/podman}
 socket=$dir/podman.sock
 conf=$dir/containers.conf
 pidfile=$dir/service.pid

@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
-# The main job of the README for a developer: a development CA and a checked certificate for
-# one machine, in the TLS-volume layout, ready for `dh-podman start`.
-# HOSTNAME_FOR_DEV (default dh.localhost) names the machine; output goes to .dh-podman/dev/.
+# The main job of the README for a developer, on a fresh machine: install what is missing,
+# run a Podman API service for this checkout, then `dh-podman up`: a development CA, a
+# certificate for the machine, the base image, the images, and a running pod.
+# Arguments go to `dh-podman up` (e.g. --hostname dh.localhost --port 8123).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-host=${HOSTNAME_FOR_DEV:-dh.localhost}
-out=.dh-podman/dev
-dh() { node dist/src/cli/main.js "$@"; }
-
-if [ ! -f "$out/ca/ca.crt" ]; then
-  dh cert ca --out "$out/ca" --cn "dh-podman development CA"
-fi
-if [ ! -f "$out/tls/$host/tls.crt" ]; then
-  dh cert issue --ca-dir "$out/ca" --hostname "$host" --client --out "$out/tls/$host"
-fi
-dh cert check --hostname "$host" --tls-volume "$out/tls/$host" --ca-cert-file "$out/ca/ca.crt"
-echo "CA to trust: $out/ca/ca.crt"
-echo "TLS volume for $host: $out/tls/$host"
+export DH_PODMAN_ENGINE_DIR=$PWD/.dh-podman/engine
+scripts/podman-env.sh start >/dev/null
+eval "$(scripts/podman-env.sh env)"
+exec node dist/src/cli/main.js up --state-dir .dh-podman "$@"
