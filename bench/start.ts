@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
+
+/**
+ * `dh-podman start` of one pod with one container, against the same steps as a shell script of
+ * podman CLI calls (keystore with openssl, passphrase and properties files, network, pod,
+ * container, start), in the same run on the same engine. Target: ≤ 1.0×.
+ */
+
+export const name = 'start';
+
+const ROUNDS = 5;
+const HOST = 'bench.example.test';
+const IMAGE = 'localhost/dh-podman/probe:latest';
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+const SHELL_START = `
+set -eu
+state=$1; volume=$2; url=$3; pod=$4; port=$5
+mkdir -p "$state/auth"
+head -c 32 /dev/urandom | base64 | tr -d '/+=\\n' > "$state/auth/keystore.passphrase"
+chmod 600 "$state/auth/keystore.passphrase"
+openssl pkcs12 -export -in "$volume/tls.crt" -inkey "$volume/tls.key" -name ${HOST} \\
+  -passout file:"$state/auth/keystore.passphrase" -out "$state/auth/keystore.p12"
+chmod 600 "$state/auth/keystore.p12"
+printf 'tls.keystore=/etc/sysconfig/deephaven/auth/keystore.p12\\ntls.passphrase.file=/etc/sysconfig/deephaven/auth/keystore.passphrase\\n' > "$state/dh-podman.prop"
+podman --url "$url" network exists dh-podman-bench || podman --url "$url" network create dh-podman-bench >/dev/null
+podman --url "$url" pod create --name "$pod" --hostname ${HOST} --network dh-podman-bench --network-alias ${HOST} -p 127.0.0.1:$port:8123 >/dev/null
+podman --url "$url" create --pod "$pod" --name "$pod-svc" \\
+  -v "$volume:/etc/sysconfig/deephaven/tls:ro" -v "$state/auth:/etc/sysconfig/deephaven/auth:ro" \\
+  -v "$state/dh-podman.prop:/etc/sysconfig/deephaven/dh-podman.prop:ro" \\
+  -e DH_JAVA_OPTS="-Dtls.keystore=/etc/sysconfig/deephaven/auth/keystore.p12 -Dtls.passphrase.file=/etc/sysconfig/deephaven/auth/keystore.passphrase" \\
+  ${IMAGE} >/dev/null
+podman --url "$url" pod start "$pod" >/dev/null
+`;
+
+export async function run(log: (line: string) => void): Promise<void> {
+  if (!process.env.CONTAINER_HOST) {
+    const socket = execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    process.env.CONTAINER_HOST = `unix://${socket}`;
+    process.env.CONTAINERS_CONF = join(repoRoot, '.test-work/podman/containers.conf');
+  }
+  const url = process.env.CONTAINER_HOST;
+  const podman = (...args: string[]) => execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
+  try {
+    podman('image', 'exists', IMAGE);
+  } catch {
+    log(`skipped: ${IMAGE} does not exist (run "dh-podman build" first)`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-start-'));
+  const ca = await issueRootCa({});
+  const leaf = await issueLeaf({ certificateDer: ca.certificateDer, privateKey: ca.privateKey, label: 'bench CA' }, { hostnames: [HOST], ips: [], client: true });
+  const volume = join(dir, 'tls');
+  mkdirSync(volume);
+  writeFileSync(join(volume, 'tls.crt'), leaf.certificatePem);
+  writeFileSync(join(volume, 'tls.key'), leaf.privateKeyPem, { mode: 0o600 });
+
+  const ours: number[] = [];
+  const script: number[] = [];
+  const cleanup = (pod: string) => {
+    try {
+      podman('pod', 'rm', '-f', pod);
+    } catch {
+      // already gone
+    }
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    const pod = `dh-podman-bench-${round}`;
+    const stateDir = join(dir, `state-${round}`);
+    let started = performance.now();
+    execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'start', '-q', '-h', HOST, '--tls-volume', volume, '--name', pod,
+      '--network', 'dh-podman-bench', '--publish', `127.0.0.1:${await freePort()}:8123`, '--state-dir', stateDir], { stdio: 'ignore' });
+    ours.push(performance.now() - started);
+    cleanup(pod);
+
+    started = performance.now();
+    execFileSync('bash', ['-c', SHELL_START, 'start', join(dir, `shell-${round}`), volume, url, `${pod}-sh`, `${await freePort()}`], { stdio: 'ignore' });
+    script.push(performance.now() - started);
+    cleanup(`${pod}-sh`);
+  }
+  try {
+    podman('network', 'rm', '-f', 'dh-podman-bench');
+  } catch {
+    // nothing to remove
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const a = median(ours);
+  const b = median(script);
+  log(`dh-podman start (checks, keystore, plan, pod, container, start): ${a.toFixed(0)} ms (median of ${ROUNDS})`);
+  log(`shell script of podman CLI calls doing the same steps: ${b.toFixed(0)} ms (median of ${ROUNDS})`);
+  log(`ratio dh-podman/script: ${(a / b).toFixed(2)}× (target ≤ 1.0×: ${a / b <= 1 ? 'met' : 'MISSED'})`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
