@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
 import { runtimeError } from '../base/errors.js';
@@ -9,6 +10,7 @@ import { issueLeaf, issueRootCa } from '../pki/issue.js';
 import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from './base-image.js';
 import { buildImages, checkBuild, DEFAULT_TAG_PREFIX } from './build.js';
 import { DEFAULT_IMAGE, DEFAULT_NETWORK, podNameFor, SERVICE_PORT } from './layout.js';
+import { waitForHealth } from './health.js';
 import { applyMachinePlan } from './machine-apply.js';
 import { planMachine } from './machine-plan.js';
 
@@ -76,5 +78,7 @@ export async function devUp(engine: Engine, options: DevUpOptions): Promise<DevU
     stateDir: options.stateDir,
   });
   await applyMachinePlan(engine, plan, options.onStep);
+  options.onStep(`waiting for https://${options.hostname}:${options.port}/health`);
+  await waitForHealth({ hostname: options.hostname, port: options.port, caPem: await readFile(caFile, 'utf8') });
   return { url: `https://${options.hostname}:${options.port}/health`, caFile, tlsVolume, pod, changed: plan.changes };
 }

@@ -1,0 +1,52 @@
+import { request } from 'node:https';
+import { checkServerIdentity } from 'node:tls';
+import { runtimeError } from '../base/errors.js';
+
+export interface HealthTarget {
+  /** The name the certificate must carry; connected to on 127.0.0.1 (a published port). */
+  hostname: string;
+  port: number;
+  caPem: string;
+}
+
+/**
+ * Waits until a machine answers GET /health over TLS, verified against `caPem` for its own
+ * hostname, as a client would. A service needs a JVM start before it listens.
+ */
+export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, intervalMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const result = await probeOnce(target);
+    if (result === 'ok') return;
+    last = result;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw runtimeError('NOT_HEALTHY', `https://${target.hostname}:${target.port}/health did not answer within ${timeoutMs / 1000} s (${last})`, {
+    fix: `see "dh-podman logs ${target.hostname.replace(/\./g, '-')}"`,
+  });
+}
+
+function probeOnce(target: HealthTarget): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: '/health',
+        servername: target.hostname,
+        ca: target.caPem,
+        timeout: 3000,
+        // Hostname verification against the machine's name, not the loopback address we dial.
+        checkServerIdentity: (_host, cert) => checkServerIdentity(target.hostname, cert),
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200 ? 'ok' : `HTTP ${res.statusCode}`);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => resolve(error.message));
+    req.end();
+  });
+}
