@@ -65,8 +65,8 @@ export async function checkBuild(request: BuildRequest): Promise<CheckedBuild> {
     // The same rules as a trust bundle: CAs only, never a key; and PEM, which the OS tools read.
     const source = await readSource({ kind: 'file', path: request.caCertFile, acceptDer: false });
     findings.push(...source.findings);
-    const pool = buildPool(source.contents ? [source.contents] : []);
-    findings.push(...pool.findings.filter((f) => !(f.code === 'TRUST_EMPTY' && source.findings.length > 0)));
+    const pool = buildPool(source.contents ? [source.contents] : [], { sourcesFailed: source.findings.length > 0 });
+    findings.push(...pool.findings);
     cas = pool.entries;
   }
   return { request, images, all, cas, findings };

@@ -20,6 +20,8 @@ export interface Pool {
 export interface PoolOptions {
   allowLeaf?: boolean;
   now?: Date;
+  /** Errors were already reported for the sources (a file unreadable): an empty pool is no news. */
+  sourcesFailed?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export function buildPool(sources: SourceContents[], options: PoolOptions = {}):
     }
   }
   const entries = [...bySha.values()].sort(compareEntries);
-  if (entries.length === 0 && !findings.some((f) => f.severity === 'error')) {
+  if (entries.length === 0 && !options.sourcesFailed && !findings.some((f) => f.severity === 'error')) {
     findings.push(errorFinding<TrustCode>('TRUST_EMPTY', sources.map((s) => s.name).join(', ') || '(no source)', 'hold no certificate', 'add a --from source with CA certificates'));
   }
   return { entries, findings, read };

@@ -51,7 +51,7 @@ Example:
       const read = await Promise.all(sources.map(readSource));
       const findings: Finding<TrustCode>[] = read.flatMap((result) => result.findings);
       const contents = read.map((result) => result.contents).filter((c): c is SourceContents => c !== undefined);
-      const pool = buildPool(contents, { allowLeaf: flags.allowLeaf === true });
+      const pool = buildPool(contents, { allowLeaf: flags.allowLeaf === true, sourcesFailed: findings.some((f) => f.severity === 'error') });
       findings.push(...pool.findings);
       const password = flags.passwordFile ? await readPassphraseFile(flags.passwordFile) : DEFAULT_TRUSTSTORE_PASSWORD;
 
