@@ -49,7 +49,10 @@ export async function run(log: (line: string) => void): Promise<void> {
     log(`rebuild after changing only the CA: ${rebuildMedian.toFixed(2)} s (median of ${ROUNDS}: ${rebuild.map((s) => s.toFixed(2)).join(', ')})`);
     log(`ratio rebuild/full: ${(ratio * 100).toFixed(1)}% (target ≤ 15%: ${ratio <= 0.15 ? 'met' : 'MISSED'})`);
     const tags = execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], { encoding: 'utf8' });
-    for (const tag of tags.split('\n').filter(Boolean)) execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'untag', tag], { stdio: 'ignore' });
+    // The filter also lists other tags of the same image IDs (cached layers are shared): keep ours.
+    for (const tag of tags.split('\n').filter((tag) => tag.startsWith(PREFIX))) {
+      execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'untag', tag], { stdio: 'ignore' });
+    }
   });
   rmSync(dir, { recursive: true, force: true });
 }
