@@ -1,8 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tarFs from 'tar-fs';
-import { $ } from 'zx';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -35,6 +33,7 @@ export async function bootstrapBaseImage(engine: Engine, options: BootstrapOptio
   const progress = options.onProgress ?? (() => undefined);
   if (!options.force && (await engine.images.exists(options.tag))) return { status: 'exists', tag: options.tag };
 
+  const { $ } = await import('zx');
   const debootstrap = await which('debootstrap');
   if (!debootstrap) {
     throw runtimeError('DEBOOTSTRAP_MISSING', 'debootstrap is not installed', {
@@ -59,6 +58,7 @@ export async function bootstrapBaseImage(engine: Engine, options: BootstrapOptio
     progress(`importing ${options.tag}`);
     // Device nodes under dev/ do not survive the import; every container gets its own /dev.
     const devEntries = join(rootfs, 'dev') + '/';
+    const { default: tarFs } = await import('tar-fs');
     const tar = tarFs.pack(rootfs, { ignore: (name: string) => name.startsWith(devEntries) });
     const imageId = await engine.images.importRootfs(tar as never, options.tag);
     return { status: 'created', tag: options.tag, imageId, seconds: (Date.now() - started) / 1000, mirror };
@@ -85,6 +85,7 @@ export async function detectMirror(): Promise<string> {
 }
 
 async function which(command: string): Promise<string | undefined> {
+  const { $ } = await import('zx');
   const result = await $({ quiet: true, nothrow: true })`command -v ${command}`;
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }

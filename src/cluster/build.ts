@@ -115,7 +115,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       trustTag = `${request.tagPrefix}${root.name}-trust:latest`;
       if (!trustStages.has(root.name)) {
         const files = { Containerfile: trustStageContainerfile(preTrustTag(root.name)), ...caFiles(cas) };
-        trustStages.set(root.name, await stage(`${root.name} trust`, trustTag, packFiles(files)));
+        trustStages.set(root.name, await stage(`${root.name} trust`, trustTag, await packFiles(files)));
       }
     }
     const labels = {
@@ -125,7 +125,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       'io.dh-podman.tool': 'dh-podman',
       [LABEL_CA_FINGERPRINTS]: fingerprints.join(','),
     };
-    stages.push(await stage(spec.name, finalTag(spec.name), packFiles({ Containerfile: finalContainerfile(preTrustTag(spec.name), trustTag, labels) })));
+    stages.push(await stage(spec.name, finalTag(spec.name), await packFiles({ Containerfile: finalContainerfile(preTrustTag(spec.name), trustTag, labels) })));
     const last = stages[stages.length - 1]!;
     reports.push({
       image: spec.name,

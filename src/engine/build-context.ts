@@ -1,13 +1,7 @@
-import dockerignoreModule from '@balena/dockerignore';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import tarFs from 'tar-fs';
-import tarStream from 'tar-stream';
 import type { Readable } from 'node:stream';
 
-// The package is CommonJS whose typings claim an ES default export; at run time the default
-// import is the factory itself.
-const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
 export interface ContextOptions {
   /** Extra files to put in the context (a generated Containerfile, a CA bundle), by path in the tar. */
@@ -19,6 +13,7 @@ export interface ContextOptions {
  * also accepts, `.dockerignore`) decides what is left out, so secrets and bulk stay on the host.
  */
 export async function packContext(dir: string, options: ContextOptions = {}): Promise<Readable> {
+  const { default: tarFs } = await import('tar-fs');
   const ignore = await readIgnoreFile(dir);
   const extras = options.extraFiles ?? {};
   const pack = tarFs.pack(dir, {
@@ -36,6 +31,8 @@ export async function packContext(dir: string, options: ContextOptions = {}): Pr
 }
 
 async function readIgnoreFile(dir: string) {
+  // CommonJS whose typings claim an ES default export; at run time the default is the factory.
+  const dockerignore = (await import('@balena/dockerignore')).default as unknown as typeof import('@balena/dockerignore').default;
   for (const name of ['.containerignore', '.dockerignore']) {
     try {
       const text = await readFile(join(dir, name), 'utf8');
@@ -48,7 +45,8 @@ async function readIgnoreFile(dir: string) {
 }
 
 /** A context made only of generated files (a Containerfile and what it copies). */
-export function packFiles(files: Record<string, string | Buffer>): Readable {
+export async function packFiles(files: Record<string, string | Buffer>): Promise<Readable> {
+  const { default: tarStream } = await import('tar-stream');
   const pack = tarStream.pack();
   for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
   pack.finalize();

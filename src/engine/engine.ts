@@ -1,4 +1,4 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { discoverEngine, type DiscoveryOptions, type EngineEndpoint } from './discovery.js';
 import { Containers } from './containers.js';
 import { Images } from './images.js';
@@ -27,7 +27,10 @@ export class Engine {
 
   static async connect(options: DiscoveryOptions = {}): Promise<Engine> {
     const endpoint = await discoverEngine(options);
-    return new Engine(endpoint, new Dockerode({ socketPath: endpoint.socketPath }));
+    // Loaded here, not at the top: dockerode brings gRPC and ssh2 along (about 200 ms), which
+    // commands that never talk to Podman should not pay for.
+    const { default: DockerodeClient } = await import('dockerode');
+    return new Engine(endpoint, new DockerodeClient({ socketPath: endpoint.socketPath }));
   }
 
   /** Runs `work` with an engine and always releases it (stops a private service). */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { $, type ProcessPromise } from 'zx';
+import type { ProcessPromise } from 'zx';
 import { runtimeError } from '../base/errors.js';
 import { pingSocket } from './ping.js';
 
@@ -16,6 +16,7 @@ export interface PrivateService {
  * containers.conf applies to it.
  */
 export async function startPrivateService(podmanBinary: string, waitMs = 15_000): Promise<PrivateService> {
+  const { $ } = await import('zx');
   const dir = await mkdtemp(join(tmpdir(), 'dh-podman-engine-'));
   const socketPath = join(dir, 'podman.sock');
   // Podman reads CONTAINER_HOST itself (even an empty one) and would act as a remote client.
