@@ -19,4 +19,5 @@ fi
 echo "dh-podman: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# With recommends: Podman's pull in iptables, which netavark needs to publish ports.
+apt-get install -y -qq "${missing[@]}" >/dev/null
