@@ -1,0 +1,33 @@
+import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { internalIssuers } from '../../src/cluster/internal-trust.js';
+import { parseCertificate, type Certificate } from '../../src/pki/certificate.js';
+import { makeCa, makeLeaf, openssl } from '../support/openssl.js';
+
+const load = (file: string): Certificate => parseCertificate(Buffer.from(readFileSync(file, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+
+t.test('internal trust is the direct issuers of the machines, deduplicated', async (t) => {
+  const dir = t.testdir();
+  const root = makeCa(dir, 'root', '/CN=internal root');
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'int.key', '-out', 'int.csr', '-subj', '/CN=internal intermediate'], dir);
+  writeFileSync(join(dir, 'int.ext'), 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n');
+  openssl(['x509', '-req', '-in', 'int.csr', '-CA', root.cert, '-CAkey', root.key, '-CAcreateserial', '-days', '30', '-extfile', 'int.ext', '-out', 'int.crt'], dir);
+  const intermediate = { cert: join(dir, 'int.crt'), key: join(dir, 'int.key') };
+  const a = load(makeLeaf(dir, 'a', intermediate, ['a.example.test']).cert);
+  const b = load(makeLeaf(dir, 'b', intermediate, ['b.example.test']).cert);
+  const c = load(makeLeaf(dir, 'c', root, ['c.example.test']).cert);
+  const int = load(intermediate.cert);
+  const rootCert = load(root.cert);
+
+  const fromChains = internalIssuers([
+    { file: 'a/tls.crt', chain: [a, int] },
+    { file: 'b/tls.crt', chain: [b, int] },
+  ]);
+  t.same(fromChains.map((cert) => cert.subject), ['CN=internal intermediate'], 'the intermediate only, once; not the root');
+
+  const leafOnly = internalIssuers([{ file: 'c/tls.crt', chain: [c] }], [int, rootCert]);
+  t.same(leafOnly.map((cert) => cert.subject), ['CN=internal root'], 'a leaf-only chain finds its issuer among the CA files');
+
+  t.throws(() => internalIssuers([{ file: 'c/tls.crt', chain: [c] }], [int]), { code: 'INTERNAL_CA_UNKNOWN', subject: 'c/tls.crt' });
+});
