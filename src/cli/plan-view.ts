@@ -18,13 +18,19 @@ export function planData(plan: MachinePlan) {
   };
 }
 
+const TRUST_TEXT: Record<MachinePlan['trust'], string> = {
+  system: 'system trust (the image)',
+  'truststore-iris': 'truststore-iris.p12 from --ca-cert-file',
+  internal: "truststore-internal.p12: only the CAs of the machines' certificates (Envoy in front)",
+};
+
 export function renderPlan(plan: MachinePlan): string {
   const lines = [
     `pod ${plan.pod.name} (hostname ${plan.pod.hostname}): ${plan.pod.action} — ${plan.pod.reason}`,
     `  image ${plan.container.image} (${plan.container.imageId.slice(0, 12)})`,
     `  network ${plan.network.name}: ${plan.network.action === 'create' ? 'create' : 'exists'}, alias ${plan.pod.aliases.join(', ')}`,
     `  ports ${plan.pod.ports.map((p) => `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}→${p.containerPort}`).join(', ') || '(none published)'}`,
-    `  trust for outgoing TLS: ${plan.trust === 'system' ? 'system trust (the image)' : 'truststore-iris.p12 from --ca-cert-file'}`,
+    `  trust for outgoing TLS: ${TRUST_TEXT[plan.trust]}`,
     `  files in ${plan.paths.root}:`,
     ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})`),
     '  mounts (read-only):',

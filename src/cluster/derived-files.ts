@@ -28,6 +28,8 @@ export interface DerivedInputs {
   keystore: KeystoreMaterial;
   /** The --ca-cert-file CAs; undefined means system trust (no truststore at all). */
   cas: PoolEntry[] | undefined;
+  /** Envoy-fronted pods only: the CAs of the machines' own certificates, trusted internally. */
+  internalCas?: PoolEntry[] | undefined;
 }
 
 export interface DerivedPlan {
@@ -42,7 +44,7 @@ export interface DerivedPlan {
  * change every store for no reason.
  */
 export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
-  const { paths, keystore, cas } = inputs;
+  const { paths, keystore, cas, internalCas } = inputs;
   const files: DerivedFile[] = [];
 
   const keystorePassphrase = await existingOrNewPassphrase(paths.keystorePassphrase);
@@ -53,26 +55,45 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
     'tls.keystore': IN_CONTAINER.keystore,
     'tls.passphrase.file': IN_CONTAINER.keystorePassphrase,
   };
-  const trustFiles: [string, string, string][] = [
-    ['truststore', paths.truststoreIris, IN_CONTAINER.truststoreIris],
-    ['truststore PEM bundle', paths.truststoreIrisPem, IN_CONTAINER.truststoreIrisPem],
-    ['truststore passphrase', paths.truststorePassphrase, IN_CONTAINER.truststorePassphrase],
+  // Both truststores share one passphrase file (the trust model keeps them compatible).
+  const passphraseFile: [string, string, string] = ['truststore passphrase', paths.truststorePassphrase, IN_CONTAINER.truststorePassphrase];
+  const stores: { entries: PoolEntry[] | undefined; files: [string, string, string][]; property: string }[] = [
+    {
+      entries: cas,
+      property: 'tls.truststore',
+      files: [
+        ['truststore', paths.truststoreIris, IN_CONTAINER.truststoreIris],
+        ['truststore PEM bundle', paths.truststoreIrisPem, IN_CONTAINER.truststoreIrisPem],
+      ],
+    },
+    {
+      entries: internalCas,
+      property: 'internal.tls.truststore',
+      files: [
+        ['internal truststore', paths.truststoreInternal, IN_CONTAINER.truststoreInternal],
+        ['internal truststore PEM bundle', paths.truststoreInternalPem, IN_CONTAINER.truststoreInternalPem],
+      ],
+    },
   ];
-  if (cas) {
-    const truststorePassphrase = await existingOrNewPassphrase(paths.truststorePassphrase);
-    const store = encodeTruststore(cas.map((e) => ({ alias: e.alias, der: e.certificate.der })), truststorePassphrase);
-    const contents = [store, Buffer.from(encodePemBundle(cas)), Buffer.from(`${truststorePassphrase}\n`)];
-    for (const [index, [purpose, hostPath, containerPath]] of trustFiles.entries()) {
-      files.push(await compareBytes(purpose, hostPath, containerPath, 0o644, false, contents[index]!));
+  const anyStore = stores.some((store) => store.entries);
+  const truststorePassphrase = anyStore ? await existingOrNewPassphrase(paths.truststorePassphrase) : '';
+  for (const store of stores) {
+    if (store.entries) {
+      const p12 = encodeTruststore(store.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), truststorePassphrase);
+      const [[p12Purpose, p12Path, p12InContainer], [pemPurpose, pemPath, pemInContainer]] = store.files as [[string, string, string], [string, string, string]];
+      files.push(await compareBytes(p12Purpose, p12Path, p12InContainer, 0o644, false, p12));
+      files.push(await compareBytes(pemPurpose, pemPath, pemInContainer, 0o644, false, Buffer.from(encodePemBundle(store.entries))));
+      properties[store.property] = store.files[0]![2];
+    } else {
+      // A store left from an earlier start would mislead: without its input, it goes.
+      files.push(...(await removals(store.files)));
     }
-    properties['tls.truststore'] = IN_CONTAINER.truststoreIris;
+  }
+  if (anyStore) {
+    files.push(await compareBytes(passphraseFile[0], passphraseFile[1], passphraseFile[2], 0o644, false, Buffer.from(`${truststorePassphrase}\n`)));
     properties['tls.truststore.passphrase.file'] = IN_CONTAINER.truststorePassphrase;
   } else {
-    // Without --ca-cert-file the services use system trust; a truststore left from an earlier
-    // start would be misleading, so it goes.
-    for (const [purpose, hostPath, containerPath] of trustFiles) {
-      if (await pathExists(hostPath)) files.push({ purpose, hostPath, containerPath, mode: 0o644, serviceOwned: false, action: 'remove', content: Buffer.alloc(0) });
-    }
+    files.push(...(await removals([passphraseFile])));
   }
   const propertiesText = renderProperties(properties);
   files.push(await compareBytes('properties', paths.properties, IN_CONTAINER.properties, 0o644, false, Buffer.from(propertiesText)));
@@ -84,6 +105,14 @@ function renderProperties(properties: Record<string, string>): string {
   const lines = ['# Derived by dh-podman from the TLS volume and --ca-cert-file; rewritten on every start.'];
   for (const [key, value] of Object.entries(properties)) lines.push(`${key}=${value}`);
   return `${lines.join('\n')}\n`;
+}
+
+async function removals(files: [string, string, string][]): Promise<DerivedFile[]> {
+  const gone: DerivedFile[] = [];
+  for (const [purpose, hostPath, containerPath] of files) {
+    if (await pathExists(hostPath)) gone.push({ purpose, hostPath, containerPath, mode: 0o644, serviceOwned: false, action: 'remove', content: Buffer.alloc(0) });
+  }
+  return gone;
 }
 
 async function existingOrNewPassphrase(path: string): Promise<string> {

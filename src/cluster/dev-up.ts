@@ -12,7 +12,7 @@ import { buildImages, checkBuild, DEFAULT_TAG_PREFIX } from './build.js';
 import { DEFAULT_IMAGE, DEFAULT_NETWORK, podNameFor, SERVICE_PORT } from './layout.js';
 import { waitForHealth } from './health.js';
 import { applyMachinePlan } from './machine-apply.js';
-import { planMachine } from './machine-plan.js';
+import { checkMachine, planMachine } from './machine-plan.js';
 
 export interface DevUpOptions {
   hostname: string;
@@ -63,11 +63,11 @@ export async function devUp(engine: Engine, options: DevUpOptions): Promise<DevU
   if (bootstrap.status === 'created') options.onStep(`made the base image ${bootstrap.tag}`);
 
   options.onStep('building images');
-  const checked = await checkBuild({ imagesDir: PACKAGED_IMAGES_DIR, baseImage: DEFAULT_BASE_IMAGE, only: [], tagPrefix: DEFAULT_TAG_PREFIX });
-  await buildImages(engine, checked);
+  const images = await checkBuild({ imagesDir: PACKAGED_IMAGES_DIR, baseImage: DEFAULT_BASE_IMAGE, only: [], tagPrefix: DEFAULT_TAG_PREFIX });
+  await buildImages(engine, images);
 
   const pod = podNameFor(options.hostname);
-  const plan = await planMachine(engine, {
+  const checked = await checkMachine({
     hostname: options.hostname,
     tlsVolume,
     caCertFile: caFile,
@@ -77,6 +77,7 @@ export async function devUp(engine: Engine, options: DevUpOptions): Promise<DevU
     network: DEFAULT_NETWORK,
     stateDir: options.stateDir,
   });
+  const plan = await planMachine(engine, checked);
   await applyMachinePlan(engine, plan, options.onStep);
   options.onStep(`waiting for https://${options.hostname}:${options.port}/health`);
   await waitForHealth({ hostname: options.hostname, port: options.port, caPem: await readFile(caFile, 'utf8') });

@@ -11,6 +11,7 @@ export const IN_CONTAINER = {
   truststoreIris: '/etc/sysconfig/deephaven/trust/truststore-iris.p12',
   truststoreIrisPem: '/etc/sysconfig/deephaven/trust/truststore-iris.pem',
   truststoreInternal: '/etc/sysconfig/deephaven/trust/truststore-internal.p12',
+  truststoreInternalPem: '/etc/sysconfig/deephaven/trust/truststore-internal.pem',
   truststorePassphrase: '/etc/sysconfig/deephaven/trust/truststore.passphrase',
   properties: '/etc/sysconfig/deephaven/dh-podman.prop',
 } as const;
@@ -39,6 +40,8 @@ export function podStatePaths(stateDir: string, pod: string) {
     truststoreIris: join(root, 'trust', 'truststore-iris.p12'),
     truststoreIrisPem: join(root, 'trust', 'truststore-iris.pem'),
     truststorePassphrase: join(root, 'trust', 'truststore.passphrase'),
+    truststoreInternal: join(root, 'trust', 'truststore-internal.p12'),
+    truststoreInternalPem: join(root, 'trust', 'truststore-internal.pem'),
     properties: join(root, 'dh-podman.prop'),
     lock: join(root, '.lock'),
   };

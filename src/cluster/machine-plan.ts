@@ -9,7 +9,9 @@ import { checkTlsVolume, type CheckReport } from '../pki/check.js';
 import { readKeystoreMaterial } from '../trust/keystore.js';
 import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
+import type { Certificate } from '../pki/certificate.js';
 import { planDerivedFiles, type DerivedPlan } from './derived-files.js';
+import { internalIssuers } from './internal-trust.js';
 import { IN_CONTAINER, podStatePaths, type PodStatePaths } from './layout.js';
 
 export interface MachineRequest {
@@ -21,10 +23,14 @@ export interface MachineRequest {
   ports: PortMapping[];
   network: string;
   stateDir: string;
+  /** Envoy fronts this machine: its services trust only the internal CAs among themselves. */
+  envoy?: { hostname: string } | undefined;
+  /** The internal CAs, instead of finding them from the machine's chain. */
+  internalCaCertFile?: string | undefined;
 }
 
 export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
-export type TrustSource = 'system' | 'truststore-iris';
+export type TrustSource = 'system' | 'truststore-iris' | 'internal';
 
 export const LABEL_POD_CONFIG = 'io.dh-podman.config';
 export const LABEL_HOSTNAME = 'io.dh-podman.hostname';
@@ -46,21 +52,41 @@ export interface MachinePlan {
   changes: boolean;
 }
 
+/** What the inputs say, checked, before Podman is asked anything. */
+export interface CheckedMachine {
+  request: MachineRequest;
+  tlsVolume: string;
+  check: CheckReport;
+  paths: PodStatePaths;
+  derived: DerivedPlan;
+  trust: TrustSource;
+  hasTruststore: boolean;
+}
+
 /**
- * Everything `start` will do, from the request and what Podman and the disk hold now. Nothing
- * is created or written here; a certificate that breaks a rule ends planning with an error.
+ * The certificate rules and the derived files, from the inputs alone: bad input ends here with
+ * an error (exit 3) and the engine is never contacted.
  */
-export async function planMachine(engine: Engine, request: MachineRequest): Promise<MachinePlan> {
+export async function checkMachine(request: MachineRequest): Promise<CheckedMachine> {
   const tlsVolume = resolve(request.tlsVolume);
-  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile });
+  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname });
   if (!check.ok) throw checkFailed(check);
 
   const { material } = await readKeystoreMaterial(tlsVolume, request.hostname);
   const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
+  const internalCas = request.envoy ? await internalCasFor(request, material!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
-  const derived = await planDerivedFiles({ paths, keystore: material!, cas });
-  const trust: TrustSource = cas ? 'truststore-iris' : 'system';
+  const derived = await planDerivedFiles({ paths, keystore: material!, cas, internalCas });
+  const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
+  return { request, tlsVolume, check, paths, derived, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
+}
 
+/**
+ * Everything `start` will do, from the checked inputs and what Podman and the disk hold now.
+ * Nothing is created or written here.
+ */
+export async function planMachine(engine: Engine, checked: CheckedMachine): Promise<MachinePlan> {
+  const { request, tlsVolume, check, paths, derived, trust } = checked;
   const image = await engine.images.inspect(request.image);
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
@@ -71,7 +97,7 @@ export async function planMachine(engine: Engine, request: MachineRequest): Prom
   const mounts: Mount[] = [
     { source: tlsVolume, destination: IN_CONTAINER.tlsDir, readOnly: true },
     { source: paths.authDir, destination: IN_CONTAINER.authDir, readOnly: true },
-    ...(cas ? [{ source: paths.trustDir, destination: IN_CONTAINER.trustDir, readOnly: true }] : []),
+    ...(checked.hasTruststore ? [{ source: paths.trustDir, destination: IN_CONTAINER.trustDir, readOnly: true }] : []),
     { source: paths.properties, destination: IN_CONTAINER.properties, readOnly: true },
   ];
   const env = { DH_JAVA_OPTS: derived.javaOpts };
@@ -113,6 +139,16 @@ export async function planMachine(engine: Engine, request: MachineRequest): Prom
     container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts },
     changes: action !== 'unchanged' || filesChanged || !networkExists,
   };
+}
+
+/**
+ * The internal truststore's CAs: exactly those of --internal-ca-cert-file, or else the issuer of
+ * the machine's certificate, from its chain or from the --ca-cert-file bundle.
+ */
+async function internalCasFor(request: MachineRequest, chain: Certificate[], cas: PoolEntry[] | undefined): Promise<PoolEntry[]> {
+  if (request.internalCaCertFile) return readCas(request.internalCaCertFile);
+  const issuers = internalIssuers([{ file: `${request.tlsVolume}/tls.crt`, chain }], (cas ?? []).map((entry) => entry.certificate));
+  return buildPool([{ name: 'tls.crt', certificates: issuers, holdsPrivateKey: false }]).entries;
 }
 
 async function readCas(caCertFile: string): Promise<PoolEntry[]> {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -30,4 +30,14 @@ export function makeLeaf(dir: string, name: string, ca: { cert: string; key: str
   writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
   openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+/** A TLS volume directory: tls.crt (leaf, then `chain`), tls.key, and any extra files. */
+export function makeVolume(dir: string, name: string, leaf: { cert: string; key: string }, chain: string[] = [], extra: Record<string, string> = {}): string {
+  const path = join(dir, name);
+  mkdirSync(path, { recursive: true });
+  writeFileSync(join(path, 'tls.crt'), [leaf.cert, ...chain].map((file) => readFileSync(file, 'utf8')).join(''));
+  writeFileSync(join(path, 'tls.key'), readFileSync(leaf.key));
+  for (const [file, content] of Object.entries(extra)) writeFileSync(join(path, file), content);
+  return path;
 }

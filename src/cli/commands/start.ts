@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { applyMachinePlan } from '../../cluster/machine-apply.js';
-import { planMachine } from '../../cluster/machine-plan.js';
+import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
 import { DEFAULT_IMAGE, DEFAULT_NETWORK, defaultStateDir, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
 import type { PortMapping } from '../../engine/pods.js';
 import { withEngine } from '../engine-options.js';
@@ -18,6 +18,9 @@ interface StartFlags {
   network: string;
   stateDir?: string;
   dryRun?: boolean;
+  envoy?: boolean;
+  envoyHostname?: string;
+  internalCaCertFile?: string;
 }
 
 export function registerStart(program: Command, context: CommandContext): void {
@@ -32,6 +35,9 @@ export function registerStart(program: Command, context: CommandContext): void {
     .option('--publish <[ip:]hostport[:port]>', `publish a port on the host (container port default ${SERVICE_PORT}); repeatable`, collect(parsePublish))
     .addOption(new Option('--network <name>', 'Podman network the machines share').default(DEFAULT_NETWORK))
     .option('--state-dir <dir>', 'where derived keystores, truststores and properties are kept (default /var/lib/dh-podman as root, else the XDG data dir)')
+    .option('--envoy', "Envoy fronts this machine: generate truststore-internal.p12 (the CAs of the machines' own certificates) and set internal.tls.truststore")
+    .option('--envoy-hostname <fqdn>', 'the name Envoy answers on; envoy.pem (or tls.crt) must cover it (default: the hostname)', parseHostname)
+    .option('--internal-ca-cert-file <file>', "with --envoy: the internal CAs, instead of the issuer found from the machine's chain")
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -54,9 +60,12 @@ Example:
         ports: flags.publish ?? [],
         network: flags.network,
         stateDir: flags.stateDir ?? defaultStateDir(context.io.env),
+        envoy: flags.envoy ? { hostname: flags.envoyHostname ?? flags.hostname } : undefined,
+        internalCaCertFile: flags.internalCaCertFile,
       };
+      const checked = await checkMachine(request);
       await withEngine(context, output, async (engine) => {
-        const plan = await planMachine(engine, request);
+        const plan = await planMachine(engine, checked);
         for (const warning of plan.check.findings.filter((f) => f.severity === 'warning')) output.warn(`${warning.code} ${warning.file}: ${warning.message}`);
         if (flags.dryRun) {
           output.data({ ok: true, dryRun: true, plan: planData(plan) });

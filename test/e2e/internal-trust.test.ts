@@ -1,0 +1,103 @@
+import t from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { runCli } from '../support/cli.js';
+import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
+import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+
+/**
+ * Envoy-fronted machines trust each other through truststore-internal.p12 only: narrower than
+ * the external trust. CA X is external (it signs envoy.pem and a rogue service); CA Y signs the
+ * machines. Every pod's tls.truststore trusts both; internally only Y counts.
+ */
+
+const PREFIX = 'localhost/dh-podman-test-internal/';
+const suffix = `${process.pid}`;
+const network = `dhp-test-internal-${suffix}`;
+const hosts = { one: 'dh1.example.test', two: 'dh2.example.test', rogue: 'rogue.example.test' };
+const pod = (host: string) => `${host.replace(/\./g, '-')}-${suffix}`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+t.test('internal trust is narrower than external trust', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  const stateDir = join(dir, 'state');
+  const external = makeCa(dir, 'x', '/CN=external CA X');
+  const internal = makeCa(dir, 'y', '/CN=internal CA Y');
+  writeFileSync(join(dir, 'both.pem'), readFileSync(external.cert, 'utf8') + readFileSync(internal.cert, 'utf8'));
+  const envoyLeaf = makeLeaf(dir, 'envoy', external, ['dh.example.test']);
+  const envoyPem = readFileSync(envoyLeaf.cert, 'utf8') + readFileSync(envoyLeaf.key, 'utf8');
+  const volumes = {
+    one: makeVolume(dir, 'one', makeLeaf(dir, 'one', internal, [hosts.one]), [internal.cert], { 'envoy.pem': envoyPem }),
+    two: makeVolume(dir, 'two', makeLeaf(dir, 'two', internal, [hosts.two]), [internal.cert]),
+    rogue: makeVolume(dir, 'rogue', makeLeaf(dir, 'rogue', external, [hosts.rogue]), [external.cert]),
+  };
+  const port = await freePort();
+  t.teardown(async () => {
+    for (const host of Object.values(hosts)) await podman(['pod', 'rm', '-f', pod(host)], true);
+    await podman(['network', 'rm', '-f', network], true);
+    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
+    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image], true);
+  });
+  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
+  t.equal(build.code, 0, build.stderr);
+
+  const start = (name: keyof typeof volumes, extra: string[] = []) =>
+    runCli(['start', '--json', '-h', hosts[name], '--tls-volume', volumes[name], '--name', pod(hosts[name]), '--image', `${PREFIX}probe:latest`,
+      '--network', network, '--state-dir', stateDir, '--ca-cert-file', join(dir, 'both.pem'), ...extra], { env: podmanEnv });
+  for (const name of ['two', 'rogue'] as const) t.equal((await start(name)).code, 0, `start ${name}`);
+
+  const call = async (target: string) => {
+    const url = `https://${hosts.one}:${port}/call?url=${encodeURIComponent(`https://${target}:8123/health`)}`;
+    const answer = await eventually(async () => {
+      const response = await curlHttps(url, internal.cert, hosts.one, port);
+      return response.code === 0 ? response.stdout : undefined;
+    });
+    return JSON.parse(answer ?? '{}');
+  };
+
+  // Without --envoy: tls.truststore (X and Y) is used both ways, and nothing internal exists.
+  const plain = await start('one', ['--publish', `${port}`]);
+  t.equal(plain.code, 0, plain.stderr);
+  t.notOk(JSON.parse(plain.stdout).plan.properties['internal.tls.truststore'], 'no internal.tls.truststore without --envoy');
+  t.notOk(existsSync(join(stateDir, 'pods', pod(hosts.one), 'trust', 'truststore-internal.p12')), 'no truststore-internal.p12');
+  t.match(await call(hosts.rogue), { status: 'ok' }, 'external trust accepts the X-signed service');
+
+  // With --envoy: truststore-internal.p12 holds Y only, and it decides service-to-service trust.
+  const fronted = await start('one', ['--publish', `${port}`, '--envoy', '--envoy-hostname', 'dh.example.test']);
+  t.equal(fronted.code, 0, fronted.stderr);
+  const plan = JSON.parse(fronted.stdout).plan;
+  t.equal(plan.properties['internal.tls.truststore'], '/etc/sysconfig/deephaven/trust/truststore-internal.p12');
+  t.equal(plan.trust, 'internal');
+  const listing = await podman(['exec', `${pod(hosts.one)}-svc`, 'sh', '-c',
+    'keytool -list -storetype PKCS12 -keystore /etc/sysconfig/deephaven/trust/truststore-internal.p12 -storepass:file /etc/sysconfig/deephaven/trust/truststore.passphrase']);
+  t.match(listing.stdout, /Your keystore contains 1 entry/);
+  t.match(listing.stdout, /internal-ca-y-[0-9a-f]{8}, .*trustedCertEntry/);
+  t.match(await call(hosts.two), { status: 'ok', upstreamStatus: 200 }, 'pod to pod through truststore-internal.p12');
+  const refused = await call(hosts.rogue);
+  t.match(refused, { status: 'failed' }, 'the X-signed service is refused internally');
+  t.match(refused.error, /PKIX|certification path|unable to find valid/);
+});
+
+t.test('--envoy refuses an envoy.pem that does not cover the Envoy hostname, before anything starts', async (t) => {
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'ca');
+  const envoyLeaf = makeLeaf(dir, 'envoy', ca, ['elsewhere.example.test']);
+  const volume = makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, [hosts.one]), [], {
+    'envoy.pem': readFileSync(envoyLeaf.cert, 'utf8') + readFileSync(envoyLeaf.key, 'utf8'),
+  });
+  const result = await runCli(['start', '-h', hosts.one, '--tls-volume', volume, '--envoy', '--envoy-hostname', 'dh.example.test', '--state-dir', join(dir, 'state')],
+    { env: { CONTAINER_HOST: 'unix:///nonexistent/dh-podman-test.sock' } });
+  t.equal(result.code, 3, 'refused as input; the (unreachable) engine is never asked');
+  t.match(result.stderr, /envoy\.pem: no subjectAltName entry of the leaf matches dh\.example\.test.*\[SAN_HOST_MISMATCH\]/);
+});
