@@ -53,7 +53,8 @@ start() {
     return 0
   fi
   rm -f "$socket"
-  CONTAINERS_CONF=$conf nohup podman system service --time=0 "unix://$socket" >"$log" 2>&1 &
+  # podman reads CONTAINER_HOST itself and would act as a remote client: the service must not.
+  CONTAINERS_CONF=$conf nohup env -u CONTAINER_HOST -u DOCKER_HOST podman system service --time=0 "unix://$socket" >"$log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 100); do
     if ping_socket; then

@@ -31,6 +31,10 @@ import javax.net.ssl.TrustManagerFactory;
  * writes, serves HTTPS with the keystore, and makes service-to-service calls with the trust the
  * properties select (internal.tls.truststore, else tls.truststore, else the JVM's system trust),
  * hostname verification on. GET /health and GET /call?url=https://... are all it answers.
+ *
+ * With probe.mode=proxy it stands in for Envoy where no Envoy image can be had: it presents the
+ * front certificate (tls.keystore then holds envoy.pem's key and chain) and forwards every
+ * request to probe.upstream over TLS, trusting the internal CAs, hostname verification on.
  */
 public final class Probe {
     private final Properties config;
@@ -72,8 +76,17 @@ public final class Probe {
                 params.setSSLParameters(parameters);
             }
         });
-        server.createContext("/health", probe::health);
-        server.createContext("/call", probe::call);
+        String upstream = config.getProperty("probe.upstream");
+        if ("proxy".equals(config.getProperty("probe.mode"))) {
+            if (upstream == null) {
+                System.err.println("probe: probe.mode=proxy needs probe.upstream");
+                System.exit(2);
+            }
+            server.createContext("/", exchange -> probe.forward(exchange, upstream));
+        } else {
+            server.createContext("/health", probe::health);
+            server.createContext("/call", probe::call);
+        }
         server.setExecutor(Executors.newFixedThreadPool(4));
         server.start();
         System.out.println("probe: " + probe.hostname + " listening on " + port + ", keystore "
@@ -99,6 +112,19 @@ public final class Probe {
                     + ",\"upstreamBody\":" + json(upstream.body()) + "}");
         } catch (Exception e) {
             respond(exchange, 502, "{\"status\":\"failed\",\"url\":" + json(url) + ",\"error\":" + json(describe(e)) + "}");
+        }
+    }
+
+    /** The front: the same path and query, sent on to the upstream machine. */
+    private void forward(HttpExchange exchange, String upstream) throws IOException {
+        URI target = URI.create(upstream + exchange.getRequestURI().getRawPath()
+                + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()));
+        try {
+            HttpResponse<String> answer = client.send(
+                    HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            respond(exchange, answer.statusCode(), answer.body());
+        } catch (Exception e) {
+            respond(exchange, 502, "{\"status\":\"failed\",\"upstream\":" + json(target.toString()) + ",\"error\":" + json(describe(e)) + "}");
         }
     }
 

@@ -13,6 +13,7 @@ export function planData(plan: MachinePlan) {
     mounts: plan.container.mounts,
     properties: plan.derived.properties,
     env: { DH_JAVA_OPTS: plan.container.env.DH_JAVA_OPTS },
+    front: plan.front ? { name: plan.front.name, image: plan.front.image, envoyConfig: plan.paths.envoyConfig } : null,
     changes: plan.changes,
     warnings: plan.check.findings.filter((f) => f.severity === 'warning'),
   };
@@ -33,6 +34,7 @@ export function renderPlan(plan: MachinePlan): string {
     `  trust for outgoing TLS: ${TRUST_TEXT[plan.trust]}`,
     `  files in ${plan.paths.root}:`,
     ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})`),
+    ...(plan.front ? [`  front: ${plan.front.image} in the same pod (Envoy bootstrap ${plan.paths.envoyConfig})`] : []),
     '  mounts (read-only):',
     ...plan.container.mounts.map((m) => `    ${m.source} → ${m.destination}`),
     '  properties:',

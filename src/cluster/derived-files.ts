@@ -30,6 +30,8 @@ export interface DerivedInputs {
   cas: PoolEntry[] | undefined;
   /** Envoy-fronted pods only: the CAs of the machines' own certificates, trusted internally. */
   internalCas?: PoolEntry[] | undefined;
+  /** Envoy-fronted pods only: what the front presents, and the generated Envoy bootstrap. */
+  front?: { material: KeystoreMaterial; envoyConfig: string } | undefined;
 }
 
 export interface DerivedPlan {
@@ -44,12 +46,18 @@ export interface DerivedPlan {
  * change every store for no reason.
  */
 export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
-  const { paths, keystore, cas, internalCas } = inputs;
+  const { paths, keystore, cas, internalCas, front } = inputs;
   const files: DerivedFile[] = [];
 
   const keystorePassphrase = await existingOrNewPassphrase(paths.keystorePassphrase);
   files.push(await compareBytes('keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase, 0o600, true, Buffer.from(`${keystorePassphrase}\n`)));
-  files.push(await planKeystore(paths, keystore, keystorePassphrase));
+  files.push(await planKeystore('keystore', paths.keystore, IN_CONTAINER.keystore, keystore, keystorePassphrase));
+  if (front) {
+    files.push(await planKeystore('front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore, front.material, keystorePassphrase));
+    files.push(await compareBytes('Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig, 0o644, false, Buffer.from(front.envoyConfig)));
+  } else {
+    files.push(...(await removals([['front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore], ['Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig]])));
+  }
 
   const properties: Record<string, string> = {
     'tls.keystore': IN_CONTAINER.keystore,
@@ -119,9 +127,9 @@ async function existingOrNewPassphrase(path: string): Promise<string> {
   return (await pathExists(path)) ? readPassphraseFile(path) : generatePassphrase();
 }
 
-async function planKeystore(paths: PodStatePaths, material: KeystoreMaterial, passphrase: string): Promise<DerivedFile> {
-  const base = { purpose: 'keystore', hostPath: paths.keystore, containerPath: IN_CONTAINER.keystore, mode: 0o600, serviceOwned: true };
-  const existing = await readFile(paths.keystore).catch(() => undefined);
+async function planKeystore(purpose: string, hostPath: string, containerPath: string, material: KeystoreMaterial, passphrase: string): Promise<DerivedFile> {
+  const base = { purpose, hostPath, containerPath, mode: 0o600, serviceOwned: true };
+  const existing = await readFile(hostPath).catch(() => undefined);
   if (existing) {
     const contents = readKeystore(existing, passphrase);
     const sameKey = contents?.key.export({ type: 'pkcs8', format: 'der' }).equals(material.key.export({ type: 'pkcs8', format: 'der' }));

@@ -14,6 +14,8 @@ export const IN_CONTAINER = {
   truststoreInternalPem: '/etc/sysconfig/deephaven/trust/truststore-internal.pem',
   truststorePassphrase: '/etc/sysconfig/deephaven/trust/truststore.passphrase',
   properties: '/etc/sysconfig/deephaven/dh-podman.prop',
+  frontKeystore: '/etc/sysconfig/deephaven/auth/front-keystore.p12',
+  envoyConfig: '/etc/envoy/envoy.yaml',
 } as const;
 
 /** The uid of the service account images/base creates (dhsvc); it must read the keystore. */
@@ -21,6 +23,9 @@ export const SERVICE_UID = 9000;
 export const SERVICE_PORT = 8123;
 export const DEFAULT_IMAGE = 'localhost/dh-podman/probe:latest';
 export const DEFAULT_NETWORK = 'dh-podman';
+export const ENVOY_PORT = 8000;
+/** The upstream Envoy; where no registry is reachable, localhost/dh-podman/front:latest stands in. */
+export const DEFAULT_ENVOY_IMAGE = 'docker.io/envoyproxy/envoy:v1.31-latest';
 
 /** /var/lib/dh-podman as root; the XDG data directory otherwise. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
@@ -43,6 +48,8 @@ export function podStatePaths(stateDir: string, pod: string) {
     truststoreInternal: join(root, 'trust', 'truststore-internal.p12'),
     truststoreInternalPem: join(root, 'trust', 'truststore-internal.pem'),
     properties: join(root, 'dh-podman.prop'),
+    frontKeystore: join(root, 'auth', 'front-keystore.p12'),
+    envoyConfig: join(root, 'envoy.yaml'),
     lock: join(root, '.lock'),
   };
 }

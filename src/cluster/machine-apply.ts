@@ -52,6 +52,10 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
         mounts: plan.container.mounts,
         labels: plan.pod.labels,
       });
+      if (plan.front) {
+        onStep(`adding the front ${plan.front.image}`);
+        await engine.containers.create({ ...plan.front, pod: plan.pod.name, labels: plan.pod.labels });
+      }
     }
     if (plan.pod.action !== 'unchanged') {
       onStep(`starting pod ${plan.pod.name}`);

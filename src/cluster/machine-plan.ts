@@ -12,7 +12,10 @@ import { readSource } from '../trust/sources.js';
 import type { Certificate } from '../pki/certificate.js';
 import { planDerivedFiles, type DerivedPlan } from './derived-files.js';
 import { internalIssuers } from './internal-trust.js';
-import { IN_CONTAINER, podStatePaths, type PodStatePaths } from './layout.js';
+import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, type PodStatePaths } from './layout.js';
+import { envoyBootstrap } from './envoy-config.js';
+import { pathExists } from '../base/atomic-write.js';
+import type { KeystoreMaterial } from '../trust/keystore.js';
 
 export interface MachineRequest {
   hostname: string;
@@ -24,7 +27,7 @@ export interface MachineRequest {
   network: string;
   stateDir: string;
   /** Envoy fronts this machine: its services trust only the internal CAs among themselves. */
-  envoy?: { hostname: string } | undefined;
+  envoy?: { hostname: string; port?: number; image?: string } | undefined;
   /** The internal CAs, instead of finding them from the machine's chain. */
   internalCaCertFile?: string | undefined;
 }
@@ -48,6 +51,8 @@ export interface MachinePlan {
   network: { name: string; action: 'create' | 'exists' };
   pod: { name: string; hostname: string; aliases: string[]; ports: PortMapping[]; labels: Record<string, string>; action: PodAction; reason: string };
   container: { name: string; image: string; imageId: string; env: Record<string, string>; mounts: Mount[] };
+  /** The Envoy front (or its stand-in) beside the service, in the same pod. */
+  front: { name: string; image: string; env: Record<string, string>; mounts: Mount[] } | undefined;
   /** Whether applying would change anything at all. */
   changes: boolean;
 }
@@ -76,7 +81,8 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
   const internalCas = request.envoy ? await internalCasFor(request, material!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
-  const derived = await planDerivedFiles({ paths, keystore: material!, cas, internalCas });
+  const front = request.envoy ? await frontInputs(request, tlsVolume) : undefined;
+  const derived = await planDerivedFiles({ paths, keystore: material!, cas, internalCas, front });
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
   return { request, tlsVolume, check, paths, derived, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
 }
@@ -94,6 +100,12 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
       fix: 'build it with "dh-podman build", or name an image you have',
     });
   }
+  if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
+    throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
+      subject: '--envoy-image',
+      fix: 'pull it, or use the stand-in built from images/front: --envoy-image localhost/dh-podman/front:latest',
+    });
+  }
   const mounts: Mount[] = [
     { source: tlsVolume, destination: IN_CONTAINER.tlsDir, readOnly: true },
     { source: paths.authDir, destination: IN_CONTAINER.authDir, readOnly: true },
@@ -101,7 +113,8 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     { source: paths.properties, destination: IN_CONTAINER.properties, readOnly: true },
   ];
   const env = { DH_JAVA_OPTS: derived.javaOpts };
-  const podConfig = { hostname: request.hostname, network: request.network, ports: request.ports, imageId: image.id, mounts, env };
+  const frontContainer = request.envoy ? frontContainerSpec(request, mounts, paths, derived.properties) : undefined;
+  const podConfig = { hostname: request.hostname, network: request.network, ports: request.ports, imageId: image.id, mounts, env, front: frontContainer };
   const configDigest = createHash('sha256').update(JSON.stringify(podConfig)).digest('hex').slice(0, 16);
   const labels = toolLabels({
     [LABEL_POD_CONFIG]: configDigest,
@@ -137,7 +150,45 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     network: { name: request.network, action: networkExists ? 'exists' : 'create' },
     pod: { name: request.name, hostname: request.hostname, aliases: [request.hostname], ports: request.ports, labels, action, reason },
     container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts },
+    front: frontContainer,
     changes: action !== 'unchanged' || filesChanged || !networkExists,
+  };
+}
+
+/** What the front presents: envoy.pem when the volume has one, else the machine's own pair. */
+async function frontInputs(request: MachineRequest, tlsVolume: string): Promise<{ material: KeystoreMaterial; envoyConfig: string }> {
+  const hasEnvoyPem = await pathExists(`${tlsVolume}/envoy.pem`);
+  const files = hasEnvoyPem ? { chain: 'envoy.pem', key: 'envoy.pem' } : { chain: 'tls.crt', key: 'tls.key' };
+  const { material } = await readKeystoreMaterial(tlsVolume, request.envoy!.hostname, files);
+  const envoyConfig = envoyBootstrap({
+    frontHostname: request.envoy!.hostname,
+    listenPort: request.envoy!.port ?? ENVOY_PORT,
+    frontCertificate: { chain: `${IN_CONTAINER.tlsDir}/${files.chain}`, key: `${IN_CONTAINER.tlsDir}/${files.key}` },
+    internalCaFile: IN_CONTAINER.truststoreInternalPem,
+    upstreams: [{ hostname: request.hostname, port: SERVICE_PORT }],
+  });
+  return { material: material!, envoyConfig };
+}
+
+/**
+ * The front container. The upstream Envoy image reads /etc/envoy/envoy.yaml; the stand-in
+ * (images/front) reads the same settings as -D options. Each ignores what is the other's.
+ */
+function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths, properties: Record<string, string>) {
+  const options = {
+    'probe.port': String(request.envoy!.port ?? ENVOY_PORT),
+    'probe.upstream': `https://${request.hostname}:${SERVICE_PORT}`,
+    'probe.hostname': request.envoy!.hostname,
+    'tls.keystore': IN_CONTAINER.frontKeystore,
+    'tls.passphrase.file': IN_CONTAINER.keystorePassphrase,
+    'internal.tls.truststore': properties['internal.tls.truststore'] ?? '',
+    'tls.truststore.passphrase.file': properties['tls.truststore.passphrase.file'] ?? '',
+  };
+  return {
+    name: `${request.name}-front`,
+    image: request.envoy!.image ?? DEFAULT_ENVOY_IMAGE,
+    env: { DH_JAVA_OPTS: Object.entries(options).map(([key, value]) => `-D${key}=${value}`).join(' ') },
+    mounts: [...serviceMounts, { source: paths.envoyConfig, destination: IN_CONTAINER.envoyConfig, readOnly: true }],
   };
 }
 

@@ -20,9 +20,11 @@ export interface KeystoreMaterial {
 export async function readKeystoreMaterial(
   tlsVolume: string,
   alias?: string,
+  /** Which files hold the chain and the key: envoy.pem holds both. */
+  files: { chain: string; key: string } = { chain: 'tls.crt', key: 'tls.key' },
 ): Promise<{ material: KeystoreMaterial | undefined; findings: Finding[] }> {
-  const chainFile = await loadFromVolume(tlsVolume, 'tls.crt', true);
-  const keyFile = await loadFromVolume(tlsVolume, 'tls.key', true);
+  const chainFile = await loadFromVolume(tlsVolume, files.chain, true);
+  const keyFile = await loadFromVolume(tlsVolume, files.key, true);
   const findings = [...chainFile.findings, ...keyFile.findings];
   if (!chainFile.material || !keyFile.material) return { material: undefined, findings };
 

@@ -43,6 +43,7 @@ t.test('internal trust is narrower than external trust', async (t) => {
     rogue: makeVolume(dir, 'rogue', makeLeaf(dir, 'rogue', external, [hosts.rogue]), [external.cert]),
   };
   const port = await freePort();
+  const frontPort = await freePort();
   t.teardown(async () => {
     for (const host of Object.values(hosts)) await podman(['pod', 'rm', '-f', pod(host)], true);
     await podman(['network', 'rm', '-f', network], true);
@@ -71,10 +72,13 @@ t.test('internal trust is narrower than external trust', async (t) => {
   t.equal(plain.code, 0, plain.stderr);
   t.notOk(JSON.parse(plain.stdout).plan.properties['internal.tls.truststore'], 'no internal.tls.truststore without --envoy');
   t.notOk(existsSync(join(stateDir, 'pods', pod(hosts.one), 'trust', 'truststore-internal.p12')), 'no truststore-internal.p12');
+  t.notOk(existsSync(join(stateDir, 'pods', pod(hosts.one), 'envoy.yaml')), 'no Envoy bootstrap');
+  t.equal((await podman(['container', 'exists', `${pod(hosts.one)}-front`], true)).code, 1, 'no front container');
   t.match(await call(hosts.rogue), { status: 'ok' }, 'external trust accepts the X-signed service');
 
   // With --envoy: truststore-internal.p12 holds Y only, and it decides service-to-service trust.
-  const fronted = await start('one', ['--publish', `${port}`, '--envoy', '--envoy-hostname', 'dh.example.test']);
+  const fronted = await start('one', ['--publish', `${port}`, '--publish', `${frontPort}:8000`, '--envoy', '--envoy-hostname', 'dh.example.test',
+    '--envoy-image', `${PREFIX}front:latest`]);
   t.equal(fronted.code, 0, fronted.stderr);
   const plan = JSON.parse(fronted.stdout).plan;
   t.equal(plan.properties['internal.tls.truststore'], '/etc/sysconfig/deephaven/trust/truststore-internal.p12');
@@ -87,6 +91,20 @@ t.test('internal trust is narrower than external trust', async (t) => {
   const refused = await call(hosts.rogue);
   t.match(refused, { status: 'failed' }, 'the X-signed service is refused internally');
   t.match(refused.error, /PKIX|certification path|unable to find valid/);
+
+  // Through the front: clients trust envoy.pem's CA (X), not the machines' (Y).
+  const front = (caFile: string) => curlHttps(`https://dh.example.test:${frontPort}/health`, caFile, 'dh.example.test', frontPort);
+  const throughFront = await eventually(async () => {
+    const response = await front(external.cert);
+    return response.code === 0 ? response.stdout : undefined;
+  });
+  t.match(JSON.parse(throughFront ?? '{}'), { status: 'ok', hostname: hosts.one }, 'a client trusting only X reaches the machine through the front');
+  const yOnly = await front(internal.cert);
+  t.not(yOnly.code, 0, 'a client trusting only Y cannot');
+  t.match(yOnly.stderr, /certificate/i);
+  const envoyYaml = readFileSync(join(stateDir, 'pods', pod(hosts.one), 'envoy.yaml'), 'utf8');
+  t.match(envoyYaml, /sni: dh1\.example\.test/, 'the Envoy bootstrap is kept in the state dir');
+  t.notMatch(envoyYaml, /^admin:/m);
 });
 
 t.test('--envoy refuses an envoy.pem that does not cover the Envoy hostname, before anything starts', async (t) => {

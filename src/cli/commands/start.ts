@@ -1,10 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { applyMachinePlan } from '../../cluster/machine-apply.js';
 import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
-import { DEFAULT_IMAGE, DEFAULT_NETWORK, defaultStateDir, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
+import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, defaultStateDir, ENVOY_PORT, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
 import type { PortMapping } from '../../engine/pods.js';
 import { withEngine } from '../engine-options.js';
-import { collect, parseHostname } from '../options.js';
+import { collect, parseHostname, parsePositiveInt } from '../options.js';
 import { planData, renderPlan } from '../plan-view.js';
 import type { CommandContext } from '../program.js';
 
@@ -20,6 +20,8 @@ interface StartFlags {
   dryRun?: boolean;
   envoy?: boolean;
   envoyHostname?: string;
+  envoyPort: number;
+  envoyImage: string;
   internalCaCertFile?: string;
 }
 
@@ -37,6 +39,8 @@ export function registerStart(program: Command, context: CommandContext): void {
     .option('--state-dir <dir>', 'where derived keystores, truststores and properties are kept (default /var/lib/dh-podman as root, else the XDG data dir)')
     .option('--envoy', "Envoy fronts this machine: generate truststore-internal.p12 (the CAs of the machines' own certificates) and set internal.tls.truststore")
     .option('--envoy-hostname <fqdn>', 'the name Envoy answers on; envoy.pem (or tls.crt) must cover it (default: the hostname)', parseHostname)
+    .addOption(new Option('--envoy-port <n>', 'with --envoy: the port the front listens on in the pod').default(ENVOY_PORT).argParser(parsePositiveInt))
+    .addOption(new Option('--envoy-image <image>', 'with --envoy: the front image (localhost/dh-podman/front:latest is the stand-in built from images/front)').default(DEFAULT_ENVOY_IMAGE))
     .option('--internal-ca-cert-file <file>', "with --envoy: the internal CAs, instead of the issuer found from the machine's chain")
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
@@ -60,7 +64,7 @@ Example:
         ports: flags.publish ?? [],
         network: flags.network,
         stateDir: flags.stateDir ?? defaultStateDir(context.io.env),
-        envoy: flags.envoy ? { hostname: flags.envoyHostname ?? flags.hostname } : undefined,
+        envoy: flags.envoy ? { hostname: flags.envoyHostname ?? flags.hostname, port: flags.envoyPort, image: flags.envoyImage } : undefined,
         internalCaCertFile: flags.internalCaCertFile,
       };
       const checked = await checkMachine(request);
