@@ -107,15 +107,23 @@ t.test('internal trust is narrower than external trust', async (t) => {
   t.notMatch(envoyYaml, /^admin:/m);
 });
 
-t.test('--envoy refuses an envoy.pem that does not cover the Envoy hostname, before anything starts', async (t) => {
+t.test('--envoy refuses a bad envoy.pem before anything starts', async (t) => {
   const dir = t.testdir();
   const ca = makeCa(dir, 'ca');
-  const envoyLeaf = makeLeaf(dir, 'envoy', ca, ['elsewhere.example.test']);
-  const volume = makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, [hosts.one]), [], {
-    'envoy.pem': readFileSync(envoyLeaf.cert, 'utf8') + readFileSync(envoyLeaf.key, 'utf8'),
-  });
-  const result = await runCli(['start', '-h', hosts.one, '--tls-volume', volume, '--envoy', '--envoy-hostname', 'dh.example.test', '--state-dir', join(dir, 'state')],
-    { env: { CONTAINER_HOST: 'unix:///nonexistent/dh-podman-test.sock' } });
-  t.equal(result.code, 3, 'refused as input; the (unreachable) engine is never asked');
-  t.match(result.stderr, /envoy\.pem: no subjectAltName entry of the leaf matches dh\.example\.test.*\[SAN_HOST_MISMATCH\]/);
+  const front = makeLeaf(dir, 'front', ca, ['dh.example.test']);
+  const elsewhere = makeLeaf(dir, 'elsewhere', ca, ['elsewhere.example.test']);
+  const pem = (cert: string, key?: string) => readFileSync(cert, 'utf8') + (key ? readFileSync(key, 'utf8') : '');
+  const cases: [string, string, RegExp][] = [
+    ['no key', pem(front.cert), /envoy\.pem: holds no PRIVATE KEY block.*\[KEY_MISSING\]/],
+    ['the key of another certificate', pem(front.cert, elsewhere.key), /envoy\.pem: is not the private key of the leaf.*\[KEY_MISMATCH\]/],
+    ['a SAN without the Envoy hostname', pem(elsewhere.cert, elsewhere.key), /envoy\.pem: no subjectAltName entry of the leaf matches dh\.example\.test.*\[SAN_HOST_MISMATCH\]/],
+  ];
+  for (const [label, envoyPem, expected] of cases) {
+    const volume = makeVolume(dir, label.replace(/\W+/g, '-'), makeLeaf(dir, `one-${label.length}`, ca, [hosts.one]), [], { 'envoy.pem': envoyPem });
+    const result = await runCli(['start', '-h', hosts.one, '--tls-volume', volume, '--envoy', '--envoy-hostname', 'dh.example.test', '--state-dir', join(dir, 'state')],
+      { env: { CONTAINER_HOST: 'unix:///nonexistent/dh-podman-test.sock' } });
+    t.equal(result.code, 3, `${label}: refused as input; the (unreachable) engine is never asked`);
+    t.match(result.stderr, expected, label);
+    t.notOk(existsSync(join(dir, 'state')), `${label}: nothing written`);
+  }
 });
