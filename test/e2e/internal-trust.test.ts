@@ -1,8 +1,8 @@
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
 import { curlHttps, eventually, podman } from '../support/podman-cli.js';
@@ -19,14 +19,6 @@ const network = `dhp-test-internal-${suffix}`;
 const hosts = { one: 'dh1.example.test', two: 'dh2.example.test', rogue: 'rogue.example.test' };
 const pod = (host: string) => `${host.replace(/\./g, '-')}-${suffix}`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 t.test('internal trust is narrower than external trust', async (t) => {
   if (!(await requirePodman(t))) return;

@@ -3,7 +3,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { makeCa, makeLeaf } from '../support/openssl.js';
+import { freePort } from '../support/net.js';
+import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
 import { curlHttps, eventually, podman } from '../support/podman-cli.js';
 
@@ -20,15 +21,6 @@ const network = `dhp-test-start-${suffix}`;
 const PLAIN = 'localhost/dh-podman-test-plain/';
 const BAKED = 'localhost/dh-podman-test-baked/';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const podName = (host: string) => `${host.replace(/\./g, '-')}-${suffix}`;
 
@@ -41,16 +33,10 @@ t.test('machines started with their TLS volumes trust each other as configured',
   writeFileSync(join(dir, 'both.pem'), readFileSync(ca1.cert, 'utf8') + readFileSync(ca2.cert, 'utf8'));
   const both = join(dir, 'both.pem');
   // A's certificate comes from CA one, B's from CA two: a bundle without CA two cannot reach B.
-  const volumes: Record<string, string> = {};
-  for (const [host, ca] of [[A, ca1], [B, ca2]] as const) {
-    const leaf = makeLeaf(dir, host, ca, [host]);
-    const volume = join(dir, `tls-${host}`);
-    const { mkdirSync, copyFileSync } = await import('node:fs');
-    mkdirSync(volume);
-    copyFileSync(leaf.cert, join(volume, 'tls.crt'));
-    copyFileSync(leaf.key, join(volume, 'tls.key'));
-    volumes[host] = volume;
-  }
+  const volumes: Record<string, string> = {
+    [A]: makeVolume(dir, `tls-${A}`, makeLeaf(dir, A, ca1, [A])),
+    [B]: makeVolume(dir, `tls-${B}`, makeLeaf(dir, B, ca2, [B])),
+  };
   const ports: Record<string, number> = { [A]: await freePort(), [B]: await freePort() };
 
   t.teardown(async () => {
@@ -160,12 +146,7 @@ t.test('machines started with their TLS volumes trust each other as configured',
     const taken = (blocker.address() as { port: number }).port;
     const otherNetwork = `${network}-rollback`;
     const host = 'c.example.test';
-    const leaf = makeLeaf(dir, host, ca1, [host]);
-    const volume = join(dir, 'tls-c');
-    const { mkdirSync, copyFileSync } = await import('node:fs');
-    mkdirSync(volume);
-    copyFileSync(leaf.cert, join(volume, 'tls.crt'));
-    copyFileSync(leaf.key, join(volume, 'tls.key'));
+    const volume = makeVolume(dir, 'tls-c', makeLeaf(dir, host, ca1, [host]));
     const result = await runCli(['start', '-h', host, '--tls-volume', volume, '--name', podName(host), '--image', `${PLAIN}probe:latest`,
       '--network', otherNetwork, '--publish', `${taken}`, '--state-dir', stateDir], { env: podmanEnv });
     t.equal(result.code, 4, 'exit 4: the engine failed');

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 import { podmanEnv, requirePodman } from '../support/podman.js';
 import { curlHttps, eventually, podman } from '../support/podman-cli.js';
 
@@ -12,12 +12,7 @@ const HOST = `up-${process.pid}.localhost`;
 t.test('up brings a machine up and prints a URL that curl --cacert reaches', async (t) => {
   if (!(await requirePodman(t))) return;
   const stateDir = t.testdir();
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const pod = HOST.replace(/\./g, '-');
   t.teardown(() => podman(['pod', 'rm', '-f', pod], true));
 
