@@ -10,6 +10,7 @@ import { registerBuild } from './commands/build.js';
 import { registerStart } from './commands/start.js';
 import { registerPodCommands } from './commands/pods.js';
 import { registerUp } from './commands/up.js';
+import { registerPlan } from './commands/plan.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -44,6 +45,7 @@ export function buildProgram(context: CommandContext): Command {
   registerStart(program, context);
   registerPodCommands(program, context);
   registerUp(program, context);
+  registerPlan(program, context);
   return program;
 }
 
