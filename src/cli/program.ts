@@ -11,6 +11,7 @@ import { registerStart } from './commands/start.js';
 import { registerPodCommands } from './commands/pods.js';
 import { registerUp } from './commands/up.js';
 import { registerPlan } from './commands/plan.js';
+import { registerDown } from './commands/down.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -46,6 +47,7 @@ export function buildProgram(context: CommandContext): Command {
   registerPodCommands(program, context);
   registerUp(program, context);
   registerPlan(program, context);
+  registerDown(program, context);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../base/atomic-write.js';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
+import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import { SERVICE_UID } from './layout.js';
 import { acquireLock } from './lock.js';
 import type { MachinePlan } from './machine-plan.js';
@@ -24,9 +25,11 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
     if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten };
     await writeFiles(plan, undo, filesWritten);
 
-    if (plan.network.action === 'create') {
+    // Checked again here: pods of one cluster are planned together and share the network.
+    if (plan.network.action === 'create' && !(await engine.networks.exists(plan.network.name))) {
       onStep(`creating network ${plan.network.name}`);
-      await engine.networks.create(plan.network.name, { 'io.dh-podman.tool': 'dh-podman' });
+      const cluster = plan.pod.labels[LABEL_CLUSTER];
+      await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
       undo.push(() => engine.networks.remove(plan.network.name));
     }
     if (plan.pod.action === 'replace') {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inputError, runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
-import { toolLabels } from '../engine/labels.js';
+import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
 import type { PortMapping } from '../engine/pods.js';
 import { checkTlsVolume, type CheckReport } from '../pki/check.js';
@@ -30,6 +30,8 @@ export interface MachineRequest {
   envoy?: { hostname: string; port?: number; image?: string } | undefined;
   /** The internal CAs, instead of finding them from the machine's chain. */
   internalCaCertFile?: string | undefined;
+  /** Set for pods of a cluster file: `down` finds them, and their network, by this label. */
+  cluster?: string | undefined;
 }
 
 export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
@@ -122,6 +124,7 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     [LABEL_TRUST]: trust,
     [LABEL_TLS_VOLUME]: tlsVolume,
     [LABEL_STATE_DIR]: paths.root,
+    ...(request.cluster ? { [LABEL_CLUSTER]: request.cluster } : {}),
     ...(check.leaf ? { [LABEL_CERT_NOT_AFTER]: check.leaf.notAfter } : {}),
   });
 

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
+import { clusterUp } from '../../cluster/cluster-up.js';
 import { devUp } from '../../cluster/dev-up.js';
+import { loadOrReport } from '../cluster-view.js';
 import { defaultStateDir } from '../../cluster/layout.js';
 import { withEngine } from '../engine-options.js';
 import { parseHostname, parsePositiveInt } from '../options.js';
@@ -9,6 +11,7 @@ interface UpFlags {
   hostname: string;
   port: number;
   stateDir?: string;
+  file?: string;
 }
 
 export function registerUp(program: Command, context: CommandContext): void {
@@ -18,9 +21,23 @@ export function registerUp(program: Command, context: CommandContext): void {
     .addOption(new Option('-h, --hostname <fqdn>', 'the machine name; *.localhost resolves to this host in curl and browsers').default('dh.localhost').argParser(parseHostname))
     .addOption(new Option('--port <n>', 'host port (on 127.0.0.1) for the service').default(8123).argParser(parsePositiveInt))
     .option('--state-dir <dir>', 'where the dev CA, certificates and derived files are kept')
+    .option('-f, --file <file>', 'bring up the cluster this file describes (see "dh-podman plan -f")')
     .addHelpText('after', '\nEach step is skipped when already done; run it again any time.\n\nExample:\n  dh-podman up && curl --cacert "$(dh-podman up --json | jq -r .caFile)" https://dh.localhost:8123/health')
     .action(async (flags: UpFlags, command: Command) => {
       const output = context.output(command);
+      if (flags.file) {
+        const spec = await loadOrReport(flags.file, output, context);
+        if (!spec) return;
+        const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+        const cluster = await withEngine(context, output, (engine) => clusterUp(engine, spec, stateDir, (line) => output.info(line)));
+        output.data({ ok: true, cluster: spec.cluster, ...cluster });
+        output.result(
+          cluster.changed
+            ? cluster.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}`).join('\n')
+            : `cluster ${spec.cluster}: nothing to change`,
+        );
+        return;
+      }
       const result = await withEngine(context, output, (engine) =>
         devUp(engine, { hostname: flags.hostname, port: flags.port, stateDir: flags.stateDir ?? defaultStateDir(context.io.env), onStep: (line) => output.info(line) }),
       );
