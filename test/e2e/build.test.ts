@@ -37,8 +37,16 @@ t.test('CAs baked at build time are trusted by the JVM through system trust', as
   await podman(['network', 'create', network]);
   await podman(['run', '-d', '--name', server, '--network', network, '--network-alias', SERVER_NAME, '-v', `${shared}:/s:ro`, BASE_IMAGE,
     'openssl', 's_server', '-accept', '8443', '-cert', '/s/server.crt', '-key', '/s/server.key', '-www', '-quiet']);
-  const handshake = () =>
-    podman(['run', '--rm', '--network', network, '-v', `${shared}:/s:ro`, IMAGE, 'java', '/s/SystemTrustHandshake.java', SERVER_NAME, '8443'], true);
+  // The server container may still be starting: a refused connection is retried, so what is
+  // asserted is the trust decision, never a race.
+  const handshake = async () => {
+    let result = await podman(['run', '--rm', '--network', network, '-v', `${shared}:/s:ro`, IMAGE, 'java', '/s/SystemTrustHandshake.java', SERVER_NAME, '8443'], true);
+    for (let attempt = 0; attempt < 20 && /ConnectException|UnknownHost|Connection refused/.test(result.stdout); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      result = await podman(['run', '--rm', '--network', network, '-v', `${shared}:/s:ro`, IMAGE, 'java', '/s/SystemTrustHandshake.java', SERVER_NAME, '8443'], true);
+    }
+    return result;
+  };
 
   const plain = await build([]);
   t.equal(plain.code, 0, plain.stderr);
