@@ -51,7 +51,8 @@ export async function run(log: (line: string) => void): Promise<void> {
     const tags = execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], { encoding: 'utf8' });
     // The filter also lists other tags of the same image IDs (cached layers are shared): keep ours.
     for (const tag of tags.split('\n').filter((tag) => tag.startsWith(PREFIX))) {
-      execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'untag', tag], { stdio: 'ignore' });
+      // Named twice: with the image alone, podman untag removes every name the image has.
+      execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'untag', tag, tag], { stdio: 'ignore' });
     }
   });
   rmSync(dir, { recursive: true, force: true });

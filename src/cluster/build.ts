@@ -90,6 +90,10 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   const fingerprints = cas.map((entry) => entry.certificate.sha256).sort();
   const reports: ImageReport[] = [];
   const trustStages = new Map<string, StageReport>();
+  // Later stages name earlier ones by the image ID this build produced, not by tag: a tag can be
+  // moved or removed by another client between two stages; an ID cannot change.
+  const preTrustIds = new Map<string, string>();
+  const preTrustRef = (name: string) => preTrustIds.get(name) ?? preTrustTag(name);
 
   const stage = async (image: string, tag: string, context: NodeJS.ReadableStream) => {
     const stageStart = Date.now();
@@ -106,17 +110,19 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   for (const spec of images) {
     const imageStart = Date.now();
     const stages: StageReport[] = [];
-    const containerfile = rewriteLocalFroms(spec.containerfile, preTrustTag);
-    stages.push(await stage(spec.name, preTrustTag(spec.name), await packContext(spec.dir, { extraFiles: { Containerfile: containerfile } })));
+    const containerfile = rewriteLocalFroms(spec.containerfile, preTrustRef);
+    const own = await stage(spec.name, preTrustTag(spec.name), await packContext(spec.dir, { extraFiles: { Containerfile: containerfile } }));
+    stages.push(own);
+    preTrustIds.set(spec.name, own.imageId);
 
-    let trustTag: string | undefined;
+    let trustRef: string | undefined;
     if (cas.length > 0) {
       const root = rootOf(spec, all);
-      trustTag = `${request.tagPrefix}${root.name}-trust:latest`;
       if (!trustStages.has(root.name)) {
-        const files = { Containerfile: trustStageContainerfile(preTrustTag(root.name)), ...caFiles(cas) };
-        trustStages.set(root.name, await stage(`${root.name} trust`, trustTag, await packFiles(files)));
+        const files = { Containerfile: trustStageContainerfile(preTrustRef(root.name)), ...caFiles(cas) };
+        trustStages.set(root.name, await stage(`${root.name} trust`, `${request.tagPrefix}${root.name}-trust:latest`, await packFiles(files)));
       }
+      trustRef = trustStages.get(root.name)!.imageId;
     }
     const labels = {
       'org.opencontainers.image.title': spec.name,
@@ -125,7 +131,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       'io.dh-podman.tool': 'dh-podman',
       [LABEL_CA_FINGERPRINTS]: fingerprints.join(','),
     };
-    stages.push(await stage(spec.name, finalTag(spec.name), await packFiles({ Containerfile: finalContainerfile(preTrustTag(spec.name), trustTag, labels) })));
+    stages.push(await stage(spec.name, finalTag(spec.name), await packFiles({ Containerfile: finalContainerfile(own.imageId, trustRef, labels) })));
     const last = stages[stages.length - 1]!;
     reports.push({
       image: spec.name,

@@ -43,9 +43,9 @@ const INSTALL_SCRIPT = [
 ].join('\n');
 
 /** The stage that runs the OS's trust tool over the CAs, from the root image's pre-trust tag. */
-export function trustStageContainerfile(fromTag: string): string {
+export function trustStageContainerfile(from: string): string {
   return [
-    `FROM ${fromTag}`,
+    `FROM ${from}`,
     `COPY ${CA_DIR_IN_CONTEXT}/ /tmp/${CA_DIR_IN_CONTEXT}/`,
     'USER root',
     `RUN ${JSON.stringify(['/bin/sh', '-c', INSTALL_SCRIPT])}`,
@@ -58,9 +58,9 @@ export function trustStageContainerfile(fromTag: string): string {
  * sorted LABEL line. (Labels passed through the API become one step each in random order, which
  * would defeat the layer cache.)
  */
-export function finalContainerfile(preTrustTag: string, trustStageTag: string | undefined, labels: Record<string, string>): string {
-  const lines = [`FROM ${preTrustTag}`];
-  if (trustStageTag) lines.push(`COPY --from=${trustStageTag} ${COLLECTED}/ /`);
+export function finalContainerfile(preTrust: string, trustStage: string | undefined, labels: Record<string, string>): string {
+  const lines = [`FROM ${preTrust}`];
+  if (trustStage) lines.push(`COPY --from=${trustStage} ${COLLECTED}/ /`);
   const pairs = Object.keys(labels)
     .sort()
     .map((key) => `${JSON.stringify(key)}=${JSON.stringify(labels[key])}`);

@@ -32,7 +32,7 @@ t.test('CAs baked at build time are trusted by the JVM through system trust', as
     await podman(['rm', '-f', server], true);
     await podman(['network', 'rm', '-f', network], true);
     const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image], true);
+    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
   });
   await podman(['network', 'create', network]);
   await podman(['run', '-d', '--name', server, '--network', network, '--network-alias', SERVER_NAME, '-v', `${shared}:/s:ro`, BASE_IMAGE,

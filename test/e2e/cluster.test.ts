@@ -48,7 +48,7 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   t.teardown(async () => {
     await runCli(['down', '-f', file], { env: podmanEnv });
     const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image], true);
+    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);

@@ -40,7 +40,7 @@ t.test('internal trust is narrower than external trust', async (t) => {
     for (const host of Object.values(hosts)) await podman(['pod', 'rm', '-f', pod(host)], true);
     await podman(['network', 'rm', '-f', network], true);
     const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image], true);
+    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);

@@ -44,7 +44,7 @@ t.test('machines started with their TLS volumes trust each other as configured',
     await podman(['network', 'rm', '-f', network], true);
     for (const prefix of [PLAIN, BAKED]) {
       const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], true);
-      for (const image of images.stdout.split('\n').filter((image) => image.startsWith(prefix))) await podman(['untag', image], true);
+      for (const image of images.stdout.split('\n').filter((image) => image.startsWith(prefix))) await podman(['untag', image, image], true);
     }
   });
 
