@@ -59,14 +59,16 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   const bundle = join(dir, 'state', 'clusters', cluster, 'trust-bundle.pem');
   t.match(readFileSync(bundle, 'utf8'), /BEGIN CERTIFICATE[\s\S]*BEGIN CERTIFICATE/, 'the site CA and the cluster CA, trusted by every pod');
 
+  // Every service is listening first (a JVM start each); then each call is made once.
+  for (const pod of pods) {
+    const ready = await eventually(async () => ((await curlHttps(`https://${pod.hostname}:${pod.port}/health`, bundle, pod.hostname, pod.port)).code === 0 ? true : undefined));
+    t.ok(ready, `${pod.hostname} answers /health over TLS`);
+  }
   for (const from of pods) {
     for (const to of pods.filter((pod) => pod !== from)) {
       const url = `https://${from.hostname}:${from.port}/call?url=${encodeURIComponent(`https://${to.hostname}:8123/health`)}`;
-      const answer = await eventually(async () => {
-        const response = await curlHttps(url, bundle, from.hostname, from.port);
-        return response.code === 0 ? response.stdout : undefined;
-      });
-      t.match(JSON.parse(answer ?? '{}'), { status: 'ok', upstreamStatus: 200 }, `${from.hostname} → ${to.hostname} over TLS`);
+      const answer = await curlHttps(url, bundle, from.hostname, from.port);
+      t.match(JSON.parse(answer.stdout || '{}'), { status: 'ok', upstreamStatus: 200 }, `${from.hostname} → ${to.hostname} over TLS`);
     }
   }
 
