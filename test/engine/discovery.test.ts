@@ -1,10 +1,22 @@
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverEngine } from '../../src/engine/discovery.js';
 import { runCli } from '../support/cli.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+
+/**
+ * Unix socket paths are capped at 108 bytes, and t.testdir() paths grow with the checkout path and
+ * the test name, so the sockets live in a short directory of their own.
+ */
+function socketDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dhp-sock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** A socket that answers /_ping like an engine would: enough to test the order of strategies. */
 async function fakeEngine(t: Test, dir: string, name: string): Promise<string> {
@@ -16,7 +28,7 @@ async function fakeEngine(t: Test, dir: string, name: string): Promise<string> {
 }
 
 t.test('CONTAINER_HOST wins over DOCKER_HOST', async (t) => {
-  const dir = t.testdir();
+  const dir = socketDir(t);
   const a = await fakeEngine(t, dir, 'a.sock');
   const b = await fakeEngine(t, dir, 'b.sock');
   const endpoint = await discoverEngine({ env: { CONTAINER_HOST: `unix://${a}`, DOCKER_HOST: `unix://${b}` }, allowPrivateService: false });
@@ -36,7 +48,7 @@ t.test('a named socket that does not answer is an error, not a fallback', async 
 
 t.test('skipped strategies say why in debug output', async (t) => {
   const lines: string[] = [];
-  const dir = t.testdir();
+  const dir = socketDir(t);
   const rootless = join(dir, 'podman');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(rootless);
