@@ -68,7 +68,7 @@ export function requestFor(spec: ClusterSpec, stateDir: string, pod: PodSpecEntr
  * machines' certificates, written once as the cluster's bundle so machines of both kinds trust
  * each other. Without either, the images' system trust applies, as with `start`.
  */
-async function clusterTrust(spec: ClusterSpec, stateDir: string): Promise<string | undefined> {
+export async function clusterTrust(spec: ClusterSpec, stateDir: string): Promise<string | undefined> {
   const generated = spec.pods.some((pod) => pod.certificate.mode === 'generate');
   if (!generated) return spec.trust?.caCertFile;
   const parts = [await readFile(clusterCaFile(spec, stateDir), 'utf8')];
@@ -78,11 +78,11 @@ async function clusterTrust(spec: ClusterSpec, stateDir: string): Promise<string
   return bundle;
 }
 
-function clusterCaDir(spec: ClusterSpec, stateDir: string): string {
+export function clusterCaDir(spec: ClusterSpec, stateDir: string): string {
   return spec.certificates?.caDir ?? join(stateDir, 'clusters', spec.cluster, 'ca');
 }
 
-function clusterCaFile(spec: ClusterSpec, stateDir: string): string {
+export function clusterCaFile(spec: ClusterSpec, stateDir: string): string {
   return join(clusterCaDir(spec, stateDir), 'ca.crt');
 }
 
