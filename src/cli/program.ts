@@ -12,6 +12,7 @@ import { registerPodCommands } from './commands/pods.js';
 import { registerUp } from './commands/up.js';
 import { registerPlan } from './commands/plan.js';
 import { registerDown } from './commands/down.js';
+import { registerRotate } from './commands/rotate.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -48,6 +49,7 @@ export function buildProgram(context: CommandContext): Command {
   registerUp(program, context);
   registerPlan(program, context);
   registerDown(program, context);
+  registerRotate(program, context);
   return program;
 }
 

@@ -86,7 +86,7 @@ export function clusterCaFile(spec: ClusterSpec, stateDir: string): string {
   return join(clusterCaDir(spec, stateDir), 'ca.crt');
 }
 
-async function ensureCertificate(spec: ClusterSpec, stateDir: string, pod: PodSpecEntry, onStep: (line: string) => void): Promise<void> {
+export async function ensureCertificate(spec: ClusterSpec, stateDir: string, pod: PodSpecEntry, onStep: (line: string) => void): Promise<void> {
   if (pod.certificate.mode === 'existing') return;
   const volume = tlsVolumeOf(spec, stateDir, pod);
   const caDir = clusterCaDir(spec, stateDir);

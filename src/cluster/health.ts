@@ -3,10 +3,13 @@ import { checkServerIdentity } from 'node:tls';
 import { runtimeError } from '../base/errors.js';
 
 export interface HealthTarget {
-  /** The name the certificate must carry; connected to on 127.0.0.1 (a published port). */
+  /** The name the certificate must carry. */
   hostname: string;
+  /** Where to connect: 127.0.0.1 for a published port (the default), or the pod's address. */
+  address?: string;
   port: number;
-  caPem: string;
+  /** The CAs to verify against; undefined means the system's. */
+  caPem: string | undefined;
 }
 
 /**
@@ -22,7 +25,7 @@ export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, in
     last = result;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw runtimeError('NOT_HEALTHY', `https://${target.hostname}:${target.port}/health did not answer within ${timeoutMs / 1000} s (${last})`, {
+  throw runtimeError('NOT_HEALTHY', `https://${target.hostname}:${target.port}/health (at ${target.address ?? '127.0.0.1'}) did not answer within ${timeoutMs / 1000} s (${last})`, {
     fix: `see "dh-podman logs ${target.hostname.replace(/\./g, '-')}"`,
   });
 }
@@ -31,11 +34,11 @@ function probeOnce(target: HealthTarget): Promise<string> {
   return new Promise((resolve) => {
     const req = request(
       {
-        host: '127.0.0.1',
+        host: target.address ?? '127.0.0.1',
         port: target.port,
         path: '/health',
         servername: target.hostname,
-        ca: target.caPem,
+        ...(target.caPem ? { ca: target.caPem } : {}),
         timeout: 3000,
         // Hostname verification against the machine's name, not the loopback address we dial.
         checkServerIdentity: (_host, cert) => checkServerIdentity(target.hostname, cert),

@@ -32,8 +32,12 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
       await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
       undo.push(() => engine.networks.remove(plan.network.name));
     }
+    let staticIp: string | undefined;
     if (plan.pod.action === 'replace') {
       onStep(`replacing pod ${plan.pod.name} (${plan.pod.reason})`);
+      // Peers (JVMs especially) cache the address a name resolved to; the new pod takes the old
+      // one's, so a replaced machine stays reachable without waiting out those caches.
+      staticIp = await engine.pods.address(plan.pod.name, plan.network.name).catch(() => undefined);
       await engine.pods.remove(plan.pod.name);
     }
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
@@ -45,6 +49,7 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
         aliases: plan.pod.aliases,
         ports: plan.pod.ports,
         labels: plan.pod.labels,
+        staticIp,
       });
       undo.push(() => engine.pods.remove(plan.pod.name));
       await engine.containers.create({

@@ -16,6 +16,8 @@ export interface PodSpec {
   aliases: string[];
   ports: PortMapping[];
   labels: Record<string, string>;
+  /** Keep this address on the network: a replaced pod must not move under its peers' DNS caches. */
+  staticIp?: string | undefined;
 }
 
 export interface PodInfo {
@@ -40,7 +42,7 @@ export class Pods {
         hostname: spec.hostname,
         labels: spec.labels,
         netns: { nsmode: 'bridge' },
-        Networks: { [spec.network]: { aliases: spec.aliases } },
+        Networks: { [spec.network]: { aliases: spec.aliases, ...(spec.staticIp ? { static_ips: [spec.staticIp] } : {}) } },
         portmappings: spec.ports.map((port) => ({
           host_port: port.hostPort,
           container_port: port.containerPort,
@@ -60,6 +62,21 @@ export class Pods {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The pod's address on one of its networks (its infra container holds the network namespace).
+   * Rootful Podman routes the host to it; that is how a pod without published ports is reached.
+   */
+  async address(name: string, network: string): Promise<string | undefined> {
+    const pod = await libpod<RawPod>(this.docker, 'GET', `/pods/${encodeURIComponent(name)}/json`);
+    if (!pod.InfraContainerID) return undefined;
+    const infra = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(
+      this.docker,
+      'GET',
+      `/containers/${encodeURIComponent(pod.InfraContainerID)}/json`,
+    );
+    return infra.NetworkSettings?.Networks?.[network]?.IPAddress || undefined;
   }
 
   async list(labels: Record<string, string>): Promise<string[]> {
@@ -85,6 +102,7 @@ interface RawPod {
   Id: string;
   State: string;
   Hostname: string;
+  InfraContainerID?: string;
   Labels?: Record<string, string> | null;
   InfraConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[]> | null; Networks?: string[] | null };
   Containers?: { Name: string; State: string }[] | null;

@@ -1,0 +1,59 @@
+import { Option, type Command } from 'commander';
+import { defaultStateDir } from '../../cluster/layout.js';
+import { clusterRotate } from '../../cluster/rotate.js';
+import { loadOrReport } from '../cluster-view.js';
+import { withEngine } from '../engine-options.js';
+import { parsePositiveInt } from '../options.js';
+import type { CommandContext } from '../program.js';
+
+interface RotateFlags {
+  file: string;
+  stateDir?: string;
+  healthTimeout: number;
+}
+
+export function registerRotate(program: Command, context: CommandContext): void {
+  program
+    .command('rotate')
+    .description('pick up new certificates and CA files: check them all, then restart the affected pods one at a time')
+    .argument('[pod...]', 'only these pods of the file (default: all)')
+    .option('-f, --file <file>', 'the cluster file', 'dh-podman.yaml')
+    .option('--state-dir <dir>', 'where derived files are kept (default: the file\'s stateDir)')
+    .addOption(new Option('--health-timeout <seconds>', 'how long each restarted pod has to answer /health over TLS').default(90).argParser(parsePositiveInt))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Replace tls.crt/tls.key (or envoy.pem, or the CA file) first, then run rotate. Nothing is written',
+        'unless every selected pod\'s new material passes the checks. A pod that does not come back is',
+        'put back as it was, and the pods after it are not touched (exit 4).',
+        '',
+        'CA rollover: put the old and the new CA in the CA file and rotate; reissue the leaves from the new',
+        'CA and rotate; then remove the old CA and rotate. rotate warns while a pod still presents a leaf',
+        'from the CA that is leaving.',
+        '',
+        'Example:',
+        '  dh-podman rotate -f dh-podman.yaml dh1',
+      ].join('\n'),
+    )
+    .action(async (pods: string[], flags: RotateFlags, command: Command) => {
+      const output = context.output(command);
+      const spec = await loadOrReport(flags.file, output, context);
+      if (!spec) return;
+      const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+      const result = await withEngine(context, output, (engine) =>
+        clusterRotate(engine, spec, stateDir, {
+          pods,
+          healthTimeoutMs: flags.healthTimeout * 1000,
+          onStep: (line) => output.info(line),
+          onWarning: (line) => output.warn(line),
+        }),
+      );
+      output.data({ ok: true, cluster: spec.cluster, ...result });
+      output.result(
+        result.changed
+          ? result.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}${pod.action === 'restarted' ? ` (${pod.reason})` : ''}`).join('\n')
+          : `cluster ${spec.cluster}: nothing to rotate`,
+      );
+    });
+}
