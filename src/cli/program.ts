@@ -13,6 +13,7 @@ import { registerUp } from './commands/up.js';
 import { registerPlan } from './commands/plan.js';
 import { registerDown } from './commands/down.js';
 import { registerRotate } from './commands/rotate.js';
+import { registerKubeCommands } from './commands/kube.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -50,6 +51,7 @@ export function buildProgram(context: CommandContext): Command {
   registerPlan(program, context);
   registerDown(program, context);
   registerRotate(program, context);
+  registerKubeCommands(program, context);
   return program;
 }
 

@@ -46,7 +46,10 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   });
   const before = await list();
   t.teardown(async () => {
-    await runCli(['down', '-f', file], { env: podmanEnv });
+    // By label, not through the file: t.testdir() may already be gone when this runs.
+    const left = await podman(['pod', 'ps', '-q', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
+    for (const id of left.stdout.split('\n').filter(Boolean)) await podman(['pod', 'rm', '-f', id], true);
+    await podman(['network', 'rm', `dh-${cluster}`], true);
     const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
     for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
   });

@@ -44,7 +44,10 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   ].join('\n'));
 
   t.teardown(async () => {
-    await runCli(['down', '-f', file], { env: podmanEnv });
+    // By label, not through the file: t.testdir() may already be gone when this runs.
+    const left = await podman(['pod', 'ps', '-q', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
+    for (const id of left.stdout.split('\n').filter(Boolean)) await podman(['pod', 'rm', '-f', id], true);
+    await podman(['network', 'rm', `dh-${cluster}`], true);
     const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
     for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
   });
@@ -114,6 +117,9 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
     t.same(actions(done.stdout), { [one.name]: 'restarted', [two.name]: 'restarted' }, 'the old CA left every truststore');
     await allCallsWork(t, pods, trustFile, 'trusting only the new CA');
   });
+
+  const down = await runCli(['down', '-f', file], { env: podmanEnv });
+  t.equal(down.code, 0, down.stderr);
 });
 
 /** Every pod answers /health and calls every other over TLS with hostname verification. */

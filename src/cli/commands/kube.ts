@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../base/atomic-write.js';
+import { kubeExport } from '../../cluster/kube-export.js';
+import { defaultStateDir } from '../../cluster/layout.js';
+import { loadOrReport } from '../cluster-view.js';
+import type { CommandContext } from '../program.js';
+
+export function registerKubeCommands(program: Command, context: CommandContext): void {
+  const kube = program.command('kube').description('export a cluster to Kubernetes objects (podman kube play, or a Kubernetes cluster)');
+  kube
+    .command('generate')
+    .description('write the cluster as one multi-document YAML (Secrets, ConfigMaps, Pods) and a systemd unit')
+    .requiredOption('-f, --file <file>', 'the cluster file')
+    .requiredOption('--out <dir>', 'where to write CLUSTER.yaml (0600: it holds Secrets) and dh-podman-CLUSTER.service')
+    .option('--state-dir <dir>', 'where derived files are kept (default: the file\'s stateDir)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Keys, keystores and passphrases are only ever in Secrets; the trust bundle PEM and the properties',
+        'are in ConfigMaps. Every object is validated against the Kubernetes API schema first.',
+        '',
+        'Example:',
+        '  dh-podman kube generate -f dh-podman.yaml --out /etc/dh-podman/kube',
+        '  podman kube play /etc/dh-podman/kube/CLUSTER.yaml',
+      ].join('\n'),
+    )
+    .action(async (flags: { file: string; out: string; stateDir?: string }, command: Command) => {
+      const output = context.output(command);
+      const spec = await loadOrReport(flags.file, output, context);
+      if (!spec) return;
+      const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+      const yamlPath = join(flags.out, `${spec.cluster}.yaml`);
+      const exported = await kubeExport(spec, stateDir, yamlPath, (line) => output.info(line));
+      await writeFileAtomic(yamlPath, exported.yaml, { mode: 0o600, overwrite: true });
+      const unitPath = join(flags.out, exported.unit.name);
+      await writeFileAtomic(unitPath, exported.unit.text, { mode: 0o644, overwrite: true });
+      const objects = exported.objects.map((object) => ({ kind: object.kind, name: object.metadata?.name }));
+      output.data({ ok: true, cluster: spec.cluster, yaml: yamlPath, unit: unitPath, objects });
+      output.result(
+        [
+          `wrote ${yamlPath} (${objects.length} objects) and ${unitPath}`,
+          `  podman kube play ${yamlPath}`,
+          `  cp ${unitPath} /etc/systemd/system/ && systemctl daemon-reload && systemctl enable --now ${exported.unit.name}`,
+        ].join('\n'),
+      );
+    });
+}
