@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { issueLeaf, issueRootCa, type Issued } from '../src/pki/issue.js';
+
+/**
+ * `dh-podman up -f` of a three-pod cluster, then `rotate` of one pod (new leaf, restart, /health
+ * over TLS), against a shell script of podman CLI calls doing the same steps (openssl keystore,
+ * keytool truststore, properties, network, pods, containers; for rotation a new keystore, pod
+ * restart and curl until /health answers), in the same run on the same engine.
+ */
+
+export const name = 'cluster';
+
+const ROUNDS = 2;
+const IMAGE = 'localhost/dh-podman/probe:latest';
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+const SHELL_POD = `
+set -eu
+state=$1; volume=$2; url=$3; pod=$4; port=$5; host=$6; ca=$7; net=$8
+mkdir -p "$state/auth" "$state/trust"
+head -c 32 /dev/urandom | base64 | tr -d '/+=\\n' > "$state/auth/keystore.passphrase"
+chmod 600 "$state/auth/keystore.passphrase"
+openssl pkcs12 -export -in "$volume/tls.crt" -inkey "$volume/tls.key" -name "$host" \\
+  -passout file:"$state/auth/keystore.passphrase" -out "$state/auth/keystore.p12"
+chmod 600 "$state/auth/keystore.p12"
+chown -R 9000:9000 "$state/auth"
+printf 'changeit\\n' > "$state/trust/truststore.passphrase"
+rm -f "$state/trust/truststore-iris.p12"
+keytool -importcert -noprompt -alias ca -file "$ca" -keystore "$state/trust/truststore-iris.p12" -storetype PKCS12 -storepass changeit >/dev/null 2>&1
+opts="-Dtls.keystore=/etc/sysconfig/deephaven/auth/keystore.p12 -Dtls.passphrase.file=/etc/sysconfig/deephaven/auth/keystore.passphrase -Dtls.truststore=/etc/sysconfig/deephaven/trust/truststore-iris.p12 -Dtls.truststore.passphrase.file=/etc/sysconfig/deephaven/trust/truststore.passphrase"
+printf '%s\\n' $opts | sed 's/^-D//' > "$state/dh-podman.prop"
+podman --url "$url" network exists "$net" || podman --url "$url" network create "$net" >/dev/null
+podman --url "$url" pod create --name "$pod" --hostname "$host" --network "$net" --network-alias "$host" -p 127.0.0.1:$port:8123 >/dev/null
+podman --url "$url" create --pod "$pod" --name "$pod-svc" \\
+  -v "$volume:/etc/sysconfig/deephaven/tls:ro" -v "$state/auth:/etc/sysconfig/deephaven/auth:ro" -v "$state/trust:/etc/sysconfig/deephaven/trust:ro" \\
+  -v "$state/dh-podman.prop:/etc/sysconfig/deephaven/dh-podman.prop:ro" -e DH_JAVA_OPTS="$opts" ${IMAGE} >/dev/null
+podman --url "$url" pod start "$pod" >/dev/null
+`;
+
+const SHELL_ROTATE = `
+set -eu
+state=$1; volume=$2; url=$3; pod=$4; port=$5; host=$6; ca=$7
+openssl pkcs12 -export -in "$volume/tls.crt" -inkey "$volume/tls.key" -name "$host" \\
+  -passout file:"$state/auth/keystore.passphrase" -out "$state/auth/keystore.p12.new"
+chown 9000:9000 "$state/auth/keystore.p12.new"
+mv "$state/auth/keystore.p12.new" "$state/auth/keystore.p12"
+podman --url "$url" pod restart "$pod" >/dev/null
+for i in $(seq 240); do curl -sf --cacert "$ca" --resolve "$host:$port:127.0.0.1" "https://$host:$port/health" >/dev/null && exit 0; sleep 0.5; done
+exit 1
+`;
+
+interface BenchPod {
+  name: string;
+  hostname: string;
+  volume: string;
+  port: number;
+}
+
+export async function run(log: (line: string) => void): Promise<void> {
+  if (!process.env.CONTAINER_HOST) {
+    const socket = execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    process.env.CONTAINER_HOST = `unix://${socket}`;
+    process.env.CONTAINERS_CONF = join(repoRoot, '.test-work/podman/containers.conf');
+  }
+  const url = process.env.CONTAINER_HOST;
+  const podman = (...args: string[]) => execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
+  try {
+    podman('image', 'exists', IMAGE);
+  } catch {
+    log(`skipped: ${IMAGE} does not exist (run "dh-podman build" first)`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-cluster-'));
+  const ca = await issueRootCa({});
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, ca.certificatePem);
+  const cli = (...args: string[]) => execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { stdio: 'ignore' });
+  const times = { up: [] as number[], upScript: [] as number[], rotate: [] as number[], rotateScript: [] as number[] };
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const cluster = `bench${round}`;
+    const ours = await makePods(dir, `${cluster}`, ca);
+    const file = join(dir, `${cluster}.yaml`);
+    writeFileSync(file, clusterFile(cluster, dir, ours));
+    let started = performance.now();
+    cli('up', '-q', '-f', file);
+    times.up.push(performance.now() - started);
+    await writeLeaf(ca, ours[0]!);
+    started = performance.now();
+    cli('rotate', '-q', '-f', file, ours[0]!.name);
+    times.rotate.push(performance.now() - started);
+    cli('down', '-q', '-f', file);
+
+    const theirs = await makePods(dir, `${cluster}-sh`, ca);
+    const net = `dh-${cluster}-sh`;
+    started = performance.now();
+    for (const pod of theirs) {
+      execFileSync('bash', ['-c', SHELL_POD, 'up', join(dir, 'sh-state', pod.name), pod.volume, url, pod.name, `${pod.port}`, pod.hostname, caFile, net], { stdio: 'ignore' });
+    }
+    times.upScript.push(performance.now() - started);
+    // The script's rotation waits for /health like rotate does; the first start's JVM goes first.
+    const first = theirs[0]!;
+    execFileSync('bash', ['-c', `for i in $(seq 240); do curl -sf --cacert "${caFile}" --resolve "${first.hostname}:${first.port}:127.0.0.1" "https://${first.hostname}:${first.port}/health" >/dev/null && exit 0; sleep 0.5; done; exit 1`]);
+    await writeLeaf(ca, theirs[0]!);
+    started = performance.now();
+    execFileSync('bash', ['-c', SHELL_ROTATE, 'rotate', join(dir, 'sh-state', theirs[0]!.name), theirs[0]!.volume, url, theirs[0]!.name, `${theirs[0]!.port}`, theirs[0]!.hostname, caFile], { stdio: 'ignore' });
+    times.rotateScript.push(performance.now() - started);
+    for (const pod of theirs) podman('pod', 'rm', '-f', pod.name);
+    podman('network', 'rm', '-f', net);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const report = (label: string, a: number[], b: number[]) => {
+    const [x, y] = [mean(a), mean(b)];
+    log(`${label}: dh-podman ${x.toFixed(0)} ms, script ${y.toFixed(0)} ms, ratio ${(x / y).toFixed(2)}× (mean of ${ROUNDS})`);
+  };
+  report('up of 3 pods (checks, stores, network, pods, containers, start)', times.up, times.upScript);
+  report('rotate of 1 pod (new leaf, keystore, restart, /health over TLS)', times.rotate, times.rotateScript);
+}
+
+async function makePods(dir: string, prefix: string, ca: Issued): Promise<BenchPod[]> {
+  const pods: BenchPod[] = [];
+  for (const n of [1, 2, 3]) {
+    const pod = { name: `${prefix}-${n}`, hostname: `m${n}.${prefix}.bench.test`, volume: join(dir, `${prefix}-${n}-tls`), port: await freePort() };
+    mkdirSync(pod.volume, { recursive: true });
+    await writeLeaf(ca, pod);
+    pods.push(pod);
+  }
+  return pods;
+}
+
+async function writeLeaf(ca: Issued, pod: BenchPod): Promise<void> {
+  const leaf = await issueLeaf({ certificateDer: ca.certificateDer, privateKey: ca.privateKey, label: 'bench CA' }, { hostnames: [pod.hostname], ips: [], client: true });
+  writeFileSync(join(pod.volume, 'tls.crt'), leaf.certificatePem);
+  writeFileSync(join(pod.volume, 'tls.key'), leaf.privateKeyPem, { mode: 0o600 });
+}
+
+function clusterFile(cluster: string, dir: string, pods: BenchPod[]): string {
+  return [
+    `cluster: ${cluster}`,
+    `stateDir: ${join(dir, `${cluster}-state`)}`,
+    `trust: { caCertFile: ${join(dir, 'ca.crt')} }`,
+    'pods:',
+    ...pods.map((pod) => `  - { name: ${pod.name}, hostname: ${pod.hostname}, publish: [${pod.port}], certificate: { mode: existing, tlsVolume: ${pod.volume} } }`),
+    '',
+  ].join('\n');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
