@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { join } from 'node:path';
+import { pathExists } from '../../base/atomic-write.js';
 import { clusterNetwork, requestFor } from '../../cluster/cluster-up.js';
 import { defaultStateDir } from '../../cluster/layout.js';
 import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
@@ -17,6 +19,10 @@ export function registerPlan(program: Command, context: CommandContext): void {
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
       if (!spec) return;
+      const stateDir = spec.stateDir ?? defaultStateDir(context.io.env);
+      // What `up` will trust: the cluster's bundle once it exists (it adds the cluster CA).
+      const bundle = join(stateDir, 'clusters', spec.cluster, 'trust-bundle.pem');
+      const trust = spec.pods.some((pod) => pod.certificate.mode === 'generate') && (await pathExists(bundle)) ? bundle : spec.trust?.caCertFile;
       const pods = await withEngine(context, output, async (engine) => {
         const plans = [];
         for (const pod of spec.pods) {
@@ -24,8 +30,7 @@ export function registerPlan(program: Command, context: CommandContext): void {
             plans.push({ name: pod.name, hostname: pod.hostname, certificate: `to be issued (${pod.certificate.mode} mode)` });
             continue;
           }
-          const stateDir = spec.stateDir ?? defaultStateDir(context.io.env);
-          const plan = await planMachine(engine, await checkMachine(requestFor(spec, stateDir, pod, spec.trust?.caCertFile)));
+          const plan = await planMachine(engine, await checkMachine(requestFor(spec, stateDir, pod, trust)));
           plans.push({ name: pod.name, hostname: pod.hostname, certificate: 'existing', plan: planData(plan) });
         }
         return plans;
