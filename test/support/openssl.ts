@@ -10,15 +10,18 @@ export function openssl(args: string[], cwd: string): string {
   return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A self-signed root CA (EC P-256): dir/NAME.crt and dir/NAME.key. */
-export function makeCa(dir: string, name: string, subject = `/CN=${name}`): { cert: string; key: string } {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', subject, '-days', '30',
+/** A self-signed root CA (EC P-256), valid for `days` (default 30): dir/NAME.crt and dir/NAME.key. */
+export function makeCa(dir: string, name: string, subject = `/CN=${name}`, days = 30): { cert: string; key: string } {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', subject, '-days', String(days),
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
-/** A server leaf for `hostnames` signed by the CA: dir/NAME.crt (leaf only) and dir/NAME.key. */
-export function makeLeaf(dir: string, name: string, ca: { cert: string; key: string }, hostnames: string[], extraExt: string[] = []): { cert: string; key: string } {
+/**
+ * A server leaf for `hostnames` signed by the CA: dir/NAME.crt (leaf only) and dir/NAME.key.
+ * Valid from now for `days` (default 30); a negative number makes one that has already expired.
+ */
+export function makeLeaf(dir: string, name: string, ca: { cert: string; key: string }, hostnames: string[], extraExt: string[] = [], options: { days?: number } = {}): { cert: string; key: string } {
   openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${hostnames[0]}`], dir);
   const ext = [
     `subjectAltName=${hostnames.map((h) => `DNS:${h}`).join(',')}`,
@@ -28,7 +31,7 @@ export function makeLeaf(dir: string, name: string, ca: { cert: string; key: str
     ...extraExt,
   ];
   writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', String(options.days ?? 30), '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 

@@ -1,0 +1,115 @@
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { pathExists } from '../../base/atomic-write.js';
+import { ExitCode, usageError } from '../../base/errors.js';
+import { clusterCertificateFiles, type ClusterCertificateFile } from '../../cluster/cluster-certificates.js';
+import { defaultStateDir } from '../../cluster/layout.js';
+import { formatFingerprint } from '../../pki/certificate.js';
+import { daysLeft, expiresWithin } from '../../pki/expiry.js';
+import { errorFinding, type Finding } from '../../pki/findings.js';
+import { loadPemFile } from '../../pki/material.js';
+import { loadOrReport } from '../cluster-view.js';
+import { expirySummary, renderExpiryTable, type ExpiryEntry, type NotIssued } from '../expiry-view.js';
+import { renderFindings } from '../findings-view.js';
+import { parseNonNegativeInt } from '../options.js';
+import type { CommandContext } from '../program.js';
+
+const DEFAULT_FILE = 'dh-podman.yaml';
+
+interface ExpiryFlags {
+  file?: string;
+  warnDays: number;
+  stateDir?: string;
+}
+
+export function registerCertExpiry(cert: Command, context: CommandContext): void {
+  cert
+    .command('expiry')
+    .description('list every certificate of a cluster, soonest to expire first (reads files only, never Podman)')
+    .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_FILE})`)
+    .addOption(new Option('--warn-days <n>', 'fail when a certificate expires within n days (0: only when expired)').default(30).argParser(parseNonNegativeInt))
+    .option('--state-dir <dir>', 'where generated certificates are kept, when the file sets no stateDir (default: as for up -f)')
+    .addHelpText(
+      'after',
+      `
+Lists each pod's tls.crt (leaf, intermediates) and envoy.pem, the CA files the cluster file
+names, and the cluster CA. Certificates up has not issued yet are listed as such.
+Exit status: 0 none expires within --warn-days; 3 one has expired or will within --warn-days,
+a file cannot be read, or the cluster file fails its checks (an existing certificate that has
+already expired fails them); 2 usage error.
+
+Example (cron):
+  dh-podman cert expiry -f /etc/dh-podman/dh-podman.yaml --warn-days 21 --quiet`,
+    )
+    .action(async (flags: ExpiryFlags, command: Command) => {
+      const output = context.output(command);
+      const file = await clusterFile(flags.file);
+      const spec = await loadOrReport(file, output, context);
+      if (!spec) return;
+      const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+      const now = new Date();
+      const entries: ExpiryEntry[] = [];
+      const notIssued: NotIssued[] = [];
+      const findings: Finding[] = [];
+      for (const source of await clusterCertificateFiles(spec, stateDir)) {
+        if (!source.issued) {
+          notIssued.push({ owner: source.owner, file: source.file });
+          continue;
+        }
+        const read = await readEntries(source, now, flags.warnDays);
+        entries.push(...read.entries);
+        findings.push(...read.findings);
+      }
+      // Stable sort: certificates expiring the same instant keep the cluster file's order.
+      entries.sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter));
+      const expiring = entries.filter((entry) => entry.expiring).length;
+      output.data({ ok: expiring === 0 && findings.length === 0, warnDays: flags.warnDays, certificates: entries, expiring, notIssued, findings });
+      output.result(renderExpiryTable(entries, notIssued, output));
+      if (findings.length > 0) output.essential(renderFindings(findings, output));
+      if (expiring > 0) output.essential(expirySummary(entries, flags.warnDays));
+      else output.result(expirySummary(entries, flags.warnDays));
+      if (expiring > 0 || findings.length > 0) context.exit(ExitCode.invalidInput);
+    });
+}
+
+/** -f as given; without it ./dh-podman.yaml, which must exist: a cron job must not guess. */
+async function clusterFile(given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  const fallback = resolve(DEFAULT_FILE);
+  if (await pathExists(fallback)) return fallback;
+  throw usageError('CLUSTER_FILE_MISSING', `no cluster file given and ./${DEFAULT_FILE} does not exist`, {
+    subject: '-f',
+    fix: 'pass the cluster file with -f FILE',
+  });
+}
+
+const ROLES: Record<ClusterCertificateFile['role'], [first: string, rest: string]> = {
+  tls: ['leaf', 'intermediate'],
+  envoy: ['envoy', 'envoy intermediate'],
+  ca: ['ca', 'ca'],
+};
+
+async function readEntries(source: ClusterCertificateFile, now: Date, warnDays: number): Promise<{ entries: ExpiryEntry[]; findings: Finding[] }> {
+  // Only looking, as `cert inspect` does, so a DER CA file is read rather than refused.
+  const loaded = await loadPemFile(source.file, source.file, { acceptDer: true });
+  if (!loaded.material) return { entries: [], findings: loaded.findings };
+  const { certificates } = loaded.material;
+  if (certificates.length === 0) {
+    return { entries: [], findings: [...loaded.findings, errorFinding('CERT_MISSING', source.file, 'holds no CERTIFICATE block', 'put the certificates back, or fix the path in the cluster file')] };
+  }
+  const entries = certificates.map((cert, index) => {
+    const days = daysLeft(cert, now);
+    return {
+      owner: source.owner,
+      role: ROLES[source.role][index === 0 ? 0 : 1],
+      file: source.file,
+      subject: cert.subject,
+      issuer: cert.issuer,
+      notAfter: cert.notAfter.toISOString(),
+      daysLeft: days,
+      sha256Fingerprint: formatFingerprint(cert.sha256),
+      expiring: expiresWithin(days, warnDays),
+    };
+  });
+  return { entries, findings: loaded.findings };
+}
