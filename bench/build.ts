@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../src/cluster/base-image.js';
 import { buildImages, checkBuild } from '../src/cluster/build.js';
 import { Engine } from '../src/engine/engine.js';
 import { issueRootCa } from '../src/pki/issue.js';
+import { engineUrl, median, repoRoot } from './support.js';
 
 /**
  * What a CA change costs: a full build of images/ (no cache) against a rebuild where only the
@@ -17,15 +17,9 @@ export const name = 'build';
 
 const ROUNDS = 3;
 const PREFIX = 'localhost/dh-podman-bench/';
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export async function run(log: (line: string) => void): Promise<void> {
-  if (!process.env.CONTAINER_HOST) {
-    // The same private engine the tests use, so the bench runs on a fresh machine too.
-    const socket = execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    process.env.CONTAINER_HOST = `unix://${socket}`;
-    process.env.CONTAINERS_CONF = join(repoRoot, '.test-work/podman/containers.conf');
-  }
+  engineUrl();
   const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-build-'));
   await Engine.with({}, async (engine) => {
     await bootstrapBaseImage(engine, { suite: DEFAULT_SUITE, tag: DEFAULT_BASE_IMAGE, force: false });
@@ -63,9 +57,4 @@ async function timeBuild(engine: Engine, caCertFile: string, noCache: boolean): 
   const started = performance.now();
   await buildImages(engine, checked);
   return (performance.now() - started) / 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

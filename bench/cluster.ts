@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { issueLeaf, issueRootCa, type Issued } from '../src/pki/issue.js';
+import { engineUrl, freePort, repoRoot } from './support.js';
 
 /**
  * `dh-podman up -f` of a three-pod cluster, then `rotate` of one pod (new leaf, restart, /health
@@ -18,7 +17,6 @@ export const name = 'cluster';
 
 const ROUNDS = 2;
 const IMAGE = 'localhost/dh-podman/probe:latest';
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 const SHELL_POD = `
 set -eu
@@ -63,12 +61,7 @@ interface BenchPod {
 }
 
 export async function run(log: (line: string) => void): Promise<void> {
-  if (!process.env.CONTAINER_HOST) {
-    const socket = execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    process.env.CONTAINER_HOST = `unix://${socket}`;
-    process.env.CONTAINERS_CONF = join(repoRoot, '.test-work/podman/containers.conf');
-  }
-  const url = process.env.CONTAINER_HOST;
+  const url = engineUrl();
   const podman = (...args: string[]) => execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
   try {
     podman('image', 'exists', IMAGE);
@@ -149,15 +142,6 @@ function clusterFile(cluster: string, dir: string, pods: BenchPod[]): string {
     ...pods.map((pod) => `  - { name: ${pod.name}, hostname: ${pod.hostname}, publish: [${pod.port}], certificate: { mode: existing, tlsVolume: ${pod.volume} } }`),
     '',
   ].join('\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function mean(values: number[]): number {

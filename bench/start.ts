@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
+import { engineUrl, freePort, median, repoRoot } from './support.js';
 
 /**
  * `dh-podman start` of one pod with one container, against the same steps as a shell script of
@@ -18,7 +17,6 @@ export const name = 'start';
 const ROUNDS = 5;
 const HOST = 'bench.example.test';
 const IMAGE = 'localhost/dh-podman/probe:latest';
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 const SHELL_START = `
 set -eu
@@ -41,12 +39,7 @@ podman --url "$url" pod start "$pod" >/dev/null
 `;
 
 export async function run(log: (line: string) => void): Promise<void> {
-  if (!process.env.CONTAINER_HOST) {
-    const socket = execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    process.env.CONTAINER_HOST = `unix://${socket}`;
-    process.env.CONTAINERS_CONF = join(repoRoot, '.test-work/podman/containers.conf');
-  }
-  const url = process.env.CONTAINER_HOST;
+  const url = engineUrl();
   const podman = (...args: string[]) => execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
   try {
     podman('image', 'exists', IMAGE);
@@ -96,18 +89,4 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`dh-podman start (checks, keystore, plan, pod, container, start): ${a.toFixed(0)} ms (median of ${ROUNDS})`);
   log(`shell script of podman CLI calls doing the same steps: ${b.toFixed(0)} ms (median of ${ROUNDS})`);
   log(`ratio dh-podman/script: ${(a / b).toFixed(2)}× (target ≤ 1.0×: ${a / b <= 1 ? 'met' : 'MISSED'})`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

@@ -7,6 +7,7 @@ import { writeFileIfChanged } from '../src/base/atomic-write.js';
 import { encodeTruststore } from '../src/trust/pkcs12.js';
 import { buildPool } from '../src/trust/pool.js';
 import { findSystemBundle, readSource } from '../src/trust/sources.js';
+import { median } from './support.js';
 
 /**
  * A truststore from the host's whole CA bundle: dh-podman (read, pool, encode, write) against
@@ -60,9 +61,4 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`keytool -importcert loop: ${(loopSample / 1000).toFixed(1)} s for a ${sample.length}-CA sample, scaled to ${count} CAs: ${(loopScaled / 1000).toFixed(1)} s`);
   log(`ratio keytool loop / dh-podman: ${ratio.toFixed(0)}× (target ≥ 150×: ${ratio >= 150 ? 'met' : 'MISSED'})`);
   log(`keytool -list on dh-podman's store: ${entries} trustedCertEntry for ${count} CAs`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

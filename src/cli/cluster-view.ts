@@ -1,5 +1,6 @@
-import { relative } from 'node:path';
-import { ExitCode } from '../base/errors.js';
+import { relative, resolve } from 'node:path';
+import { pathExists } from '../base/atomic-write.js';
+import { ExitCode, usageError } from '../base/errors.js';
 import { loadClusterFile, type ClusterSpec } from '../cluster/cluster-file.js';
 import type { Output } from './output.js';
 import type { CommandContext } from './program.js';
@@ -15,4 +16,17 @@ export async function loadOrReport(file: string, output: Output, context: Comman
   );
   context.exit(ExitCode.invalidInput);
   return undefined;
+}
+
+export const DEFAULT_CLUSTER_FILE = 'dh-podman.yaml';
+
+/** -f as given; without it ./dh-podman.yaml, which must exist: cron jobs and runbooks must not guess. */
+export async function clusterFileOrDefault(given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  const fallback = resolve(DEFAULT_CLUSTER_FILE);
+  if (await pathExists(fallback)) return fallback;
+  throw usageError('CLUSTER_FILE_MISSING', `no cluster file given and ./${DEFAULT_CLUSTER_FILE} does not exist`, {
+    subject: '-f',
+    fix: 'pass the cluster file with -f FILE',
+  });
 }

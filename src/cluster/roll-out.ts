@@ -1,4 +1,4 @@
-import { DhError, runtimeError } from '../base/errors.js';
+import { runtimeError } from '../base/errors.js';
 
 /** One pod's turn in a rolling restart. */
 export interface RollOutStep {
@@ -30,8 +30,7 @@ export async function rollOut(steps: RollOutStep[], onStep: (line: string) => vo
         () => 'its previous certificates and trust were put back',
         (revertError: Error) => `putting its previous files back failed too (${revertError.message})`,
       );
-      const cause = error instanceof DhError ? error.message : (error as Error).message;
-      throw runtimeError('ROTATE_NOT_HEALTHY', `${step.name} did not come up after rotation: ${cause}; ${reverted}`, {
+      throw runtimeError('ROTATE_NOT_HEALTHY', `${step.name} did not come up after rotation: ${(error as Error).message}; ${reverted}`, {
         fix: `${untouched.length > 0 ? `not touched: ${untouched.join(', ')}; ` : ''}see "dh-podman logs ${step.name}", fix the material, and run rotate again`,
       });
     }

@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathExists } from '../base/atomic-write.js';
 import { usageError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Certificate } from '../pki/certificate.js';
@@ -87,9 +85,7 @@ function rotationStep(engine: Engine, plan: MachinePlan, caPem: string | undefin
     name: plan.pod.name,
     apply: async () => {
       previous = await snapshot(plan);
-      // The pod is recreated even when only files changed: a fresh start is what makes every
-      // service read the new stores, and its labels then record the new certificate.
-      await applyMachinePlan(engine, { ...plan, pod: { ...plan.pod, action: plan.pod.action === 'create' ? 'create' : 'replace' } }, options.onStep);
+      await applyMachinePlan(engine, plan, options.onStep);
     },
     healthy,
     revert: async () => {
@@ -139,7 +135,7 @@ async function leavingCaWarnings(spec: ClusterSpec, stateDir: string, trustFile:
   for (const pod of spec.pods) {
     const volume = tlsVolumeOf(spec, stateDir, pod);
     for (const name of ['tls.crt', 'envoy.pem']) {
-      if (name === 'envoy.pem' && !(await pathExists(join(volume, name)))) continue;
+      // Not required: a volume without envoy.pem simply has no chain to look at there.
       const chain = (await loadFromVolume(volume, name, false)).material?.certificates ?? [];
       const leaving = chain.length > 0 ? dependsOnLeavingCa(chain, bundle) : undefined;
       if (leaving) {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { isCA, type Certificate } from './certificate.js';
 import { orderChain, verifyToBundle } from './chain.js';
+import { daysLeft, expiresWithin } from './expiry.js';
 import { errorFinding, warningFinding, type Finding } from './findings.js';
 import { matchHostname } from './hostname.js';
 import { loadFromVolume, loadPemFile, type PemMaterial } from './material.js';
@@ -42,8 +43,6 @@ export interface CheckReport {
   leaf?: LeafSummary;
   envoyLeaf?: LeafSummary;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function checkTlsVolume(options: CheckOptions): Promise<CheckReport> {
   const context: RuleContext = {
@@ -212,8 +211,8 @@ function checkValidity(cert: Certificate, file: string, context: RuleContext, fi
     );
   } else if (now > cert.notAfter.getTime()) {
     findings.push(errorFinding('CERT_EXPIRED', file, `"${cert.subject}" expired on ${cert.notAfter.toISOString()}`, 'reissue it and rotate'));
-  } else if (cert.notAfter.getTime() - now < context.warnDays * DAY_MS) {
-    const days = Math.floor((cert.notAfter.getTime() - now) / DAY_MS);
+  } else if (expiresWithin(daysLeft(cert, context.now), context.warnDays)) {
+    const days = daysLeft(cert, context.now);
     findings.push(
       warningFinding('CERT_EXPIRES_SOON', file, `"${cert.subject}" expires in ${days} day(s), on ${cert.notAfter.toISOString()}`, 'reissue it and rotate before then'),
     );
@@ -266,7 +265,7 @@ function summarise(leaf: Certificate, file: string, now: Date): LeafSummary {
     dnsNames: leaf.san?.dns ?? [],
     ipAddresses: leaf.san?.ip ?? [],
     notAfter: leaf.notAfter.toISOString(),
-    daysLeft: Math.floor((leaf.notAfter.getTime() - now.getTime()) / DAY_MS),
+    daysLeft: daysLeft(leaf, now),
     sha256: leaf.sha256,
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { repoRoot, runCli } from '../support/cli.js';
 import { makeCa, makeLeaf } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { podman } from '../support/podman-cli.js';
+import { podman, untagPrefix } from '../support/podman-cli.js';
 
 const PREFIX = 'localhost/dh-podman-test-build/';
 const IMAGE = `${PREFIX}base:latest`;
@@ -31,8 +31,7 @@ t.test('CAs baked at build time are trusted by the JVM through system trust', as
   t.teardown(async () => {
     await podman(['rm', '-f', server], true);
     await podman(['network', 'rm', '-f', network], true);
-    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
+    await untagPrefix(PREFIX);
   });
   await podman(['network', 'create', network]);
   await podman(['run', '-d', '--name', server, '--network', network, '--network-alias', SERVER_NAME, '-v', `${shared}:/s:ro`, BASE_IMAGE,

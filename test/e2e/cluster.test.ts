@@ -1,11 +1,12 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
 
 /** A three-pod cluster from one file: two TLS volumes made with OpenSSL, one generated. */
 
@@ -46,12 +47,8 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   });
   const before = await list();
   t.teardown(async () => {
-    // By label, not through the file: t.testdir() may already be gone when this runs.
-    const left = await podman(['pod', 'ps', '-q', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
-    for (const id of left.stdout.split('\n').filter(Boolean)) await podman(['pod', 'rm', '-f', id], true);
-    await podman(['network', 'rm', `dh-${cluster}`], true);
-    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
+    await removeClusterPods(cluster);
+    await untagPrefix(PREFIX);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
@@ -62,18 +59,7 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   const bundle = join(dir, 'state', 'clusters', cluster, 'trust-bundle.pem');
   t.match(readFileSync(bundle, 'utf8'), /BEGIN CERTIFICATE[\s\S]*BEGIN CERTIFICATE/, 'the site CA and the cluster CA, trusted by every pod');
 
-  // Every service is listening first (a JVM start each); then each call is made once.
-  for (const pod of pods) {
-    const ready = await eventually(async () => ((await curlHttps(`https://${pod.hostname}:${pod.port}/health`, bundle, pod.hostname, pod.port)).code === 0 ? true : undefined));
-    t.ok(ready, `${pod.hostname} answers /health over TLS`);
-  }
-  for (const from of pods) {
-    for (const to of pods.filter((pod) => pod !== from)) {
-      const url = `https://${from.hostname}:${from.port}/call?url=${encodeURIComponent(`https://${to.hostname}:8123/health`)}`;
-      const answer = await curlHttps(url, bundle, from.hostname, from.port);
-      t.match(JSON.parse(answer.stdout || '{}'), { status: 'ok', upstreamStatus: 200 }, `${from.hostname} → ${to.hostname} over TLS`);
-    }
-  }
+  await allCallsWork(t, pods, bundle, 'after up');
 
   const again = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
   t.equal(again.code, 0, again.stderr);

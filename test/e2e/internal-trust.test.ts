@@ -5,7 +5,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * Envoy-fronted machines trust each other through truststore-internal.p12 only: narrower than
@@ -39,8 +39,7 @@ t.test('internal trust is narrower than external trust', async (t) => {
   t.teardown(async () => {
     for (const host of Object.values(hosts)) await podman(['pod', 'rm', '-f', pod(host)], true);
     await podman(['network', 'rm', '-f', network], true);
-    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
+    await untagPrefix(PREFIX);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);

@@ -7,7 +7,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
 
 /** The cluster exported as Kubernetes objects, brought up by `podman kube play`. */
 
@@ -41,8 +41,7 @@ t.test('kube generate: schema-valid, keys only in Secrets, and podman kube play 
       for (const name of [`${pod.name}-tls`, `${pod.name}-stores`]) await podman(['secret', 'rm', name], true);
       for (const name of [`${pod.name}-tls`, `${pod.name}-stores`, `${pod.name}-config`, `${pod.name}-etc`]) await podman(['volume', 'rm', '-f', name], true);
     }
-    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
+    await untagPrefix(PREFIX);
   });
 
   const generated = await runCli(['kube', 'generate', '-f', file, '--out', out, '--json'], { env: podmanEnv });

@@ -1,11 +1,12 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { curlHttps, podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf, a
@@ -44,12 +45,8 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   ].join('\n'));
 
   t.teardown(async () => {
-    // By label, not through the file: t.testdir() may already be gone when this runs.
-    const left = await podman(['pod', 'ps', '-q', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
-    for (const id of left.stdout.split('\n').filter(Boolean)) await podman(['pod', 'rm', '-f', id], true);
-    await podman(['network', 'rm', `dh-${cluster}`], true);
-    const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], true);
-    for (const image of images.stdout.split('\n').filter((image) => image.startsWith(PREFIX))) await podman(['untag', image, image], true);
+    await removeClusterPods(cluster);
+    await untagPrefix(PREFIX);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
@@ -121,18 +118,3 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   const down = await runCli(['down', '-f', file], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);
 });
-
-/** Every pod answers /health and calls every other over TLS with hostname verification. */
-async function allCallsWork(t: Test, pods: { hostname: string; port: number }[], caFile: string, when: string): Promise<void> {
-  for (const pod of pods) {
-    const ready = await eventually(async () => ((await curlHttps(`https://${pod.hostname}:${pod.port}/health`, caFile, pod.hostname, pod.port)).code === 0 ? true : undefined));
-    t.ok(ready, `${pod.hostname} answers /health ${when}`);
-  }
-  for (const from of pods) {
-    for (const to of pods.filter((pod) => pod !== from)) {
-      const url = `https://${from.hostname}:${from.port}/call?url=${encodeURIComponent(`https://${to.hostname}:8123/health`)}`;
-      const answer = await curlHttps(url, caFile, from.hostname, from.port);
-      t.match(JSON.parse(answer.stdout || '{}'), { status: 'ok', upstreamStatus: 200 }, `${from.hostname} → ${to.hostname} ${when}`);
-    }
-  }
-}

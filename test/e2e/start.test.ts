@@ -6,7 +6,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * `start` against real Podman with the probe service: two machines on one network, trust from
@@ -43,8 +43,7 @@ t.test('machines started with their TLS volumes trust each other as configured',
     for (const host of [A, B]) await podman(['pod', 'rm', '-f', podName(host)], true);
     await podman(['network', 'rm', '-f', network], true);
     for (const prefix of [PLAIN, BAKED]) {
-      const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], true);
-      for (const image of images.stdout.split('\n').filter((image) => image.startsWith(prefix))) await podman(['untag', image, image], true);
+      await untagPrefix(prefix);
     }
   });
 

@@ -43,3 +43,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   }
   return undefined;
 }
+
+/**
+ * Takes the test's names off its images. `podman untag IMAGE` alone would remove every name of
+ * the image, shared base layers' names included; NAME NAME removes just that one.
+ */
+export async function untagPrefix(prefix: string): Promise<void> {
+  const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], true);
+  for (const image of images.stdout.split('\n').filter((image) => image.startsWith(prefix))) await podman(['untag', image, image], true);
+}
+
+/** Removes a cluster's pods and network by label, not through its file: t.testdir() may be gone. */
+export async function removeClusterPods(cluster: string): Promise<void> {
+  const left = await podman(['pod', 'ps', '-q', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
+  for (const id of left.stdout.split('\n').filter(Boolean)) await podman(['pod', 'rm', '-f', id], true);
+  await podman(['network', 'rm', `dh-${cluster}`], true);
+}

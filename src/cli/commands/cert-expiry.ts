@@ -1,20 +1,16 @@
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
-import { pathExists } from '../../base/atomic-write.js';
-import { ExitCode, usageError } from '../../base/errors.js';
+import { ExitCode } from '../../base/errors.js';
 import { clusterCertificateFiles, type ClusterCertificateFile } from '../../cluster/cluster-certificates.js';
 import { defaultStateDir } from '../../cluster/layout.js';
 import { formatFingerprint } from '../../pki/certificate.js';
 import { daysLeft, expiresWithin } from '../../pki/expiry.js';
 import { errorFinding, type Finding } from '../../pki/findings.js';
 import { loadPemFile } from '../../pki/material.js';
-import { loadOrReport } from '../cluster-view.js';
+import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
 import { expirySummary, renderExpiryTable, type ExpiryEntry, type NotIssued } from '../expiry-view.js';
 import { renderFindings } from '../findings-view.js';
 import { parseNonNegativeInt } from '../options.js';
 import type { CommandContext } from '../program.js';
-
-const DEFAULT_FILE = 'dh-podman.yaml';
 
 interface ExpiryFlags {
   file?: string;
@@ -26,7 +22,7 @@ export function registerCertExpiry(cert: Command, context: CommandContext): void
   cert
     .command('expiry')
     .description('list every certificate of a cluster, soonest to expire first (reads files only, never Podman)')
-    .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_FILE})`)
+    .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
     .addOption(new Option('--warn-days <n>', 'fail when a certificate expires within n days (0: only when expired)').default(30).argParser(parseNonNegativeInt))
     .option('--state-dir <dir>', 'where generated certificates are kept, when the file sets no stateDir (default: as for up -f)')
     .addHelpText(
@@ -43,7 +39,7 @@ Example (cron):
     )
     .action(async (flags: ExpiryFlags, command: Command) => {
       const output = context.output(command);
-      const file = await clusterFile(flags.file);
+      const file = await clusterFileOrDefault(flags.file);
       const spec = await loadOrReport(file, output, context);
       if (!spec) return;
       const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
@@ -70,17 +66,6 @@ Example (cron):
       else output.result(expirySummary(entries, flags.warnDays));
       if (expiring > 0 || findings.length > 0) context.exit(ExitCode.invalidInput);
     });
-}
-
-/** -f as given; without it ./dh-podman.yaml, which must exist: a cron job must not guess. */
-async function clusterFile(given: string | undefined): Promise<string> {
-  if (given !== undefined) return given;
-  const fallback = resolve(DEFAULT_FILE);
-  if (await pathExists(fallback)) return fallback;
-  throw usageError('CLUSTER_FILE_MISSING', `no cluster file given and ./${DEFAULT_FILE} does not exist`, {
-    subject: '-f',
-    fix: 'pass the cluster file with -f FILE',
-  });
 }
 
 const ROLES: Record<ClusterCertificateFile['role'], [first: string, rest: string]> = {

@@ -1,13 +1,13 @@
 import { Option, type Command } from 'commander';
 import { defaultStateDir } from '../../cluster/layout.js';
 import { clusterRotate } from '../../cluster/rotate.js';
-import { loadOrReport } from '../cluster-view.js';
+import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
 import { withEngine } from '../engine-options.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 
 interface RotateFlags {
-  file: string;
+  file?: string;
   stateDir?: string;
   healthTimeout: number;
 }
@@ -17,7 +17,7 @@ export function registerRotate(program: Command, context: CommandContext): void 
     .command('rotate')
     .description('pick up new certificates and CA files: check them all, then restart the affected pods one at a time')
     .argument('[pod...]', 'only these pods of the file (default: all)')
-    .option('-f, --file <file>', 'the cluster file', 'dh-podman.yaml')
+    .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
     .option('--state-dir <dir>', 'where derived files are kept (default: the file\'s stateDir)')
     .addOption(new Option('--health-timeout <seconds>', 'how long each restarted pod has to answer /health over TLS').default(90).argParser(parsePositiveInt))
     .addHelpText(
@@ -38,7 +38,7 @@ export function registerRotate(program: Command, context: CommandContext): void 
     )
     .action(async (pods: string[], flags: RotateFlags, command: Command) => {
       const output = context.output(command);
-      const spec = await loadOrReport(flags.file, output, context);
+      const spec = await loadOrReport(await clusterFileOrDefault(flags.file), output, context);
       if (!spec) return;
       const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
       const result = await withEngine(context, output, (engine) =>
