@@ -21,7 +21,7 @@ t.test('imports only go down the layers', async (t) => {
     const layer = relative(srcDir, file).split('/')[0]!;
     const rank = LAYERS.indexOf(layer);
     t.not(rank, -1, `${file} is in a known layer`);
-    for (const match of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/(?:from |import\()'(\.{1,2}\/[^']+)'/g)) {
       const target = relative(srcDir, join(file, '..', match[1]!)).split('/')[0]!;
       t.ok(LAYERS.indexOf(target) <= rank, `${relative(srcDir, file)} imports ${match[1]} (${target} is above ${layer})`, { diagnostic: false });
       checked++;

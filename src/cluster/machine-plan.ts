@@ -13,7 +13,6 @@ import type { Certificate } from '../pki/certificate.js';
 import { planDerivedFiles, type DerivedPlan } from './derived-files.js';
 import { internalIssuers } from './internal-trust.js';
 import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, type PodStatePaths } from './layout.js';
-import { envoyBootstrap } from './envoy-config.js';
 import { pathExists } from '../base/atomic-write.js';
 import type { KeystoreMaterial } from '../trust/keystore.js';
 
@@ -163,6 +162,9 @@ async function frontInputs(request: MachineRequest, tlsVolume: string): Promise<
   const hasEnvoyPem = await pathExists(`${tlsVolume}/envoy.pem`);
   const files = hasEnvoyPem ? { chain: 'envoy.pem', key: 'envoy.pem' } : { chain: 'tls.crt', key: 'tls.key' };
   const { material } = await readKeystoreMaterial(tlsVolume, request.envoy!.hostname, files);
+  // Loaded on use, with its YAML writer: most pods have no Envoy, and start-up time is the
+  // operator's wait.
+  const { envoyBootstrap } = await import('./envoy-config.js');
   const envoyConfig = envoyBootstrap({
     frontHostname: request.envoy!.hostname,
     listenPort: request.envoy!.port ?? ENVOY_PORT,

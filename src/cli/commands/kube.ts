@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../base/atomic-write.js';
-import { kubeExport } from '../../cluster/kube-export.js';
 import { defaultStateDir } from '../../cluster/layout.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
@@ -32,6 +31,9 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       if (!spec) return;
       const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
       const yamlPath = join(flags.out, `${spec.cluster}.yaml`);
+      // Loaded here, not at the top: the Kubernetes schemas take longer to load than most commands
+      // take to run, and only this command needs them.
+      const { kubeExport } = await import('../../cluster/kube-export.js');
       const exported = await kubeExport(spec, stateDir, yamlPath, (line) => output.info(line));
       await writeFileAtomic(yamlPath, exported.yaml, { mode: 0o600, overwrite: true });
       const unitPath = join(flags.out, exported.unit.name);
