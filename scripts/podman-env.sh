@@ -5,6 +5,7 @@
 #                                 private socket; prints the socket path
 #   scripts/podman-env.sh stop    stop that service
 #   scripts/podman-env.sh env     print CONTAINER_HOST and CONTAINERS_CONF exports
+#   scripts/podman-env.sh socket  print the socket path
 # Nothing in /etc is changed: the configuration is used through CONTAINERS_CONF.
 # DH_PODMAN_ENGINE_DIR picks the directory (default .test-work/podman, the tests' one).
 set -euo pipefail
@@ -12,6 +13,10 @@ cd "$(dirname "$0")/.."
 
 dir=${DH_PODMAN_ENGINE_DIR:-$PWD/.test-work/podman}
 socket=$dir/podman.sock
+# A Unix socket path must fit in 108 bytes; a deep checkout gets a short one named after it.
+if [ ${#socket} -gt 100 ]; then
+  socket=/tmp/dh-podman-$(printf %s "$dir" | sha256sum | cut -c1-16)/podman.sock
+fi
 conf=$dir/containers.conf
 pidfile=$dir/service.pid
 log=$dir/service.log
@@ -53,6 +58,7 @@ start() {
     return 0
   fi
   rm -f "$socket"
+  mkdir -p -m 700 "$(dirname "$socket")"
   # podman reads CONTAINER_HOST itself and would act as a remote client: the service must not.
   CONTAINERS_CONF=$conf nohup env -u CONTAINER_HOST -u DOCKER_HOST podman system service --time=0 "unix://$socket" >"$log" 2>&1 &
   echo $! >"$pidfile"
@@ -78,6 +84,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  socket) echo "$socket" ;;
   env) printf 'export CONTAINER_HOST=unix://%s\nexport CONTAINERS_CONF=%s\n' "$socket" "$conf" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|socket" >&2; exit 2 ;;
 esac

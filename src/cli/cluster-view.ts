@@ -1,16 +1,16 @@
 import { relative, resolve } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
 import { ExitCode, usageError } from '../base/errors.js';
-import type { ClusterSpec } from '../cluster/cluster-file.js';
+import type { ClusterSpec, LoadOptions } from '../cluster/cluster-file.js';
 import type { Output } from './output.js';
 import type { CommandContext } from './program.js';
 
 /** Loads a cluster file, or prints every problem (file:line:col path: message; fix) and sets exit 3. */
-export async function loadOrReport(file: string, output: Output, context: CommandContext): Promise<ClusterSpec | undefined> {
+export async function loadOrReport(file: string, output: Output, context: CommandContext, options: LoadOptions = {}): Promise<ClusterSpec | undefined> {
   // Loaded on use: the schema validator and YAML parser are a third of the CLI's start-up, and
   // the single-machine commands never read a cluster file.
   const { loadClusterFile } = await import('../cluster/cluster-file.js');
-  const { spec, issues } = await loadClusterFile(file);
+  const { spec, issues } = await loadClusterFile(file, options);
   if (spec) return spec;
   output.data({ ok: false, file, issues });
   const where = relative(process.cwd(), file) || file;

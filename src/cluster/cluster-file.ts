@@ -55,7 +55,15 @@ function validate(data: unknown) {
  * schema (ajv), then what a schema cannot say (unique names, hostnames and ports, one TLS
  * volume per machine, each existing certificate valid for its hostname). All problems at once.
  */
-export async function loadClusterFile(file: string): Promise<{ spec: ClusterSpec | undefined; issues: ClusterIssue[] }> {
+export interface LoadOptions {
+  /**
+   * Run `cert check` on the pods' existing certificates (default). Commands that must work
+   * when a certificate has gone bad, down and cert expiry, turn it off.
+   */
+  checkCertificates?: boolean;
+}
+
+export async function loadClusterFile(file: string, options: LoadOptions = {}): Promise<{ spec: ClusterSpec | undefined; issues: ClusterIssue[] }> {
   const text = (await readBounded(file)).toString('utf8');
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -75,7 +83,7 @@ export async function loadClusterFile(file: string): Promise<{ spec: ClusterSpec
   // The rules a schema cannot state run even when the schema fails, on the parts that are well
   // formed, so one run reports every problem.
   const base = dirname(resolve(file));
-  issues.push(...(await crossFieldIssues(wellFormedPods(data, base), at, trustFile(data, base))));
+  issues.push(...(await crossFieldIssues(wellFormedPods(data, base), at, trustFile(data, base), options.checkCertificates !== false)));
   if (!valid || issues.length > 0) return { spec: undefined, issues };
   return { spec: resolvePaths(data as ClusterSpec, base), issues };
 }
@@ -114,7 +122,12 @@ function trustFile(data: unknown, base: string): string | undefined {
   return typeof file === 'string' ? resolve(base, file) : undefined;
 }
 
-async function crossFieldIssues(pods: PodFacts[], at: (path: (string | number)[]) => { line?: number; column?: number }, caCertFile: string | undefined): Promise<ClusterIssue[]> {
+async function crossFieldIssues(
+  pods: PodFacts[],
+  at: (path: (string | number)[]) => { line?: number; column?: number },
+  caCertFile: string | undefined,
+  checkCertificates: boolean,
+): Promise<ClusterIssue[]> {
   const issues: ClusterIssue[] = [];
   const issue = (code: string, path: (string | number)[], message: string, fix: string) =>
     issues.push({ code, path: pointer(path), line: at(path).line, column: at(path).column, message, fix });
@@ -143,7 +156,7 @@ async function crossFieldIssues(pods: PodFacts[], at: (path: (string | number)[]
         issue('CLUSTER_SHARED_TLS_VOLUME', ['pods', index, 'certificate', 'tlsVolume'], `the TLS volume is also pods[${other}]'s; one certificate per machine`, 'give this pod its own TLS volume (a shared key lets each machine impersonate the other)');
       }
     }
-    if (pod.existing && volume && pod.hostname) {
+    if (checkCertificates && pod.existing && volume && pod.hostname) {
       const report = await checkTlsVolume({ hostname: pod.hostname, tlsVolume: volume, caCertFile });
       for (const finding of report.findings.filter((f) => f.severity === 'error')) {
         issue(finding.code, ['pods', index, 'certificate', 'tlsVolume'], `${finding.file}: ${finding.message}`, finding.fix);

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { repoRoot } from './cli.js';
 
 export const podmanDir = join(repoRoot, '.test-work', 'podman');
-export const podmanSocket = join(podmanDir, 'podman.sock');
+/** Where scripts/podman-env.sh puts the socket: in podmanDir, or a short path for a deep checkout. */
+export const podmanSocket = execFileSync('bash', ['scripts/podman-env.sh', 'socket'], { cwd: repoRoot, encoding: 'utf8' }).trim();
 export const setupErrorFile = join(podmanDir, 'setup-error.txt');
 export const BASE_IMAGE = 'localhost/dh-podman/os:bookworm';
 

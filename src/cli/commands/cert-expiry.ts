@@ -31,8 +31,7 @@ export function registerCertExpiry(cert: Command, context: CommandContext): void
 Lists each pod's tls.crt (leaf, intermediates) and envoy.pem, the CA files the cluster file
 names, and the cluster CA. Certificates up has not issued yet are listed as such.
 Exit status: 0 none expires within --warn-days; 3 one has expired or will within --warn-days,
-a file cannot be read, or the cluster file fails its checks (an existing certificate that has
-already expired fails them); 2 usage error.
+a file cannot be read, or the cluster file is invalid; 2 usage error.
 
 Example (cron):
   dh-podman cert expiry -f /etc/dh-podman/dh-podman.yaml --warn-days 21 --quiet`,
@@ -40,7 +39,8 @@ Example (cron):
     .action(async (flags: ExpiryFlags, command: Command) => {
       const output = context.output(command);
       const file = await clusterFileOrDefault(flags.file);
-      const spec = await loadOrReport(file, output, context);
+      // Expired certificates are what this command is for: list them, don't refuse the file.
+      const spec = await loadOrReport(file, output, context, { checkCertificates: false });
       if (!spec) return;
       const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
       const now = new Date();

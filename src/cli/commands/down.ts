@@ -15,7 +15,8 @@ export function registerDown(program: Command, context: CommandContext): void {
     .option('--volumes', 'also delete the derived files and the certificates dh-podman generated (never your TLS volumes)')
     .action(async (flags: { file: string; volumes?: boolean }, command: Command) => {
       const output = context.output(command);
-      const spec = await loadOrReport(flags.file, output, context);
+      // A cluster whose certificate has expired must still come down.
+      const spec = await loadOrReport(flags.file, output, context, { checkCertificates: false });
       if (!spec) return;
       const removed = await withEngine(context, output, (engine) => clusterDown(engine, spec, (line) => output.info(line)));
       if (flags.volumes) {
