@@ -19,11 +19,22 @@ const self = fileURLToPath(import.meta.url);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
 
+// `npm run bench -- cert-issue truststore` runs only those; without names, every benchmark.
+const wanted = process.argv.slice(2);
 const files = (await readdir(here)).filter((file) => file.endsWith('.js') && `${here}/${file}` !== self).sort();
+let failed = 0;
 for (const file of files) {
   const bench = (await import(pathToFileURL(`${here}/${file}`).href)) as Partial<Bench>;
   if (typeof bench.run !== 'function') continue;
   const label = bench.name ?? file;
+  if (wanted.length > 0 && !wanted.includes(label)) continue;
   log(`# ${label}`);
-  await bench.run((line) => log(`${label}: ${line}`));
+  // One benchmark failing (say, no engine for build) must not hide the others' figures.
+  try {
+    await bench.run((line) => log(`${label}: ${line}`));
+  } catch (error) {
+    failed++;
+    log(`${label}: FAILED: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
+process.exitCode = failed > 0 ? 1 : 0;
