@@ -93,11 +93,12 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     return exitCode;
   } catch (error) {
     const output = new Output({ json: jsonRequested, quiet: quietRequested, ...io });
-    return report(error, output, io.env);
+    return report(error, output, io);
   }
 }
 
-function report(error: unknown, output: Output, env: NodeJS.ProcessEnv): number {
+function report(error: unknown, output: Output, io: Io): number {
+  const debug = io.env.DH_PODMAN_DEBUG === '1';
   if (error instanceof CommanderError) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
     const message = error.message.replace(/^error:\s*/, '');
@@ -108,10 +109,10 @@ function report(error: unknown, output: Output, env: NodeJS.ProcessEnv): number 
     const internal = new DhError('INTERNAL', ExitCode.internal, `internal error: ${(error as Error)?.message ?? String(error)}`, {
       fix: 'run again with DH_PODMAN_DEBUG=1 and report the stack trace',
     });
-    if (env.DH_PODMAN_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack ?? error}\n`);
+    if (debug) io.stderr.write(`${(error as Error)?.stack ?? error}\n`);
     error = internal;
-  } else if (env.DH_PODMAN_DEBUG === '1') {
-    process.stderr.write(`${error.stack}\n`);
+  } else if (debug) {
+    io.stderr.write(`${error.stack}\n`);
   }
   const dhError = error as DhError;
   output.error(dhError);

@@ -77,3 +77,35 @@ t.test('a key of another certificate or an encrypted key writes nothing', async 
   t.equal(result.code, 3);
   t.match(JSON.parse(result.stdout).findings, [{ code: 'KEY_ENCRYPTED' }]);
 });
+
+t.test('OpenSSL 3 reads the keystore with its passphrase file, without -legacy, and refuses a wrong passphrase', async (t) => {
+  const dir = t.testdir({ 'wrong.passphrase': 'not-the-passphrase\n' });
+  const ca = makeCa(dir, 'ca');
+  const leaf = makeLeaf(dir, 'leaf', ca, ['dh1.example.test']);
+  const keystore = join(dir, 'dh1.p12');
+  const made = await runCli(['trust', 'keystore', '--tls-volume', volume(dir, 'tls', leaf), '--out', keystore]);
+  t.equal(made.code, 0, made.stderr);
+
+  const info = await tool('openssl', ['pkcs12', '-info', '-noout', '-in', keystore, '-passin', `file:${join(dir, 'dh1.passphrase')}`]);
+  t.equal(info.code, 0, info.stderr);
+  // -info reports on stderr: the MAC, and a bag per entry with the algorithm that protects it.
+  t.match(info.stderr, /^MAC: sha256/m, 'an HMAC-SHA256 MAC');
+  t.match(info.stderr, /Shrouded Keybag: PBES2, PBKDF2, AES-/, 'the key under PBES2 and AES');
+  t.match(info.stderr, /Certificate bag/);
+  t.notMatch(info.stderr, /RC2|3DES|TripleDES|pbeWithSHA1|Error/i, 'nothing that needs the legacy provider');
+
+  const wrong = await tool('openssl', ['pkcs12', '-info', '-noout', '-in', keystore, '-passin', `file:${join(dir, 'wrong.passphrase')}`]);
+  t.not(wrong.code, 0, 'a wrong passphrase is refused');
+  t.match(wrong.stderr, /Mac verify error/);
+});
+
+t.test('an empty passphrase file is PASSPHRASE_EMPTY, and nothing is written', async (t) => {
+  const dir = t.testdir({ 'empty.passphrase': '' });
+  const ca = makeCa(dir, 'ca');
+  const tls = volume(dir, 'tls', makeLeaf(dir, 'leaf', ca, ['dh1.example.test']));
+  const result = await runCli(['trust', 'keystore', '--tls-volume', tls, '--out', join(dir, 'dh1.p12'), '--passphrase-file', join(dir, 'empty.passphrase'), '--json']);
+  t.equal(result.code, 3);
+  t.match(JSON.parse(result.stdout), { ok: false, error: { code: 'PASSPHRASE_EMPTY', subject: join(dir, 'empty.passphrase') } });
+  t.throws(() => statSync(join(dir, 'dh1.p12')), 'no keystore');
+  t.equal(readFileSync(join(dir, 'empty.passphrase'), 'utf8'), '', 'the passphrase file is left as it was');
+});
