@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isDhError, runtimeError, usageError } from '../base/errors.js';
+import { inputError, isDhError, runtimeError, usageError } from '../base/errors.js';
 import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
 import type { CaSource } from '../pki/ca-source.js';
 import { formatFingerprint, parseCertificate } from '../pki/certificate.js';
@@ -43,7 +43,8 @@ export async function refuseExisting(outDir: string, paths: string[], force: boo
   for (const path of paths) if (await pathExists(path)) existing.push(path);
   if (existing.length > 0) {
     const others = existing.length > 1 ? ` (and ${existing.slice(1).join(', ')})` : '';
-    throw runtimeError('FILE_EXISTS', `already exists${others}; nothing was written`, {
+    // The outputs are part of the input: an occupied --out is refused like a bad flag value (3).
+    throw inputError('FILE_EXISTS', `already exists${others}; nothing was written`, {
       subject: existing[0]!,
       fix: 'pass --force to replace it, or choose another --out directory',
     });

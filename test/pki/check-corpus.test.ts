@@ -17,6 +17,8 @@ const ENVOY_HOST = 'dh.example.test';
 const ROOT_BUNDLE = 'ca/bundle-root.pem';
 
 type FileName = 'tls.crt' | 'tls.key' | 'envoy.pem';
+/** A CA bundle of the corpus, named as it is given to --ca-cert-file. */
+type CaFileName = `ca/${string}`;
 
 interface Report {
   ok: boolean;
@@ -55,8 +57,8 @@ async function check(t: Test, input: CheckInput): Promise<Run> {
     runCli([...args, '--json'], { cwd: corpusDir }),
     runCli(args, { cwd: corpusDir }),
   ]);
-  noKeyMaterial(t, input.volume, json);
-  noKeyMaterial(t, input.volume, human);
+  noKeyMaterial(t, input, json);
+  noKeyMaterial(t, input, human);
   t.equal(human.code, json.code, 'the same exit code with and without --json');
   return { json, human, report: parseReport(t, json) };
 }
@@ -95,19 +97,22 @@ const keyLinesCache = new Map<string, string[]>();
 
 /**
  * The base64 lines of every private key in a volume (symlinks followed: symlink-out's key lives
- * outside it, and is exactly what must not leak). Files too big to be PEM are skipped.
+ * outside it, and is exactly what must not leak) and in the CA file, where a pasted key is a
+ * defect of its own. Files too big to be PEM, and what is no file at all, are skipped.
  */
-function keyLines(volume: string): string[] {
-  let lines = keyLinesCache.get(volume);
+function keyLines(input: CheckInput): string[] {
+  const caFile = join(corpusDir, input.caCertFile ?? ROOT_BUNDLE);
+  const cacheKey = `${input.volume}\0${caFile}`;
+  let lines = keyLinesCache.get(cacheKey);
   if (lines) return lines;
   lines = [];
-  const dir = caseDir(volume);
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (!existsSync(path) || statSync(path).size > 1024 * 1024) continue;
+  const dir = caseDir(input.volume);
+  for (const path of [...readdirSync(dir).map((name) => join(dir, name)), caFile]) {
+    const stats = existsSync(path) ? statSync(path) : undefined;
+    if (!stats?.isFile() || stats.size > 1024 * 1024) continue;
     lines.push(...keyBlockLines(readFileSync(path, 'latin1')));
   }
-  keyLinesCache.set(volume, lines);
+  keyLinesCache.set(cacheKey, lines);
   return lines;
 }
 
@@ -126,10 +131,10 @@ function keyBlockLines(text: string): string[] {
  * Messages may name a "PRIVATE KEY block"; what must never appear is the key itself, so the PEM
  * armor and the key's own base64 lines are what is looked for.
  */
-function noKeyMaterial(t: Test, volume: string, result: CliResult): void {
+function noKeyMaterial(t: Test, input: CheckInput, result: CliResult): void {
   const output = result.stdout + result.stderr;
   t.notMatch(output, PEM_KEY_ARMOR, 'no PEM private key armor in the output');
-  const lines = keyLines(volume);
+  const lines = keyLines(input);
   t.not(lines.length, 0, 'the volume has key lines to look for');
   const leaked = lines.filter((line) => output.includes(line));
   t.same(leaked, [], 'no line of the private keys in the output');
@@ -139,9 +144,11 @@ function noKeyMaterial(t: Test, volume: string, result: CliResult): void {
 
 interface BrokenCase extends CheckInput {
   title?: string;
-  /** The code this case exists for: an error about `file`. */
+  /** The code this case exists for: an error (or `severity`) about `file`. */
   code: string;
-  file: FileName;
+  file: FileName | CaFileName;
+  /** 'warning' for a code that fails only with --strict (which the case's args then give). */
+  severity?: Finding['severity'];
   /** Other error codes that are a fair consequence of the same defect (rarely any). */
   alsoAllowed?: string[];
   extra?: (t: Test, finding: Finding<string>) => void;
@@ -171,6 +178,39 @@ const brokenCases: BrokenCase[] = [
   { volume: 'random-bytes', code: 'FILE_NOT_PEM', file: 'tls.crt' },
   { volume: 'large', code: 'FILE_TOO_LARGE', file: 'tls.crt' },
   { volume: 'symlink-out', code: 'FILE_OUTSIDE_VOLUME', file: 'tls.key' },
+  {
+    volume: 'crt-is-directory',
+    code: 'FILE_UNREADABLE',
+    file: 'tls.crt',
+    extra: (t, finding) => t.match(finding.message, 'not a regular file', 'says why it cannot be read'),
+  },
+  { volume: 'csr-not-cert', code: 'CERT_MISSING', file: 'tls.crt' },
+  {
+    volume: 'cert-truncated',
+    code: 'CERT_UNPARSABLE',
+    file: 'tls.crt',
+    extra: (t, finding) => t.match(finding.message, 'PEM block 3', 'names the damaged block'),
+  },
+  { volume: 'key-truncated', code: 'KEY_UNPARSABLE', file: 'tls.key' },
+  {
+    volume: 'root-instead-of-intermediate',
+    code: 'CHAIN_BROKEN',
+    file: 'tls.crt',
+    extra: (t, finding) =>
+      t.match(finding.fix, '"CN=DH Test Intermediate"', "names the missing link: the leaf's issuer"),
+  },
+  { title: 'good with the root key in the CA file', volume: 'good', caCertFile: 'ca/bundle-with-key.pem', code: 'KEY_IN_CA_FILE', file: 'ca/bundle-with-key.pem' },
+  {
+    title: 'good with a leaf in the CA file, --strict',
+    volume: 'good',
+    caCertFile: 'ca/bundle-with-leaf.pem',
+    args: ['--strict'],
+    severity: 'warning',
+    code: 'CA_FILE_NOT_CA',
+    file: 'ca/bundle-with-leaf.pem',
+    extra: (t, finding) => t.match(finding.message, 'CN=dh2.example.test', 'names the certificate that is not a CA'),
+  },
+  { title: 'envoy-good without --envoy-hostname, --strict', volume: 'envoy-good', args: ['--strict'], severity: 'warning', code: 'ENVOY_HOSTNAME_MISSING', file: 'envoy.pem' },
   { title: 'good against an unrelated root', volume: 'good', caCertFile: 'ca/other-root.crt', code: 'CHAIN_UNTRUSTED', file: 'tls.crt' },
   { title: 'good for another hostname', volume: 'good', hostname: 'other.example.test', code: 'SAN_HOST_MISMATCH', file: 'tls.crt' },
   { volume: 'envoy-no-key', args: ['--envoy-hostname', ENVOY_HOST], code: 'KEY_MISSING', file: 'envoy.pem' },
@@ -197,6 +237,8 @@ const legitCases: LegitCase[] = [
   { volume: 'expires-soon', warnings: ['CERT_EXPIRES_SOON'] },
   { title: 'expires-soon with --warn-days 5', volume: 'expires-soon', args: ['--warn-days', '5'] },
   { volume: 'envoy-good', args: ['--envoy-hostname', ENVOY_HOST] },
+  { title: 'envoy-good without --envoy-hostname', volume: 'envoy-good', warnings: ['ENVOY_HOSTNAME_MISSING'] },
+  { title: 'good with a leaf in the CA file', volume: 'good', caCertFile: 'ca/bundle-with-leaf.pem', warnings: ['CA_FILE_NOT_CA'] },
 ];
 
 function title(input: CheckInput & { title?: string }): string {
@@ -210,10 +252,12 @@ async function expectFailure(t: Test, input: CheckInput): Promise<Run> {
   return run;
 }
 
-/** The error finding with `code` about `file`, failing the test when there is none. */
-function errorAbout(t: Test, run: Run, code: string, file: FileName): Finding<string> | undefined {
-  const finding = run.report?.findings.find((f) => f.code === code && f.severity === 'error' && f.file.endsWith(`/${file}`));
-  t.ok(finding, `an error ${code} about ${file}`, summary(run));
+/** The finding with `code` about `file` (an error unless said), failing the test when there is none. */
+function findingAbout(t: Test, run: Run, code: string, file: FileName | CaFileName, severity: Finding['severity'] = 'error'): Finding<string> | undefined {
+  // Volume files are named under the volume; the CA file exactly as it was given.
+  const names = (f: Finding<string>) => (file.startsWith('ca/') ? f.file === file : f.file.endsWith(`/${file}`));
+  const finding = run.report?.findings.find((f) => f.code === code && f.severity === severity && names(f));
+  t.ok(finding, `${severity === 'error' ? 'an error' : 'a warning'} ${code} about ${file}`, summary(run));
   return finding;
 }
 
@@ -224,14 +268,19 @@ function main(): void {
   }
 
   for (const broken of brokenCases) {
-    t.test(`broken: ${title(broken)} → ${broken.code}`, async (t) => {
+    t.test(`broken: ${title(broken)} → ${broken.code}${broken.severity === 'warning' ? ' (warning)' : ''}`, async (t) => {
       const run = await expectFailure(t, broken);
-      const finding = errorAbout(t, run, broken.code, broken.file);
+      const finding = findingAbout(t, run, broken.code, broken.file, broken.severity);
       if (finding) broken.extra?.(t, finding);
       // A second error would send the operator after a problem the volume does not have.
       const allowed = [broken.code, ...(broken.alsoAllowed ?? [])];
       const misdiagnosed = run.report ? codes(run.report, 'error').filter((code) => !allowed.includes(code)) : [];
       t.same(misdiagnosed, [], `no error besides ${allowed.join(', ')}`, summary(run));
+      if (broken.severity === 'warning') {
+        // Under --strict every warning fails the run, so a stray one would be a wrong diagnosis too.
+        const strayWarnings = run.report ? codes(run.report, 'warning').filter((code) => !allowed.includes(code)) : [];
+        t.same(strayWarnings, [], `no warning besides ${allowed.join(', ')}`, summary(run));
+      }
       t.equal(run.human.code, 3, 'exit code 3 without --json too');
       t.match(run.human.stdout + run.human.stderr, broken.code, 'the human output names the code');
     });
@@ -258,13 +307,13 @@ function main(): void {
 
   t.test('no-client-auth fails with --mtls: EKU_NO_CLIENT_AUTH becomes an error', async (t) => {
     const run = await expectFailure(t, { volume: 'no-client-auth', args: ['--mtls'] });
-    errorAbout(t, run, 'EKU_NO_CLIENT_AUTH', 'tls.crt');
+    findingAbout(t, run, 'EKU_NO_CLIENT_AUTH', 'tls.crt');
     t.same(run.report && codes(run.report, 'error'), ['EKU_NO_CLIENT_AUTH'], 'the only error');
   });
 
   t.test('multi-broken: every broken rule is reported in one run', async (t) => {
     const run = await expectFailure(t, { volume: 'multi-broken' });
-    for (const code of ['CERT_EXPIRED', 'SAN_HOST_MISMATCH', 'EKU_NO_SERVER_AUTH']) errorAbout(t, run, code, 'tls.crt');
+    for (const code of ['CERT_EXPIRED', 'SAN_HOST_MISMATCH', 'EKU_NO_SERVER_AUTH']) findingAbout(t, run, code, 'tls.crt');
     t.same(run.report && codes(run.report, 'error').sort(), ['CERT_EXPIRED', 'EKU_NO_SERVER_AUTH', 'SAN_HOST_MISMATCH'], 'and nothing else');
   });
 }
