@@ -60,6 +60,7 @@ export function requestFor(spec: ClusterSpec, stateDir: string, pod: PodSpecEntr
     cluster: spec.cluster,
     ...(spec.envoy ? { envoy: { hostname: spec.envoy.hostname, port: spec.envoy.port, image: spec.envoy.image } } : {}),
     internalCaCertFile: spec.trust?.internalCaCertFile,
+    peerTlsVolumes: spec.pods.filter((other) => other !== pod).map((other) => tlsVolumeOf(spec, stateDir, other)),
   };
 }
 

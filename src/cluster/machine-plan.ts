@@ -10,6 +10,7 @@ import { readKeystoreMaterial } from '../trust/keystore.js';
 import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
 import type { Certificate } from '../pki/certificate.js';
+import { loadPemFile } from '../pki/material.js';
 import { planDerivedFiles, type DerivedPlan } from './derived-files.js';
 import { internalIssuers } from './internal-trust.js';
 import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, type PodStatePaths } from './layout.js';
@@ -27,8 +28,14 @@ export interface MachineRequest {
   stateDir: string;
   /** Envoy fronts this machine: its services trust only the internal CAs among themselves. */
   envoy?: { hostname: string; port?: number; image?: string } | undefined;
-  /** The internal CAs, instead of finding them from the machine's chain. */
+  /** The internal CAs, instead of finding them from the machines' chains. */
   internalCaCertFile?: string | undefined;
+  /**
+   * The TLS volumes of the other machines this one calls (a cluster's other pods): their
+   * issuers join the internal truststore, so machines whose certificates come from different
+   * internal CAs (during a CA rollover, say) still trust each other.
+   */
+  peerTlsVolumes?: string[] | undefined;
   /** Set for pods of a cluster file: `down` finds them, and their network, by this label. */
   cluster?: string | undefined;
 }
@@ -198,12 +205,26 @@ function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], pat
 }
 
 /**
- * The internal truststore's CAs: exactly those of --internal-ca-cert-file, or else the issuer of
- * the machine's certificate, from its chain or from the --ca-cert-file bundle.
+ * The internal truststore's CAs: exactly those of --internal-ca-cert-file, or else the issuers
+ * of the machines' certificates (this one's and its peers'), each found in its chain or in the
+ * --ca-cert-file bundle.
  */
 async function internalCasFor(request: MachineRequest, chain: Certificate[], cas: PoolEntry[] | undefined): Promise<PoolEntry[]> {
   if (request.internalCaCertFile) return readCas(request.internalCaCertFile);
-  const issuers = internalIssuers([{ file: `${request.tlsVolume}/tls.crt`, chain }], (cas ?? []).map((entry) => entry.certificate));
+  const chains = [{ file: `${request.tlsVolume}/tls.crt`, chain }];
+  for (const volume of request.peerTlsVolumes ?? []) {
+    // The peer's own checks (symlinks, key, SAN) run when that machine is checked; here only its chain is read.
+    const { material, findings } = await loadPemFile(`${volume}/tls.crt`);
+    const error = findings.find((f) => f.severity === 'error');
+    if (error || !material) {
+      throw inputError(error?.code ?? 'FILE_MISSING', error?.message ?? 'holds no certificate', {
+        subject: error?.file ?? `${volume}/tls.crt`,
+        fix: error?.fix ?? "put the peer machine's certificate chain in its TLS volume",
+      });
+    }
+    chains.push({ file: material.file, chain: material.certificates });
+  }
+  const issuers = internalIssuers(chains, (cas ?? []).map((entry) => entry.certificate));
   return buildPool([{ name: 'tls.crt', certificates: issuers, holdsPrivateKey: false }]).entries;
 }
 

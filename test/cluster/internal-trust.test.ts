@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { internalIssuers } from '../../src/cluster/internal-trust.js';
 import { parseCertificate, type Certificate } from '../../src/pki/certificate.js';
-import { makeCa, makeLeaf, openssl } from '../support/openssl.js';
+import { checkMachine } from '../../src/cluster/machine-plan.js';
+import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
 
 const load = (file: string): Certificate => parseCertificate(Buffer.from(readFileSync(file, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'));
 
@@ -31,3 +32,37 @@ t.test('internal trust is the direct issuers of the machines, deduplicated', asy
 
   t.throws(() => internalIssuers([{ file: 'c/tls.crt', chain: [c] }], [int]), { code: 'INTERNAL_CA_UNKNOWN', subject: 'c/tls.crt' });
 });
+
+t.test("a cluster machine's internal truststore holds its peers' issuers too", async (t) => {
+  const dir = t.testdir();
+  const old = makeCa(dir, 'old', '/CN=internal CA 2025');
+  const next = makeCa(dir, 'next', '/CN=internal CA 2026');
+  const a = makeVolume(dir, 'a', makeLeaf(dir, 'a', old, ['a.example.test']), [old.cert]);
+  const b = makeVolume(dir, 'b', makeLeaf(dir, 'b', next, ['b.example.test']), [next.cert]);
+  const request = {
+    hostname: 'a.example.test',
+    tlsVolume: a,
+    name: 'a',
+    image: 'unused',
+    ports: [],
+    network: 'unused',
+    stateDir: join(dir, 'state'),
+    envoy: { hostname: 'a.example.test' },
+  };
+  const internalPem = async (peers: string[]) => {
+    const checked = await checkMachine({ ...request, peerTlsVolumes: peers });
+    const file = checked.derived.files.find((f) => f.containerPath.endsWith('truststore-internal.pem'));
+    return file ? file.content.toString('utf8') : '';
+  };
+  const subjects = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((block) => load(writeTemp(dir, block)).subject).sort();
+
+  t.same(subjects(await internalPem([])), ['CN=internal CA 2025'], 'alone: its own issuer only');
+  t.same(subjects(await internalPem([b])), ['CN=internal CA 2025', 'CN=internal CA 2026'], "with its peer: the peer's issuer as well");
+  await t.rejects(checkMachine({ ...request, peerTlsVolumes: [join(dir, 'missing')] }), { code: 'FILE_MISSING', subject: join(dir, 'missing', 'tls.crt') }, 'a peer without a certificate is named');
+});
+
+function writeTemp(dir: string, text: string): string {
+  const file = join(dir, `block-${Math.random().toString(16).slice(2)}.pem`);
+  writeFileSync(file, text);
+  return file;
+}
