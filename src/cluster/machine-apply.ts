@@ -1,5 +1,5 @@
 import { chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../base/atomic-write.js';
+import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
@@ -23,6 +23,7 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
   const filesWritten: string[] = [];
   try {
     if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten };
+    await refuseStalePlan(engine, plan);
     await writeFiles(plan, undo, filesWritten);
 
     // Checked again here: pods of one cluster are planned together and share the network.
@@ -75,6 +76,24 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
     throw error;
   } finally {
     await release();
+  }
+}
+
+/**
+ * The lock is taken when applying, so another run may have created the pod or its files after
+ * this one planned to create them (two first starts at once). Those assumptions are checked
+ * again under the lock: a plan made on a stale view is refused, never applied over the other
+ * run's pod and secrets.
+ */
+async function refuseStalePlan(engine: Engine, plan: MachinePlan): Promise<void> {
+  const stale = (what: string) =>
+    runtimeError('PLAN_STALE', `${what} since this run planned; another dh-podman run changed pod ${plan.pod.name}`, {
+      subject: plan.pod.name,
+      fix: 'run the command again: it plans from what exists now',
+    });
+  if (plan.pod.action === 'create' && (await engine.pods.inspect(plan.pod.name)) !== undefined) throw stale('the pod was created');
+  for (const file of plan.derived.files) {
+    if (file.action === 'create' && (await pathExists(file.hostPath))) throw stale(`${file.hostPath} was written`);
   }
 }
 
