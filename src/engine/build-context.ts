@@ -1,5 +1,6 @@
+import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 
 
@@ -14,12 +15,18 @@ export interface ContextOptions {
  */
 export async function packContext(dir: string, options: ContextOptions = {}): Promise<Readable> {
   const { default: tarFs } = await import('tar-fs');
-  const ignore = await readIgnoreFile(dir);
+  const rules = await readIgnoreFile(dir);
   const extras = options.extraFiles ?? {};
   const pack = tarFs.pack(dir, {
     ignore: (name: string) => {
       const path = relative(dir, name);
-      return path !== '' && (ignore?.ignores(path) ?? false);
+      // A generated file replaces the one on disk; sending both would leave the engine two entries of one name.
+      if (Object.hasOwn(extras, path)) return true;
+      // The engine needs the Containerfile, so (as docker build does) it is sent even when .containerignore names it.
+      if (path === '' || path === CONTAINERFILE || !rules?.matcher.ignores(path)) return false;
+      // As in Docker and Buildah, an ignored directory is still walked when a `!` pattern reaches into
+      // it (`secrets` with `!secrets/public.txt`); each child is then checked on its own.
+      return !(rules.exceptions.some((pattern) => `${pattern}/`.startsWith(`${path}/`)) && isDirectory(name));
     },
     finalize: Object.keys(extras).length === 0,
     finish: (tar) => {
@@ -30,18 +37,38 @@ export async function packContext(dir: string, options: ContextOptions = {}): Pr
   return pack as unknown as Readable;
 }
 
+const CONTAINERFILE = 'Containerfile';
+
 async function readIgnoreFile(dir: string) {
   // CommonJS whose typings claim an ES default export; at run time the default is the factory.
   const dockerignore = (await import('@balena/dockerignore')).default as unknown as typeof import('@balena/dockerignore').default;
   for (const name of ['.containerignore', '.dockerignore']) {
     try {
       const text = await readFile(join(dir, name), 'utf8');
-      return dockerignore({ ignorecase: false }).add(text);
+      return { matcher: dockerignore({ ignorecase: false }).add(text), exceptions: exceptionPatterns(text) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
   return undefined;
+}
+
+/** The `!` patterns, cleaned the way Docker cleans them before comparing them with paths. */
+function exceptionPatterns(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('!'))
+    .map((line) => posix.normalize(line.slice(1).trim()).replace(/^\/+/, ''))
+    .filter((pattern) => pattern !== '' && pattern !== '.');
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A context made only of generated files (a Containerfile and what it copies). */
