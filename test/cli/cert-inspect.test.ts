@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../support/cli.js';
 import { openssl } from '../support/openssl.js';
+import type { CertificateDescription } from '../../src/pki/describe.js';
 
 /**
  * `cert inspect` on what operators hand over: a PEM chain with prose around the blocks and CRLF
@@ -10,22 +11,7 @@ import { openssl } from '../support/openssl.js';
  * certificate, so the parser is not compared with its own idea of the certificate.
  */
 
-interface Description {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  selfSigned: boolean;
-  subjectAltName: { dns: string[]; ip: string[]; email: string[]; uri: string[] } | null;
-  keyUsage: string[] | null;
-  extendedKeyUsage: string[] | null;
-  ca: boolean;
-  pathLength: number | null;
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  publicKey: { type: string; bits: number | null; curve: string | null };
-  sha256Fingerprint: string;
-}
+type Description = CertificateDescription;
 
 interface InspectReport {
   ok: boolean;
