@@ -184,13 +184,13 @@ t.test('DH_PODMAN_DEBUG=1 adds the stack trace of an error; without it there is 
   t.equal(debug.code, 3, 'the exit code does not change');
   t.match(debug.stderr, /\[PASSPHRASE_EMPTY\]$/m, 'the one-line error is still there');
   t.match(debug.stderr, /^DhError: holds no passphrase/m, 'the stack trace starts with the error');
-  t.match(debug.stderr, /^\s+at .*passphrase\.js:\d+/m, 'and names where it was thrown');
+  t.match(debug.stderr, /^\s+at .*passphrase\.[jt]s:\d+/m, 'and names where it was thrown');
   t.notMatch(debug.stdout, /^\s+at /m, 'never on stdout');
 
   // In process, the trace goes to the stream the CLI was given, like every other line.
   const io: Io = { stdout: new Sink(false), stderr: new Sink(false), env: { DH_PODMAN_DEBUG: '1' } };
   t.equal(await run(argv, io), ExitCode.invalidInput);
-  t.match((io.stderr as Sink).text, /^\s+at .*passphrase\.js:\d+/m);
+  t.match((io.stderr as Sink).text, /^\s+at .*passphrase\.[jt]s:\d+/m);
   const quietIo: Io = { stdout: new Sink(false), stderr: new Sink(false), env: {} };
   await run(argv, quietIo);
   t.notMatch((quietIo.stderr as Sink).text, /^\s+at /m);

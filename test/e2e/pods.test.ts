@@ -31,7 +31,7 @@ interface StatusRow {
   certificateDaysLeft: number | null;
 }
 
-t.test('started pods, seen and changed by the operator', async (t) => {
+t.test('pods', async (t) => {
   if (!(await requirePodman(t))) return;
   t.teardown(async () => {
     for (const name of [pod, racedPod]) await podman(['pod', 'rm', '-f', name], true);
@@ -40,10 +40,13 @@ t.test('started pods, seen and changed by the operator', async (t) => {
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, '--only', 'probe'], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
-  await t.test('status, logs and stop show and act on the pods start made', statusLogsStop);
-  await t.test('of two runs that planned to create the same pod, the second is refused and changes nothing', racingCreates);
+  // Short titles: tap names each fixture directory after them, and a deep checkout hits the
+  // file-name limit. What each checks is said in its function's comment.
+  await t.test('status logs stop', statusLogsStop);
+  await t.test('racing creates', racingCreates);
 });
 
+/** status, logs and stop show and act on the pods start made. */
 async function statusLogsStop(t: Test): Promise<void> {
   const dir = t.testdir();
   const ca = makeCa(dir, 'ca', '/CN=dh-podman pods test CA');
@@ -83,6 +86,7 @@ async function statusLogsStop(t: Test): Promise<void> {
   t.match(unknown.stderr, /no such pod.*\[POD_UNKNOWN\]/);
 }
 
+/** Of two runs that planned to create the same pod, the second is refused and changes nothing. */
 async function racingCreates(t: Test): Promise<void> {
   const dir = t.testdir();
   const ca = makeCa(dir, 'ca', '/CN=dh-podman race test CA');
