@@ -14,6 +14,9 @@ export function tool(command: string, args: string[], options: { cwd?: string; i
     const child = execFile(command, args, { cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
+    // A tool that never reads stdin (openssl with -passin file:) may exit before the write
+    // lands; the broken pipe is then expected, and its outcome is in code/stdout/stderr.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }
