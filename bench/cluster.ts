@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { issueLeaf, issueRootCa, type Issued } from '../src/pki/issue.js';
-import { engineUrl, freePort, repoRoot } from './support.js';
+import { dhPodman, engineUrl, freePort, imageExists, podmanCli } from './support.js';
 
 /**
  * `dh-podman up -f` of a three-pod cluster, then `rotate` of one pod (new leaf, restart, /health
@@ -62,18 +62,12 @@ interface BenchPod {
 
 export async function run(log: (line: string) => void): Promise<void> {
   const url = engineUrl();
-  const podman = (...args: string[]) => execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
-  try {
-    podman('image', 'exists', IMAGE);
-  } catch {
-    log(`skipped: ${IMAGE} does not exist (run "dh-podman build" first)`);
-    return;
-  }
+  const podman = podmanCli(url);
+  if (!imageExists(url, IMAGE, log)) return;
   const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-cluster-'));
   const ca = await issueRootCa({});
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, ca.certificatePem);
-  const cli = (...args: string[]) => execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { stdio: 'ignore' });
   const times = { up: [] as number[], upScript: [] as number[], rotate: [] as number[], rotateScript: [] as number[] };
 
   for (let round = 0; round < ROUNDS; round++) {
@@ -82,13 +76,13 @@ export async function run(log: (line: string) => void): Promise<void> {
     const file = join(dir, `${cluster}.yaml`);
     writeFileSync(file, clusterFile(cluster, dir, ours));
     let started = performance.now();
-    cli('up', '-q', '-f', file);
+    dhPodman('up', '-q', '-f', file);
     times.up.push(performance.now() - started);
     await writeLeaf(ca, ours[0]!);
     started = performance.now();
-    cli('rotate', '-q', '-f', file, ours[0]!.name);
+    dhPodman('rotate', '-q', '-f', file, ours[0]!.name);
     times.rotate.push(performance.now() - started);
-    cli('down', '-q', '-f', file);
+    dhPodman('down', '-q', '-f', file);
 
     const theirs = await makePods(dir, `${cluster}-sh`, ca);
     const net = `dh-${cluster}-sh`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
-import { engineUrl, freePort, median, repoRoot } from './support.js';
+import { dhPodman, engineUrl, freePort, imageExists, median, podmanCli } from './support.js';
 
 /**
  * `dh-podman start` of one pod with one container, against the same steps as a shell script of
@@ -40,13 +40,8 @@ podman --url "$url" pod start "$pod" >/dev/null
 
 export async function run(log: (line: string) => void): Promise<void> {
   const url = engineUrl();
-  const podman = (...args: string[]) => execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
-  try {
-    podman('image', 'exists', IMAGE);
-  } catch {
-    log(`skipped: ${IMAGE} does not exist (run "dh-podman build" first)`);
-    return;
-  }
+  const podman = podmanCli(url);
+  if (!imageExists(url, IMAGE, log)) return;
   const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-start-'));
   const ca = await issueRootCa({});
   const leaf = await issueLeaf({ certificateDer: ca.certificateDer, privateKey: ca.privateKey, label: 'bench CA' }, { hostnames: [HOST], ips: [], client: true });
@@ -69,12 +64,12 @@ export async function run(log: (line: string) => void): Promise<void> {
     const pod = `dh-podman-bench-${round}`;
     const stateDir = join(dir, `state-${round}`);
     let started = performance.now();
-    execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), '--version'], { stdio: 'ignore' });
+    dhPodman('--version');
     startUp.push(performance.now() - started);
 
     started = performance.now();
-    execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'start', '-q', '-h', HOST, '--tls-volume', volume, '--name', pod,
-      '--network', 'dh-podman-bench', '--publish', `127.0.0.1:${await freePort()}:8123`, '--state-dir', stateDir], { stdio: 'ignore' });
+    dhPodman('start', '-q', '-h', HOST, '--tls-volume', volume, '--name', pod,
+      '--network', 'dh-podman-bench', '--publish', `127.0.0.1:${await freePort()}:8123`, '--state-dir', stateDir);
     ours.push(performance.now() - started);
     cleanup(pod);
 

@@ -33,3 +33,26 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/** The podman CLI against the benchmark's engine, output discarded: the baseline's own client. */
+export function podmanCli(url: string): (...args: string[]) => void {
+  return (...args) => {
+    execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
+  };
+}
+
+/** Whether the image a benchmark runs exists; says how to make it when not. */
+export function imageExists(url: string, image: string, log: (line: string) => void): boolean {
+  try {
+    podmanCli(url)('image', 'exists', image);
+    return true;
+  } catch {
+    log(`skipped: ${image} does not exist (run "dh-podman build" first)`);
+    return false;
+  }
+}
+
+/** dh-podman as an operator runs it: a fresh process of the compiled CLI. */
+export function dhPodman(...args: string[]): void {
+  execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { stdio: 'ignore' });
+}

@@ -11,16 +11,14 @@ import type { CertificateDescription } from '../../src/pki/describe.js';
  * certificate, so the parser is not compared with its own idea of the certificate.
  */
 
-type Description = CertificateDescription;
-
 interface InspectReport {
   ok: boolean;
-  files: { file: string; certificates: Description[]; holdsPrivateKey: boolean }[];
+  files: { file: string; certificates: CertificateDescription[]; holdsPrivateKey: boolean }[];
   findings: unknown[];
 }
 
 /** The fields as openssl prints them, in the names `cert inspect` uses. */
-type OpensslView = Omit<Description, 'selfSigned' | 'daysLeft' | 'subjectAltName'> & {
+type OpensslView = Omit<CertificateDescription, 'selfSigned' | 'daysLeft' | 'subjectAltName'> & {
   subjectAltName: { dns: string[]; ip: string[] } | null;
 };
 
@@ -208,7 +206,7 @@ function humanMatchesOpenssl(t: Test, block: string, view: OpensslView, selfSign
   t.equal(field(block, 'SHA-256'), view.sha256Fingerprint, 'SHA-256 fingerprint as openssl prints it');
 }
 
-function jsonMatchesOpenssl(t: Test, description: Description | undefined, view: OpensslView, selfSigned: boolean, days: number[]): void {
+function jsonMatchesOpenssl(t: Test, description: CertificateDescription | undefined, view: OpensslView, selfSigned: boolean, days: number[]): void {
   if (!description) {
     t.fail(`no description for ${view.subject}`);
     return;
@@ -272,7 +270,7 @@ t.test('--json: one JSON document with the same certificates as data', async (t)
   ], 'both files, every certificate');
 
   const [chain, der] = report.files;
-  const expected: [string, Description | undefined, OpensslView, boolean][] = [
+  const expected: [string, CertificateDescription | undefined, OpensslView, boolean][] = [
     ['chain.pem leaf', chain?.certificates[0], pki.leaf, false],
     ['chain.pem intermediate', chain?.certificates[1], pki.intermediate, false],
     ['chain.pem root', chain?.certificates[2], pki.root, true],
