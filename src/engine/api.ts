@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { runtimeError } from '../base/errors.js';
+import { reportErrors, toEngineError } from './engine-error.js';
 
 /** Podman's own API, beside the Docker-compatible one dockerode speaks (pods live only here). */
 const LIBPOD = '/v4.0.0/libpod';
@@ -39,22 +39,13 @@ export function libpod<T>(docker: Dockerode, method: 'GET' | 'POST' | 'DELETE', 
         ...(options.file ? { file: options.file } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
       } as never,
-      (error: (Error & { statusCode?: number; json?: { message?: string } }) | null, data: unknown) => {
-        if (error) reject(toEngineError(error, `${method} ${path}`));
-        else resolve(data as T);
+      (error: (Error & { statusCode?: number; json?: unknown }) | null, data: unknown) => {
+        if (error) return reject(toEngineError(error, `${method} ${path}`));
+        // Pod start/stop/kill/remove can answer with a report whose errors are the failure.
+        const reported = reportErrors(data);
+        if (reported) return reject(toEngineError({ json: data }, `${method} ${path}`));
+        resolve(data as T);
       },
     );
   });
-}
-
-export interface EngineErrorShape {
-  statusCode?: number;
-}
-
-/** Podman's error JSON carries the useful sentence in `message`; keep only that. */
-export function toEngineError(error: Error & { statusCode?: number; json?: { message?: string } | string }, what: string) {
-  const json = typeof error.json === 'object' ? error.json : undefined;
-  const message = json?.message ?? error.message;
-  const code = error.statusCode === 404 ? 'ENGINE_NOT_FOUND_OBJECT' : error.statusCode === 409 ? 'ENGINE_CONFLICT' : 'ENGINE_REQUEST_FAILED';
-  return Object.assign(runtimeError(code, `Podman: ${message.trim()}`, { subject: what, cause: error }), { statusCode: error.statusCode });
 }

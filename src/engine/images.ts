@@ -1,7 +1,8 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { runtimeError } from '../base/errors.js';
-import { libpod, toEngineError } from './api.js';
+import { libpod } from './api.js';
+import { toEngineError } from './engine-error.js';
 
 export interface ImageInfo {
   id: string;
