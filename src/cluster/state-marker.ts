@@ -34,7 +34,9 @@ async function readMarker(dir: string): Promise<Marker | 'none' | 'unreadable'> 
   try {
     text = await readFile(join(dir, STATE_MARKER), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
+    // ENOTDIR: a file where the directory would be; it has no marker either.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
     throw error;
   }
   try {
@@ -98,7 +100,7 @@ export async function removeClusterState(stateDir: string, spec: ClusterSpec): P
   const removed: string[] = [];
   const left: LeftState[] = [];
   for (const { dir, owner } of ownedDirs(stateDir, spec)) {
-    const marker = await readMarker(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOTDIR' ? ('none' as const) : Promise.reject(error)));
+    const marker = await readMarker(dir);
     if (marker === 'none') {
       if (await pathExists(dir)) left.push({ path: dir, reason: `no ${STATE_MARKER} marker: dh-podman did not create it for ${describe(owner)}` });
       continue;
