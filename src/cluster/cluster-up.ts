@@ -8,9 +8,10 @@ import { checkTlsVolume } from '../pki/check.js';
 import { issueLeaf, issueRootCa } from '../pki/issue.js';
 import { toPem } from '../pki/pem.js';
 import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
-import { DEFAULT_IMAGE, DEFAULT_NETWORK, SERVICE_PORT } from './layout.js';
+import { clusterStatePaths, DEFAULT_IMAGE, DEFAULT_NETWORK, SERVICE_PORT } from './layout.js';
 import { applyMachinePlan } from './machine-apply.js';
 import { checkMachine, planMachine, type MachineRequest, type PodAction } from './machine-plan.js';
+import { claimClusterState } from './state-marker.js';
 
 export interface ClusterUpResult {
   pods: { name: string; hostname: string; action: PodAction }[];
@@ -23,15 +24,17 @@ export function clusterNetwork(spec: ClusterSpec): string {
 
 /** Where a pod's certificate lives: its own tlsVolume, or one kept in the cluster's state. */
 export function tlsVolumeOf(spec: ClusterSpec, stateDir: string, pod: PodSpecEntry): string {
-  return pod.certificate.tlsVolume ?? join(stateDir, 'clusters', spec.cluster, 'tls', pod.name);
+  return pod.certificate.tlsVolume ?? clusterStatePaths(stateDir, spec.cluster).tlsVolume(pod.name);
 }
 
 /**
  * Brings a cluster file up: certificates for pods in generate/ca mode (issued once and kept,
  * reissued only when they no longer pass the checks), then every pod through the same plan and
- * apply as `start`. Every check runs before the first pod changes.
+ * apply as `start`. Every check runs before the first pod changes. The cluster's and its pods'
+ * state directories are claimed first (created with their marker, see state-marker.ts).
  */
 export async function clusterUp(engine: Engine, spec: ClusterSpec, stateDir: string, onStep: (line: string) => void): Promise<ClusterUpResult> {
+  await claimClusterState(stateDir, spec);
   for (const pod of spec.pods) await ensureCertificate(spec, stateDir, pod, onStep);
   const trust = await clusterTrust(spec, stateDir);
   const requests = spec.pods.map((pod) => requestFor(spec, stateDir, pod, trust));
@@ -74,13 +77,13 @@ export async function clusterTrust(spec: ClusterSpec, stateDir: string): Promise
   if (!generated) return spec.trust?.caCertFile;
   const parts = [await readFile(clusterCaFile(spec, stateDir), 'utf8')];
   if (spec.trust?.caCertFile) parts.unshift(await readFile(spec.trust.caCertFile, 'utf8'));
-  const bundle = join(stateDir, 'clusters', spec.cluster, 'trust-bundle.pem');
+  const bundle = clusterStatePaths(stateDir, spec.cluster).trustBundle;
   await writeFileIfChanged(bundle, parts.join(''), 0o644);
   return bundle;
 }
 
 export function clusterCaDir(spec: ClusterSpec, stateDir: string): string {
-  return spec.certificates?.caDir ?? join(stateDir, 'clusters', spec.cluster, 'ca');
+  return spec.certificates?.caDir ?? clusterStatePaths(stateDir, spec.cluster).caDir;
 }
 
 export function clusterCaFile(spec: ClusterSpec, stateDir: string): string {

@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** Where the trust model puts things inside every container (the spec's defaults). */
@@ -27,10 +26,10 @@ export const ENVOY_PORT = 8000;
 /** The upstream Envoy; where no registry is reachable, localhost/dh-podman/front:latest stands in. */
 export const DEFAULT_ENVOY_IMAGE = 'docker.io/envoyproxy/envoy:v1.31-latest';
 
-/** /var/lib/dh-podman as root; the XDG data directory otherwise. */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
-  if (uid === 0) return '/var/lib/dh-podman';
-  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'dh-podman');
+/** The host side of a cluster's own files: generated certificates, its CA, its trust bundle. */
+export function clusterStatePaths(stateDir: string, cluster: string) {
+  const root = join(stateDir, 'clusters', cluster);
+  return { root, caDir: join(root, 'ca'), trustBundle: join(root, 'trust-bundle.pem'), tlsVolume: (pod: string) => join(root, 'tls', pod) };
 }
 
 /** The host side of one pod's derived files. */

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
 import { clusterCertificateFiles, type ClusterCertificateFile } from '../../cluster/cluster-certificates.js';
-import { defaultStateDir } from '../../cluster/layout.js';
 import { formatFingerprint } from '../../pki/certificate.js';
 import { daysLeft, expiresWithin } from '../../pki/expiry.js';
 import { errorFinding, type Finding } from '../../pki/findings.js';
@@ -11,6 +10,7 @@ import { expirySummary, renderExpiryTable, type ExpiryEntry, type NotIssued } fr
 import { renderFindings } from '../findings-view.js';
 import { parseNonNegativeInt } from '../options.js';
 import type { CommandContext } from '../program.js';
+import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface ExpiryFlags {
   file?: string;
@@ -24,7 +24,7 @@ export function registerCertExpiry(cert: Command, context: CommandContext): void
     .description('list every certificate of a cluster, soonest to expire first (reads files only, never Podman)')
     .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
     .addOption(new Option('--warn-days <n>', 'fail when a certificate expires within n days (0: only when expired)').default(30).argParser(parseNonNegativeInt))
-    .option('--state-dir <dir>', 'where generated certificates are kept, when the file sets no stateDir (default: as for up -f)')
+    .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addHelpText(
       'after',
       `
@@ -42,7 +42,7 @@ Example (cron):
       // Expired certificates are what this command is for: list them, don't refuse the file.
       const spec = await loadOrReport(file, output, context, { checkCertificates: false });
       if (!spec) return;
-      const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+      const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
       const now = new Date();
       const entries: ExpiryEntry[] = [];
       const notIssued: NotIssued[] = [];

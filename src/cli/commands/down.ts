@@ -1,30 +1,40 @@
 import type { Command } from 'commander';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { clusterDown } from '../../cluster/cluster-up.js';
-import { defaultStateDir, podStatePaths } from '../../cluster/layout.js';
+import { forgetStateDir } from '../../cluster/state-dir.js';
+import { removeClusterState, STATE_MARKER } from '../../cluster/state-marker.js';
 import { loadOrReport } from '../cluster-view.js';
 import { withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
+import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 export function registerDown(program: Command, context: CommandContext): void {
   program
     .command('down')
     .description('remove the pods and network "up -f" made for a cluster, and nothing else')
     .requiredOption('-f, --file <file>', 'the cluster file')
-    .option('--volumes', 'also delete the derived files and the certificates dh-podman generated (never your TLS volumes)')
-    .action(async (flags: { file: string; volumes?: boolean }, command: Command) => {
+    .option('--volumes', `also delete the derived files and the certificates dh-podman generated: only directories whose ${STATE_MARKER} names this cluster (never your TLS volumes)`)
+    .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
+    .action(async (flags: { file: string; volumes?: boolean; stateDir?: string }, command: Command) => {
       const output = context.output(command);
       // A cluster whose certificate has expired must still come down.
       const spec = await loadOrReport(flags.file, output, context, { checkCertificates: false });
       if (!spec) return;
+      const state = await clusterStateDir(context, output, spec, flags.file, flags.stateDir);
       const removed = await withEngine(context, output, (engine) => clusterDown(engine, spec, (line) => output.info(line)));
+      let volumes: Awaited<ReturnType<typeof removeClusterState>> | undefined;
       if (flags.volumes) {
-        const stateDir = spec.stateDir ?? defaultStateDir(context.io.env);
-        for (const pod of spec.pods) await rm(podStatePaths(stateDir, pod.name).root, { recursive: true, force: true });
-        await rm(join(stateDir, 'clusters', spec.cluster), { recursive: true, force: true });
+        volumes = await removeClusterState(state.dir, spec);
+        for (const dir of volumes.removed) output.info(`deleted ${dir}`);
+        for (const left of volumes.left) output.warn(`left ${left.path}: ${left.reason}; delete it yourself if it is this cluster's`);
+        // The state the record points at is gone; without --volumes it stays, and so does the record.
+        await forgetStateDir(state);
       }
-      output.data({ ok: true, cluster: spec.cluster, ...removed, volumes: flags.volumes === true });
-      output.result(`removed ${removed.pods.length} pod(s) and ${removed.networks.length} network(s) of cluster ${spec.cluster}`);
+      output.data({ ok: true, cluster: spec.cluster, ...removed, volumes: flags.volumes === true, stateDir: state.dir, ...(volumes ? { deleted: volumes.removed, left: volumes.left } : {}) });
+      output.result(
+        [
+          `removed ${removed.pods.length} pod(s) and ${removed.networks.length} network(s) of cluster ${spec.cluster}`,
+          ...(volumes ? [`deleted ${volumes.removed.length} state director${volumes.removed.length === 1 ? 'y' : 'ies'} under ${state.dir}${volumes.left.length > 0 ? `; left ${volumes.left.length} (see the warnings)` : ''}`] : []),
+        ].join('\n'),
+      );
     });
 }

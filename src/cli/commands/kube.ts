@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../base/atomic-write.js';
-import { defaultStateDir } from '../../cluster/layout.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
+import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 export function registerKubeCommands(program: Command, context: CommandContext): void {
   const kube = program.command('kube').description('export a cluster to Kubernetes objects (podman kube play, or a Kubernetes cluster)');
@@ -12,7 +12,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
     .description('write the cluster as one multi-document YAML (Secrets, ConfigMaps, Pods) and a systemd unit')
     .requiredOption('-f, --file <file>', 'the cluster file')
     .requiredOption('--out <dir>', 'where to write CLUSTER.yaml (0600: it holds Secrets) and dh-podman-CLUSTER.service')
-    .option('--state-dir <dir>', 'where derived files are kept (default: the file\'s stateDir)')
+    .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addHelpText(
       'after',
       [
@@ -29,7 +29,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
       if (!spec) return;
-      const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+      const stateDir = (await clusterStateDir(context, output, spec, flags.file, flags.stateDir)).dir;
       const yamlPath = join(flags.out, `${spec.cluster}.yaml`);
       // Loaded here, not at the top: the Kubernetes schemas take longer to load than most commands
       // take to run, and only this command needs them.

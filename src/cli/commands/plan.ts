@@ -1,27 +1,28 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { pathExists } from '../../base/atomic-write.js';
 import { clusterNetwork, requestFor } from '../../cluster/cluster-up.js';
-import { defaultStateDir } from '../../cluster/layout.js';
+import { clusterStatePaths } from '../../cluster/layout.js';
 import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
 import { withEngine } from '../engine-options.js';
 import { loadOrReport } from '../cluster-view.js';
 import { planData } from '../plan-view.js';
 import type { CommandContext } from '../program.js';
+import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 export function registerPlan(program: Command, context: CommandContext): void {
   program
     .command('plan')
     .description('check a cluster file and show what bringing it up would do, pod by pod')
     .requiredOption('-f, --file <file>', 'the cluster file (YAML or JSON, schema: schema/cluster.schema.json)')
+    .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addHelpText('after', '\nEvery problem in the file is reported at once, with its JSON path and line:column; exit 3.\n\nExample:\n  dh-podman plan -f dh-podman.yaml --json')
-    .action(async (flags: { file: string }, command: Command) => {
+    .action(async (flags: { file: string; stateDir?: string }, command: Command) => {
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
       if (!spec) return;
-      const stateDir = spec.stateDir ?? defaultStateDir(context.io.env);
+      const stateDir = (await clusterStateDir(context, output, spec, flags.file, flags.stateDir)).dir;
       // What `up` will trust: the cluster's bundle once it exists (it adds the cluster CA).
-      const bundle = join(stateDir, 'clusters', spec.cluster, 'trust-bundle.pem');
+      const bundle = clusterStatePaths(stateDir, spec.cluster).trustBundle;
       const trust = spec.pods.some((pod) => pod.certificate.mode === 'generate') && (await pathExists(bundle)) ? bundle : spec.trust?.caCertFile;
       const pods = await withEngine(context, output, async (engine) => {
         const plans = [];
@@ -35,7 +36,7 @@ export function registerPlan(program: Command, context: CommandContext): void {
         }
         return plans;
       });
-      output.data({ ok: true, cluster: spec.cluster, network: clusterNetwork(spec), pods });
+      output.data({ ok: true, cluster: spec.cluster, network: clusterNetwork(spec), stateDir, pods });
       output.result(
         [
           `cluster ${spec.cluster}, network ${clusterNetwork(spec)}:`,

@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import { defaultStateDir } from '../../cluster/layout.js';
 import { clusterRotate } from '../../cluster/rotate.js';
 import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
 import { withEngine } from '../engine-options.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
+import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface RotateFlags {
   file?: string;
@@ -18,7 +18,7 @@ export function registerRotate(program: Command, context: CommandContext): void 
     .description('pick up new certificates and CA files: check them all, then restart the affected pods one at a time')
     .argument('[pod...]', 'only these pods of the file (default: all)')
     .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
-    .option('--state-dir <dir>', 'where derived files are kept (default: the file\'s stateDir)')
+    .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addOption(new Option('--health-timeout <seconds>', 'how long each restarted pod has to answer /health over TLS').default(90).argParser(parsePositiveInt))
     .addHelpText(
       'after',
@@ -38,9 +38,10 @@ export function registerRotate(program: Command, context: CommandContext): void 
     )
     .action(async (pods: string[], flags: RotateFlags, command: Command) => {
       const output = context.output(command);
-      const spec = await loadOrReport(await clusterFileOrDefault(flags.file), output, context);
+      const file = await clusterFileOrDefault(flags.file);
+      const spec = await loadOrReport(file, output, context);
       if (!spec) return;
-      const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
+      const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
       const result = await withEngine(context, output, (engine) =>
         clusterRotate(engine, spec, stateDir, {
           pods,

@@ -1,12 +1,13 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { applyMachinePlan } from '../../cluster/machine-apply.js';
 import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
-import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, defaultStateDir, ENVOY_PORT, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
+import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, ENVOY_PORT, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
 import type { PortMapping } from '../../engine/pods.js';
 import { withEngine } from '../engine-options.js';
 import { collect, parseHostname, parsePositiveInt } from '../options.js';
 import { planData, renderPlan } from '../plan-view.js';
 import type { CommandContext } from '../program.js';
+import { machineStateDir, MACHINE_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface StartFlags {
   hostname: string;
@@ -36,7 +37,7 @@ export function registerStart(program: Command, context: CommandContext): void {
     .addOption(new Option('--image <image>', 'image of the service container').default(DEFAULT_IMAGE))
     .option('--publish <[ip:]hostport[:port]>', `publish a port on the host (container port default ${SERVICE_PORT}); repeatable`, collect(parsePublish))
     .addOption(new Option('--network <name>', 'Podman network the machines share').default(DEFAULT_NETWORK))
-    .option('--state-dir <dir>', 'where derived keystores, truststores and properties are kept (default /var/lib/dh-podman as root, else the XDG data dir)')
+    .option(STATE_DIR_FLAG, MACHINE_STATE_DIR_HELP)
     .option('--envoy', "Envoy fronts this machine: generate truststore-internal.p12 (the CAs of the machines' own certificates) and set internal.tls.truststore")
     .option('--envoy-hostname <fqdn>', 'the name Envoy answers on; envoy.pem (or tls.crt) must cover it (default: the hostname)', parseHostname)
     .addOption(new Option('--envoy-port <n>', 'with --envoy: the port the front listens on in the pod').default(ENVOY_PORT).argParser(parsePositiveInt))
@@ -63,7 +64,7 @@ Example:
         image: flags.image,
         ports: flags.publish ?? [],
         network: flags.network,
-        stateDir: flags.stateDir ?? defaultStateDir(context.io.env),
+        stateDir: await machineStateDir(context, flags.stateDir),
         envoy: flags.envoy ? { hostname: flags.envoyHostname ?? flags.hostname, port: flags.envoyPort, image: flags.envoyImage } : undefined,
         internalCaCertFile: flags.internalCaCertFile,
       };

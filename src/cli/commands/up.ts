@@ -2,10 +2,11 @@ import { Option, type Command } from 'commander';
 import { clusterUp } from '../../cluster/cluster-up.js';
 import { devUp } from '../../cluster/dev-up.js';
 import { loadOrReport } from '../cluster-view.js';
-import { defaultStateDir } from '../../cluster/layout.js';
+import { rememberStateDir } from '../../cluster/state-dir.js';
 import { withEngine } from '../engine-options.js';
 import { parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
+import { clusterStateDir, machineStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface UpFlags {
   hostname: string;
@@ -20,7 +21,7 @@ export function registerUp(program: Command, context: CommandContext): void {
     .description('for developers: CA, certificate, base image, images and a running pod, in one command')
     .addOption(new Option('-h, --hostname <fqdn>', 'the machine name; *.localhost resolves to this host in curl and browsers').default('dh.localhost').argParser(parseHostname))
     .addOption(new Option('--port <n>', 'host port (on 127.0.0.1) for the service').default(8123).argParser(parsePositiveInt))
-    .option('--state-dir <dir>', 'where the dev CA, certificates and derived files are kept')
+    .option(STATE_DIR_FLAG, 'where the dev CA, certificates and derived files are kept; with -f, the cluster\'s state, recorded so later commands on the file find it')
     .option('-f, --file <file>', 'bring up the cluster this file describes (see "dh-podman plan -f")')
     .addHelpText('after', '\nEach step is skipped when already done; run it again any time.\n\nExample:\n  dh-podman up && curl --cacert "$(dh-podman up --json | jq -r .caFile)" https://dh.localhost:8123/health')
     .action(async (flags: UpFlags, command: Command) => {
@@ -28,9 +29,10 @@ export function registerUp(program: Command, context: CommandContext): void {
       if (flags.file) {
         const spec = await loadOrReport(flags.file, output, context);
         if (!spec) return;
-        const stateDir = spec.stateDir ?? flags.stateDir ?? defaultStateDir(context.io.env);
-        const cluster = await withEngine(context, output, (engine) => clusterUp(engine, spec, stateDir, (line) => output.info(line)));
-        output.data({ ok: true, cluster: spec.cluster, ...cluster });
+        const state = await clusterStateDir(context, output, spec, flags.file, flags.stateDir);
+        await rememberStateDir(state);
+        const cluster = await withEngine(context, output, (engine) => clusterUp(engine, spec, state.dir, (line) => output.info(line)));
+        output.data({ ok: true, cluster: spec.cluster, stateDir: state.dir, ...cluster });
         output.result(
           cluster.changed
             ? cluster.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}`).join('\n')
@@ -38,8 +40,9 @@ export function registerUp(program: Command, context: CommandContext): void {
         );
         return;
       }
+      const stateDir = await machineStateDir(context, flags.stateDir);
       const result = await withEngine(context, output, (engine) =>
-        devUp(engine, { hostname: flags.hostname, port: flags.port, stateDir: flags.stateDir ?? defaultStateDir(context.io.env), onStep: (line) => output.info(line) }),
+        devUp(engine, { hostname: flags.hostname, port: flags.port, stateDir, onStep: (line) => output.info(line) }),
       );
       output.data({ ok: true, ...result });
       output.result(`${result.url}\ntrust this CA: ${result.caFile}\n  curl --cacert ${result.caFile} ${result.url}`);
