@@ -150,7 +150,7 @@ prove() {
   if ! out=$(remote run --rm --network none "$PROBE_IMAGE" true 2>&1); then
     case "$out" in
       *cgroup*) fail "container start" "$(words "$out")" 'set runtime = "runc" under [engine] in containers.conf (apt-get install runc)' ;;
-      *setrlimit*|*RLIMIT*) fail "container start" "$(words "$out")" "set lower default_ulimits under [containers] in containers.conf" ;;
+      *rlimit*|*RLIMIT*) fail "container start" "$(words "$out")" "set lower default_ulimits under [containers] in containers.conf" ;;
       *) fail "container start" "$(words "$out")" "run: podman info" ;;
     esac
   fi

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { isDhError } from '../base/errors.js';
 import type { DiscoveryOptions } from '../engine/discovery.js';
+import type { ContainerSpec } from '../engine/containers.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineInfo } from '../engine/info.js';
 import { toolLabels } from '../engine/labels.js';
@@ -61,8 +62,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checks.push({ name: 'OCI runtime', ok: true, detail: `${info.ociRuntime.name} (${[info.ociRuntime.path, info.ociRuntime.version].filter(Boolean).join(': ')})` });
     checks.push(networkBackendCheck(info));
     checks.push(...(await proveEngine(engine)));
-    checks.push(await baseImageCheck(engine, options.baseImage ?? DEFAULT_BASE_IMAGE));
-    checks.push(await imagesCheck(engine, options.imagesDir, options.tagPrefix ?? DEFAULT_TAG_PREFIX));
+    checks.push(await guard('base image', () => baseImageCheck(engine, options.baseImage ?? DEFAULT_BASE_IMAGE)));
+    checks.push(await guard('images built', () => imagesCheck(engine, options.imagesDir, options.tagPrefix ?? DEFAULT_TAG_PREFIX)));
     return finish(checks);
   } finally {
     await engine.close();
@@ -125,8 +126,8 @@ async function proveEngine(engine: Engine): Promise<DoctorCheck[]> {
       return [...rows, notChecked('port publishing', 'no container starts'), notChecked('alias DNS', 'no container starts')];
     }
 
-    // port publishing: a bridge network (netavark, iptables) and a port on loopback.
-    const token = id;
+    // port publishing: a bridge network (netavark, iptables) and a port on loopback. The page
+    // the web container serves is the run's id.
     try {
       await engine.networks.create(id, toolLabels());
       networkMade = true;
@@ -135,23 +136,25 @@ async function proveEngine(engine: Engine): Promise<DoctorCheck[]> {
         name: names.web,
         network: { name: id, aliases: [alias] },
         ports: [{ hostPort: 0, containerPort: SERVICE_PORT, hostIp: '127.0.0.1' }],
-        command: ['sh', '-c', `mkdir -p /www && echo ${token} >/www/index.html && exec httpd -f -p ${SERVICE_PORT} -h /www`],
+        command: ['sh', '-c', `mkdir -p /www && echo ${id} >/www/index.html && exec httpd -f -p ${SERVICE_PORT} -h /www`],
       });
       await engine.containers.start(names.web);
     } catch (error) {
       rows.push(failed('port publishing', error, networkFix(words(error))));
       return [...rows, notChecked('alias DNS', 'no container starts on a network')];
     }
-    const port = (await engine.containers.publishedPorts(names.web)).find((p) => p.containerPort === SERVICE_PORT && p.hostIp === '127.0.0.1')?.hostPort;
-    const answer = port ? await fetchLoopback(port, token) : 'Podman published no loopback port';
     rows.push(
-      answer === 'ok'
-        ? { name: 'port publishing', ok: true, detail: `127.0.0.1:${port} answered from a container` }
-        : { name: 'port publishing', ok: false, detail: `127.0.0.1:${port ?? '?'} did not answer: ${answer}`, fix: `${IPTABLES_FIX} and check that no firewall drops loopback traffic` },
+      await guard('port publishing', async () => {
+        const port = (await engine.containers.publishedPorts(names.web)).find((p) => p.containerPort === SERVICE_PORT && p.hostIp === '127.0.0.1')?.hostPort;
+        const answer = port ? await fetchLoopback(port, id) : 'Podman published no loopback port';
+        return answer === 'ok'
+          ? { name: 'port publishing', ok: true, detail: `127.0.0.1:${port} answered from a container` }
+          : { name: 'port publishing', ok: false, detail: `127.0.0.1:${port ?? '?'} did not answer: ${answer}`, fix: `${IPTABLES_FIX} and check that no firewall drops loopback traffic` };
+      }),
     );
 
     // alias DNS: aardvark-dns answers for the web container's alias, and the address works.
-    rows.push(await aliasCheck(engine, { ...base, name: names.client, network: { name: id, aliases: [] } }, alias, token));
+    rows.push(await aliasCheck(engine, { ...base, name: names.client, network: { name: id, aliases: [] } }, alias, id));
     return rows;
   } finally {
     for (const name of Object.values(names)) await engine.containers.remove(name).catch(() => undefined);
@@ -159,7 +162,7 @@ async function proveEngine(engine: Engine): Promise<DoctorCheck[]> {
   }
 }
 
-async function aliasCheck(engine: Engine, spec: Parameters<Engine['containers']['create']>[0], alias: string, token: string): Promise<DoctorCheck> {
+async function aliasCheck(engine: Engine, spec: ContainerSpec, alias: string, token: string): Promise<DoctorCheck> {
   try {
     // Exit 3: the alias did not resolve; exit 4: it resolved but the fetch failed.
     await engine.containers.create({
@@ -184,14 +187,19 @@ async function baseImageCheck(engine: Engine, tag: string): Promise<DoctorCheck>
 }
 
 async function imagesCheck(engine: Engine, imagesDir: string, tagPrefix: string): Promise<DoctorCheck> {
+  const tags = (await discoverImages(imagesDir)).map((spec) => imageTag(tagPrefix, spec.name));
+  const missing: string[] = [];
+  for (const tag of tags) if (!(await engine.images.exists(tag))) missing.push(tag);
+  if (missing.length === 0) return { name: 'images built', ok: true, detail: tags.join(', ') };
+  return { name: 'images built', ok: false, detail: `missing ${missing.join(', ')}`, fix: 'build them: dh-podman build' };
+}
+
+/** A check that throws (the engine went away half way) is a failed row, not a failed doctor. */
+async function guard(name: CheckName, check: () => Promise<DoctorCheck>): Promise<DoctorCheck> {
   try {
-    const tags = (await discoverImages(imagesDir)).map((spec) => imageTag(tagPrefix, spec.name));
-    const missing: string[] = [];
-    for (const tag of tags) if (!(await engine.images.exists(tag))) missing.push(tag);
-    if (missing.length === 0) return { name: 'images built', ok: true, detail: tags.join(', ') };
-    return { name: 'images built', ok: false, detail: `missing ${missing.join(', ')}`, fix: 'build them: dh-podman build' };
+    return await check();
   } catch (error) {
-    return failed('images built', error);
+    return failed(name, error);
   }
 }
 
@@ -220,7 +228,8 @@ async function fetchLoopback(port: number, token: string, timeoutMs = 5000): Pro
 /** The fix for what Podman said when a container did not start, when its words are known. */
 function runtimeFix(said: string): string | undefined {
   if (/cgroup/i.test(said)) return 'set runtime = "runc" under [engine] in containers.conf (apt-get install runc)';
-  if (/setrlimit|RLIMIT/.test(said)) return 'set lower default_ulimits under [containers] in containers.conf, e.g. ["nofile=1024:1024", "nproc=4096:4096"]';
+  // runc says "error setting rlimit type 7: operation not permitted" for a nofile above the host's hard limit.
+  if (/rlimit/i.test(said)) return 'set default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"] under [containers] in containers.conf and restart the Podman service';
   return undefined;
 }
 

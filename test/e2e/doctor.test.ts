@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCTOR_CHECKS, type DoctorReport } from '../../src/cluster/doctor.js';
+import { DOCTOR_CHECKS, type DoctorCheck, type DoctorReport } from '../../src/cluster/doctor.js';
 import { runCli } from '../support/cli.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
 import { eventually, podman } from '../support/podman-cli.js';
@@ -65,27 +65,54 @@ t.test('doctor against a dead socket: exit 4, the engine row says what is wrong 
   t.match(text.stderr, `${DOCTOR_CHECKS.length} of ${DOCTOR_CHECKS.length} checks failed`);
 });
 
-t.test('doctor on an engine whose netavark finds no iptables: port publishing fails, naming iptables', async (t) => {
-  if (!(await requirePodman(t))) return;
-  // Debian keeps iptables in /usr/sbin only: a service without sbin on its PATH is a host
-  // without iptables, as a fresh Debian 12 with only podman installed is.
-  t.notOk(existsSync('/usr/bin/iptables') || existsSync('/bin/iptables'), 'iptables lives in sbin only');
-  const socket = join(socketDir(t), 'podman.sock');
+/**
+ * A Podman service of the test's own on the shared storage, with a fault: its own PATH or
+ * containers.conf. Stopped (by its process) after the test.
+ */
+async function faultyEngine(t: Test, fault: { path?: string; conf?: string }): Promise<string> {
+  const dir = socketDir(t);
+  const socket = join(dir, 'podman.sock');
+  let conf = podmanEnv.CONTAINERS_CONF;
+  if (fault.conf) {
+    conf = join(dir, 'containers.conf');
+    writeFileSync(conf, fault.conf);
+  }
   // podman reads CONTAINER_HOST itself (even an empty one) and would act as a remote client.
   const { CONTAINER_HOST: _host, DOCKER_HOST: _docker, ...env } = process.env;
   const service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
-    env: { ...env, PATH: '/usr/bin:/bin', CONTAINERS_CONF: podmanEnv.CONTAINERS_CONF },
+    env: { ...env, ...(fault.path ? { PATH: fault.path } : {}), CONTAINERS_CONF: conf },
     stdio: 'ignore',
   });
   t.teardown(() => {
     service.kill();
   });
   t.ok(await eventually(async () => (existsSync(socket) ? true : undefined), 15_000), 'the service listens');
+  return socket;
+}
 
-  const json = await runCli(['doctor', '--json'], { env: { CONTAINER_HOST: `unix://${socket}` } });
-  t.equal(json.code, 4, json.stderr);
-  const rows = Object.fromEntries((JSON.parse(json.stdout) as DoctorReport).checks.map((check) => [check.name, check]));
+async function doctorRows(socket: string): Promise<{ code: number; rows: Record<string, DoctorCheck> }> {
+  const result = await runCli(['doctor', '--json'], { env: { CONTAINER_HOST: `unix://${socket}` } });
+  return { code: result.code, rows: Object.fromEntries((JSON.parse(result.stdout) as DoctorReport).checks.map((check) => [check.name, check])) };
+}
+
+t.test('doctor on an engine whose netavark finds no iptables: port publishing fails, naming iptables', async (t) => {
+  if (!(await requirePodman(t))) return;
+  // Debian keeps iptables in /usr/sbin only: a service without sbin on its PATH is a host
+  // without iptables, as a fresh Debian 12 with only podman installed is.
+  t.notOk(existsSync('/usr/bin/iptables') || existsSync('/bin/iptables'), 'iptables lives in sbin only');
+  const { code, rows } = await doctorRows(await faultyEngine(t, { path: '/usr/bin:/bin' }));
+  t.equal(code, 4);
   t.match(rows['container start'], { ok: true }, 'containers without a network still start');
   t.match(rows['port publishing'], { ok: false, detail: /^Podman: netavark: No such file or directory/, fix: 'install iptables (apt-get install iptables)' });
   t.match(rows['alias DNS'], { ok: false, detail: /^not checked/ });
+});
+
+t.test('doctor on an engine whose ulimits exceed what the kernel allows: container start names default_ulimits', async (t) => {
+  if (!(await requirePodman(t))) return;
+  // Above fs.nr_open: even root may not set it, as Podman's defaults are above small VMs' limits.
+  const conf = '[containers]\ndefault_ulimits = ["nofile=2147483584:2147483584"]\n[engine]\nruntime = "runc"\n';
+  const { code, rows } = await doctorRows(await faultyEngine(t, { conf }));
+  t.equal(code, 4);
+  t.match(rows['container start'], { ok: false, detail: /^Podman: .*rlimit.*operation not permitted/, fix: /default_ulimits = \["nofile=1024:1024"/ });
+  t.match(rows['port publishing'], { ok: false, detail: 'not checked: no container starts' });
 });
