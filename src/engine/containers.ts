@@ -33,7 +33,7 @@ export interface ContainerInfo {
   labels: Record<string, string>;
 }
 
-/** Pod members are created through libpod, where `pod` places them in the pod. */
+/** Containers go through libpod: pod members (`pod` places them), or standalone ones for short checks. */
 export class Containers {
   constructor(private readonly docker: Dockerode) {}
 
