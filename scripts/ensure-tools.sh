@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from the OS packages, the tools named as COMMAND:PACKAGE pairs whose command is
-# missing. Without arguments: the tools the tests use as real clients (OpenSSL, a JDK for
-# keytool and the Java TLS clients). Needs root for apt-get; otherwise it says what to install.
+# missing (COMMAND may be a path, e.g. /usr/sbin/iptables:iptables, for tools off a user's PATH).
+# Without arguments: the tools the tests use as real clients (OpenSSL, a JDK for keytool and the
+# Java TLS clients). Needs root for apt-get; otherwise it says what to install. All its output
+# goes to stderr: callers keep stdout for their own result.
 set -euo pipefail
 
 [ $# -gt 0 ] || set -- openssl:openssl keytool:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless
@@ -18,6 +20,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "dh-podman: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# With recommends: Podman's pull in iptables, which netavark needs to publish ports.
+apt-get update -qq >&2
+# Every package is named by its caller; none is left to Recommends, which a host may turn off,
+# or to Suggests, which apt never installs (Debian 12's podman only suggests iptables).
 apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -2,12 +2,16 @@
 # The main job of the README for a developer, on a fresh machine: install what is missing,
 # run a Podman API service for this checkout, then `dh-podman up`: a development CA, a
 # certificate for the machine, the base image, the images, and a running pod.
-# Arguments go to `dh-podman up` (e.g. --hostname dh.localhost --port 8123).
+# Arguments go to `dh-podman up` (e.g. --hostname dh.localhost --port 8123, --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+# Set-up says what it does on stderr only: stdout carries `dh-podman up`'s result alone (with
+# --json, exactly one JSON document).
 export DH_PODMAN_ENGINE_DIR=$PWD/.dh-podman/engine
-scripts/podman-env.sh start >/dev/null
+{
+  scripts/install-deps.sh
+  scripts/podman-env.sh start >/dev/null
+} >&2
 eval "$(scripts/podman-env.sh env)"
 exec node dist/src/cli/main.js up --state-dir .dh-podman "$@"

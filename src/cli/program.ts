@@ -14,6 +14,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerDown } from './commands/down.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerKubeCommands } from './commands/kube.js';
+import { registerDoctor } from './commands/doctor.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -52,6 +53,7 @@ export function buildProgram(context: CommandContext): Command {
   registerDown(program, context);
   registerRotate(program, context);
   registerKubeCommands(program, context);
+  registerDoctor(program, context);
   return program;
 }
 

@@ -12,6 +12,11 @@ import { caFiles, finalContainerfile, trustStageContainerfile } from './trust-la
 export const DEFAULT_TAG_PREFIX = 'localhost/dh-podman/';
 export const LABEL_CA_FINGERPRINTS = 'io.dh-podman.ca-sha256';
 
+/** The tag `build` gives the image built from images/<name>. */
+export function imageTag(tagPrefix: string, name: string): string {
+  return `${tagPrefix}${name}:latest`;
+}
+
 export interface BuildRequest {
   imagesDir: string;
   caCertFile?: string | undefined;
@@ -86,7 +91,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
     });
   }
   const preTrustTag = (name: string) => `${request.tagPrefix}${name}:pre-trust`;
-  const finalTag = (name: string) => `${request.tagPrefix}${name}:latest`;
+  const finalTag = (name: string) => imageTag(request.tagPrefix, name);
   const fingerprints = cas.map((entry) => entry.certificate.sha256).sort();
   const reports: ImageReport[] = [];
   const trustStages = new Map<string, StageReport>();

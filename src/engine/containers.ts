@@ -1,5 +1,7 @@
 import type Dockerode from 'dockerode';
 import { libpod } from './api.js';
+import type { PortMapping } from './pods.js';
+import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 
 export interface Mount {
   source: string;
@@ -10,11 +12,16 @@ export interface Mount {
 export interface ContainerSpec {
   name: string;
   image: string;
-  pod: string;
+  /** The pod it joins (and whose network it shares); without one, `network` applies. */
+  pod?: string;
   env: Record<string, string>;
   mounts: Mount[];
   labels: Record<string, string>;
   command?: string[];
+  /** Outside a pod: no network at all, or a user network on which `aliases` name it. */
+  network?: 'none' | { name: string; aliases: string[] };
+  /** Outside a pod: ports published on the host (hostPort 0: Podman picks a free one). */
+  ports?: PortMapping[];
 }
 
 export interface ContainerInfo {
@@ -26,7 +33,7 @@ export interface ContainerInfo {
   labels: Record<string, string>;
 }
 
-/** Pod members are created through libpod, where `pod` places them in the pod. */
+/** Containers go through libpod: pod members (`pod` places them), or standalone ones for short checks. */
 export class Containers {
   constructor(private readonly docker: Dockerode) {}
 
@@ -35,7 +42,8 @@ export class Containers {
       body: {
         name: spec.name,
         image: spec.image,
-        pod: spec.pod,
+        ...(spec.pod ? { pod: spec.pod } : {}),
+        ...networkBody(spec),
         env: spec.env,
         labels: spec.labels,
         ...(spec.command ? { command: spec.command } : {}),
@@ -80,9 +88,33 @@ export class Containers {
     return demultiplex(raw);
   }
 
-  async remove(name: string): Promise<void> {
-    await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true } });
+  async start(name: string): Promise<void> {
+    await libpod(this.docker, 'POST', `/containers/${encodeURIComponent(name)}/start`);
   }
+
+  /** Waits until the container has exited and resolves to its exit code. */
+  async wait(name: string): Promise<number> {
+    return Number(await libpod<number | string>(this.docker, 'POST', `/containers/${encodeURIComponent(name)}/wait`, { query: { condition: 'exited' } }));
+  }
+
+  /** The host ports Podman published for the container (the ones it picked for hostPort 0 too). */
+  async publishedPorts(name: string): Promise<PortMapping[]> {
+    const data = await libpod<{ NetworkSettings?: { Ports?: Parameters<typeof fromPortBindings>[0] } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    return fromPortBindings(data.NetworkSettings?.Ports);
+  }
+
+  /** Removes the container, killing it at once if it runs (no stop timeout). */
+  async remove(name: string): Promise<void> {
+    await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
+  }
+}
+
+function networkBody(spec: ContainerSpec): object {
+  if (spec.network === 'none') return { netns: { nsmode: 'none' } };
+  return {
+    ...(spec.network ? { netns: { nsmode: 'bridge' }, Networks: { [spec.network.name]: { aliases: spec.network.aliases } } } : {}),
+    ...(spec.ports ? { portmappings: portMappingsBody(spec.ports) } : {}),
+  };
 }
 
 interface RawContainer {

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { discoverEngine, type DiscoveryOptions, type EngineEndpoint } from './discovery.js';
 import { Containers } from './containers.js';
 import { Images } from './images.js';
+import { readInfo, type EngineInfo } from './info.js';
 import { Networks } from './networks.js';
 import { Pods } from './pods.js';
 
@@ -17,7 +18,7 @@ export class Engine {
 
   private constructor(
     private readonly endpoint: EngineEndpoint,
-    docker: Dockerode,
+    private readonly docker: Dockerode,
   ) {
     this.images = new Images(docker);
     this.pods = new Pods(docker);
@@ -41,6 +42,11 @@ export class Engine {
     } finally {
       await engine.close();
     }
+  }
+
+  /** The engine's version, OCI runtime and network backend, as it reports them. */
+  info(): Promise<EngineInfo> {
+    return readInfo(this.docker);
   }
 
   get socketPath(): string {

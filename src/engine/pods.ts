@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { libpod } from './api.js';
 import { labelFilter } from './labels.js';
+import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 
 export interface PortMapping {
   hostPort: number;
@@ -43,12 +44,7 @@ export class Pods {
         labels: spec.labels,
         netns: { nsmode: 'bridge' },
         Networks: { [spec.network]: { aliases: spec.aliases, ...(spec.staticIp ? { static_ips: [spec.staticIp] } : {}) } },
-        portmappings: spec.ports.map((port) => ({
-          host_port: port.hostPort,
-          container_port: port.containerPort,
-          protocol: 'tcp',
-          ...(port.hostIp ? { host_ip: port.hostIp } : {}),
-        })),
+        portmappings: portMappingsBody(spec.ports),
       },
     });
     return result.Id;
@@ -109,19 +105,13 @@ interface RawPod {
 }
 
 function toPodInfo(data: RawPod): PodInfo {
-  const ports: PortMapping[] = [];
-  for (const [containerPort, bindings] of Object.entries(data.InfraConfig?.PortBindings ?? {})) {
-    for (const binding of bindings) {
-      ports.push({ containerPort: Number.parseInt(containerPort, 10), hostPort: Number(binding.HostPort), ...(binding.HostIp ? { hostIp: binding.HostIp } : {}) });
-    }
-  }
   return {
     name: data.Name,
     id: data.Id,
     state: data.State,
     hostname: data.Hostname,
     labels: data.Labels ?? {},
-    ports,
+    ports: fromPortBindings(data.InfraConfig?.PortBindings),
     networks: data.InfraConfig?.Networks ?? [],
     containers: (data.Containers ?? []).map((c) => ({ name: c.Name, state: c.State })),
   };

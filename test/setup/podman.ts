@@ -7,7 +7,7 @@ import { podmanEnv, setupErrorFile, podmanDir, BASE_IMAGE } from '../support/pod
  * Before any test file runs: one Podman API service for the whole run (scripts/podman-env.sh,
  * which installs Podman when missing and it runs as root), and the base image, built once per
  * machine and found again by tag. A failure is written down, not thrown: each end-to-end test
- * then fails (in CI) or skips (elsewhere) with that reason.
+ * then fails with that reason.
  */
 export function setUpPodman(): void {
   mkdirSync(podmanDir, { recursive: true });
