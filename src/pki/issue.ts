@@ -68,6 +68,10 @@ export interface CaOptions {
 export interface LeafOptions {
   hostnames: string[];
   ips?: string[];
+  /**
+   * clientAuth next to serverAuth; on unless false. Deephaven services present their machine
+   * certificate as clients too (to each other, with mutual TLS), so ours carry both.
+   */
   client?: boolean;
   days?: number;
   key?: KeyAlgorithm;
@@ -143,7 +147,7 @@ export async function issueLeaf(issuer: Issuer, options: LeafOptions): Promise<I
     basicConstraints(false),
     // keyEncipherment only means something for RSA key transport; it is wrong on an EC key.
     keyUsage(isRsaKey(privateKey) ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']),
-    extendedKeyUsage(options.client ? ['serverAuth', 'clientAuth'] : ['serverAuth']),
+    extendedKeyUsage(options.client === false ? ['serverAuth'] : ['serverAuth', 'clientAuth']),
     subjectAltName(names.dns, names.ip.map(ipToBytes), subject.length === 0),
     subjectKeyIdentifier(keyIdentifier(publicKey)),
     authorityKeyIdentifier(authorityKeyIdOf(issuer)),

@@ -69,6 +69,6 @@ t.test('the reported case end to end: cert issue --hostname ::ffff:10.0.0.1, the
   t.equal((await runCli(['cert', 'ca', '--out', ca, '--quiet'])).code, 0);
   const issued = await runCli(['cert', 'issue', '--ca-dir', ca, '--hostname', '::ffff:10.0.0.1', '--out', tls, '--quiet']);
   t.equal(issued.code, 0, issued.stderr);
-  const check = await runCli(['cert', 'check', '--hostname', '::ffff:10.0.0.1', '--tls-volume', tls, '--ca-cert-file', join(ca, 'ca.crt')]);
+  const check = await runCli(['cert', 'check', '--hostname', '::ffff:10.0.0.1', '--tls-volume', tls, '--ca-cert-file', join(ca, 'ca.crt'), '--strict']);
   t.equal(check.code, 0, check.stdout + check.stderr);
 });
