@@ -25,4 +25,5 @@ fi
 if [ ! -f "$out/ca/ca.crt" ]; then
   dh_podman cert ca --out "$out/ca" --quiet
 fi
-dh_podman cert issue --ca-dir "$out/ca" --hostname "$host" --client --out "$out"
+# cert issue allows clientAuth by default (this shim used to ask for it with --client).
+dh_podman cert issue --ca-dir "$out/ca" --hostname "$host" --out "$out"

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runtimeError } from './errors.js';
 
@@ -10,9 +10,10 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Writes through a temporary file in the same directory and renames it into place, so a crash
- * or a failed write leaves either the old file or the new one, never half of either. The
- * temporary file is created with the final mode, so a private key is never briefly readable.
+ * Writes through a temporary file in the same directory and renames it into place (links it,
+ * when an existing file must not be replaced), so a crash or a failed write leaves either the old
+ * file or the new one, never half of either. The temporary file is created with the final mode,
+ * so a private key is never briefly readable.
  */
 export async function writeFileAtomic(
   path: string,
@@ -32,16 +33,27 @@ export async function writeFileAtomic(
     } finally {
       await handle.close();
     }
-    if (!options.overwrite && (await pathExists(path))) {
-      throw runtimeError('FILE_EXISTS', 'already exists', {
-        subject: path,
-        fix: 'pass --force to replace it, or choose another --out directory',
-      });
-    }
-    await rename(temp, path);
-  } catch (error) {
+    if (options.overwrite) await rename(temp, path);
+    else await linkNoClobber(temp, path);
+  } finally {
+    // After a rename the temporary name is gone already; after a link it is a second name.
     await rm(temp, { force: true });
-    throw error;
+  }
+}
+
+/**
+ * link() puts the finished file in place only if nothing is there, in one step: of two writers
+ * exactly one succeeds, and no check-then-rename window lets the other replace the winner's file.
+ */
+async function linkNoClobber(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw runtimeError('FILE_EXISTS', 'already exists', {
+      subject: path,
+      fix: 'pass --force to replace it, or choose another --out directory',
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isValidHostname } from '../pki/hostname.js';
+import { isValidHostname, normaliseHost } from '../pki/hostname.js';
 
 /** Option parsers shared by commands; commander turns their errors into usage errors (exit 2). */
 
@@ -17,7 +17,7 @@ export function parseHostname(value: string): string {
   if (!isValidHostname(value)) {
     throw new InvalidArgumentError(`"${value}" is not a hostname (letters, digits, hyphens and dots) or IP address`);
   }
-  return value.toLowerCase().replace(/\.$/, '');
+  return normaliseHost(value);
 }
 
 /** For repeatable options: `--hostname a --hostname b` → ['a', 'b']. */

@@ -101,8 +101,13 @@ export function parseCertificate(der: Buffer): Certificate {
       ? { ca: bc.cA === true, pathLength: typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined }
       : undefined,
     publicKey: describePublicKey(x509),
-    selfIssued: x509.subject === x509.issuer,
+    selfIssued: oneLineName(x509.subject) === oneLineName(x509.issuer),
   };
+}
+
+/** A Name for messages: quoted, or said to be empty rather than shown as "". */
+export function quotedName(name: string): string {
+  return name ? `"${name}"` : '(empty name)';
 }
 
 export function isCA(cert: Certificate): boolean {
@@ -114,9 +119,13 @@ export function formatFingerprint(hex: string): string {
   return hex.toUpperCase().match(/.{2}/g)!.join(':');
 }
 
-/** "CN=a\nO=b" (node's form) → "CN=a, O=b", the order node gives (most significant first). */
-function oneLineName(name: string): string {
-  return name.split('\n').filter(Boolean).join(', ');
+/**
+ * "CN=a\nO=b" (node's form) → "CN=a, O=b", the order node gives (most significant first). An
+ * empty Name (a subject RFC 5280 4.1.2.6 allows when the SAN is critical) is undefined in node,
+ * and "" here.
+ */
+function oneLineName(name: string | undefined): string {
+  return (name ?? '').split('\n').filter(Boolean).join(', ');
 }
 
 function describePublicKey(x509: X509Certificate): PublicKeyInfo {

@@ -56,7 +56,7 @@ export function verifyToBundle(chain: Certificate[], bundle: Certificate[]): Tru
   const top = chain[chain.length - 1]!;
   const anchor = bundle.find((candidate) => isIssuedBy(top, candidate));
   if (anchor) return { status: 'trusted', anchor };
-  const issuerKnown = bundle.some((candidate) => candidate.x509.subject === top.x509.issuer);
+  const issuerKnown = bundle.some((candidate) => candidate.subject === top.issuer);
   // With no CA at all in tls.crt, an unknown issuer is most likely the intermediate nobody
   // appended; once an intermediate is there, what is missing is the root, i.e. trust.
   if (!issuerKnown && !top.selfIssued && !chain.some(isCA)) {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { isCA, type Certificate } from './certificate.js';
+import { isCA, quotedName, type Certificate } from './certificate.js';
 import { orderChain, verifyToBundle } from './chain.js';
 import { daysLeft, expiresWithin } from './expiry.js';
 import { errorFinding, warningFinding, type Finding } from './findings.js';
@@ -114,12 +114,12 @@ function checkIdentity(
   const order = orderChain(certs, keyOwner);
   if (order.status === 'reordered') {
     findings.push(
-      errorFinding('CHAIN_ORDER', chainFile.file, `certificates are out of order; the chain is ${order.chain.map((cert) => `"${cert.subject}"`).join(' → ')}`, 'write the leaf first, then each issuer in turn'),
+      errorFinding('CHAIN_ORDER', chainFile.file, `certificates are out of order; the chain is ${order.chain.map((cert) => quotedName(cert.subject)).join(' → ')}`, 'write the leaf first, then each issuer in turn'),
     );
   } else if (order.status === 'broken') {
     const child = order.chain[order.index]!;
     findings.push(
-      errorFinding('CHAIN_BROKEN', chainFile.file, `certificate ${order.index + 1} ("${child.subject}") is not issued by certificate ${order.index + 2}`, `replace certificate ${order.index + 2} with the CA that issued "${child.subject}" ("${child.issuer}")`),
+      errorFinding('CHAIN_BROKEN', chainFile.file, `certificate ${order.index + 1} (${quotedName(child.subject)}) is not issued by certificate ${order.index + 2}`, `replace certificate ${order.index + 2} with the CA that issued ${quotedName(child.subject)} (${quotedName(child.issuer)})`),
     );
   }
   const chain = order.chain;
@@ -127,7 +127,7 @@ function checkIdentity(
 
   if (key && !leaf.x509.checkPrivateKey(key)) {
     findings.push(
-      errorFinding('KEY_MISMATCH', keyFile.file, `is not the private key of the leaf "${leaf.subject}"${keyFile === chainFile ? '' : ` in ${chainFile.file}`}`, 'use the key the certificate was issued for, or reissue the certificate for this key'),
+      errorFinding('KEY_MISMATCH', keyFile.file, `is not the private key of the leaf ${quotedName(leaf.subject)}${keyFile === chainFile ? '' : ` in ${chainFile.file}`}`, 'use the key the certificate was issued for, or reissue the certificate for this key'),
     );
   }
   if (hostname !== undefined) checkHostname(leaf, hostname, chainFile.file, findings);
@@ -161,7 +161,7 @@ function checkHostname(leaf: Certificate, hostname: string, file: string, findin
   const san = leaf.san;
   if (!san || san.dns.length + san.ip.length === 0) {
     findings.push(
-      errorFinding('SAN_MISSING', file, `the leaf "${leaf.subject}" has no subjectAltName DNS entries; clients never match on the Common Name`, `reissue it with subjectAltName DNS:${hostname}`),
+      errorFinding('SAN_MISSING', file, `the leaf ${quotedName(leaf.subject)} has no subjectAltName DNS entries; clients never match on the Common Name`, `reissue it with subjectAltName DNS:${hostname}`),
     );
     return;
   }
@@ -180,7 +180,7 @@ function checkHostname(leaf: Certificate, hostname: string, file: string, findin
 
 function checkLeafUsage(leaf: Certificate, file: string, context: RuleContext, findings: Finding[]): void {
   if (isCA(leaf)) {
-    findings.push(errorFinding('LEAF_IS_CA', file, `the leaf "${leaf.subject}" is a CA certificate (CA:TRUE)`, 'issue a leaf with basicConstraints CA:FALSE; never give a service a CA key'));
+    findings.push(errorFinding('LEAF_IS_CA', file, `the leaf ${quotedName(leaf.subject)} is a CA certificate (CA:TRUE)`, 'issue a leaf with basicConstraints CA:FALSE; never give a service a CA key'));
   }
   if (leaf.keyUsage && !leaf.keyUsage.includes('digitalSignature')) {
     findings.push(
@@ -207,14 +207,14 @@ function checkValidity(cert: Certificate, file: string, context: RuleContext, fi
   const now = context.now.getTime();
   if (now < cert.notBefore.getTime()) {
     findings.push(
-      errorFinding('CERT_NOT_YET_VALID', file, `"${cert.subject}" is not valid before ${cert.notBefore.toISOString()}`, "check the host's clock, or reissue the certificate with a start date in the past"),
+      errorFinding('CERT_NOT_YET_VALID', file, `${quotedName(cert.subject)} is not valid before ${cert.notBefore.toISOString()}`, "check the host's clock, or reissue the certificate with a start date in the past"),
     );
   } else if (now > cert.notAfter.getTime()) {
-    findings.push(errorFinding('CERT_EXPIRED', file, `"${cert.subject}" expired on ${cert.notAfter.toISOString()}`, 'reissue it and rotate'));
+    findings.push(errorFinding('CERT_EXPIRED', file, `${quotedName(cert.subject)} expired on ${cert.notAfter.toISOString()}`, 'reissue it and rotate'));
   } else if (expiresWithin(daysLeft(cert, context.now), context.warnDays)) {
     const days = daysLeft(cert, context.now);
     findings.push(
-      warningFinding('CERT_EXPIRES_SOON', file, `"${cert.subject}" expires in ${days} day(s), on ${cert.notAfter.toISOString()}`, 'reissue it and rotate before then'),
+      warningFinding('CERT_EXPIRES_SOON', file, `${quotedName(cert.subject)} expires in ${days} day(s), on ${cert.notAfter.toISOString()}`, 'reissue it and rotate before then'),
     );
   }
 }
@@ -226,11 +226,11 @@ function checkTrust(chain: Certificate[], bundle: Bundle, file: string, context:
     if (!chain.includes(trust.anchor)) checkValidity(trust.anchor, bundle.file, context, findings);
   } else if (trust.status === 'missing-intermediate') {
     findings.push(
-      errorFinding('CHAIN_MISSING_INTERMEDIATE', file, `holds only the leaf; its issuer "${trust.issuer}" is neither in ${file} nor in the CA bundle`, `append the intermediate CA certificate "${trust.issuer}" to ${file} after the leaf`),
+      errorFinding('CHAIN_MISSING_INTERMEDIATE', file, `holds only the leaf; its issuer ${quotedName(trust.issuer)} is neither in ${file} nor in the CA bundle`, `append the intermediate CA certificate ${quotedName(trust.issuer)} to ${file} after the leaf`),
     );
   } else if (trust.status === 'untrusted') {
     findings.push(
-      errorFinding('CHAIN_UNTRUSTED', file, `the chain ends at "${trust.top.subject}", issued by "${trust.top.issuer}", which is not in the CA bundle`, `add the root CA "${trust.top.issuer}" to --ca-cert-file, or use a certificate from a CA the bundle holds`),
+      errorFinding('CHAIN_UNTRUSTED', file, `the chain ends at ${quotedName(trust.top.subject)}, issued by ${quotedName(trust.top.issuer)}, which is not in the CA bundle`, `add the root CA ${quotedName(trust.top.issuer)} to --ca-cert-file, or use a certificate from a CA the bundle holds`),
     );
   }
 }
@@ -252,7 +252,7 @@ async function loadBundle(path: string, findings: Finding[]): Promise<Bundle> {
     findings.push(errorFinding('CERT_MISSING', path, 'holds no CERTIFICATE block', 'pass a PEM bundle of CA certificates'));
   }
   for (const cert of material.certificates.filter((cert) => !isCA(cert))) {
-    findings.push(warningFinding('CA_FILE_NOT_CA', path, `"${cert.subject}" is not a CA certificate`, 'a trust bundle should hold CA certificates only'));
+    findings.push(warningFinding('CA_FILE_NOT_CA', path, `${quotedName(cert.subject)} is not a CA certificate`, 'a trust bundle should hold CA certificates only'));
   }
   return { file: path, certificates: material.certificates };
 }

@@ -47,7 +47,7 @@ export function formatDescription(d: CertificateDescription): string {
     d.daysLeft < 0 ? `expired ${-d.daysLeft} day(s) ago` : `${d.daysLeft} day(s) left`;
   const rows: [string, string][] = [
     ['Subject', d.subject || '(empty)'],
-    ['Issuer', d.issuer + (d.selfSigned ? ' (self-signed)' : '')],
+    ['Issuer', (d.issuer || '(empty)') + (d.selfSigned ? ' (self-signed)' : '')],
     ['Serial', d.serialNumber],
     ['SAN', san],
     ['Key usage', d.keyUsage ? d.keyUsage.join(', ') || '(empty)' : '(not present)'],

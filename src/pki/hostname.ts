@@ -14,16 +14,16 @@ export interface SanNames {
 }
 
 export function matchHostname(hostname: string, san: SanNames): HostMatch {
-  const host = normalise(hostname);
+  const host = normaliseHost(hostname);
   if (isIP(host)) {
-    // An IP address is matched only against iPAddress entries (RFC 6125 1.7.2), compared as
-    // canonical text so "::1" and "0:0:0:0:0:0:0:1" agree.
-    const entry = san.ip.find((ip) => canonicalIp(ip) === canonicalIp(host));
+    // An IP address is matched only against iPAddress entries (RFC 6125 1.7.2), both in
+    // canonical text, so every spelling of one address agrees ("::1", "0:0:0:0:0:0:0:1").
+    const entry = san.ip.find((ip) => isIP(ip) && canonicalIp(ip) === host);
     return entry ? { matched: true, entry, wildcard: false } : { matched: false };
   }
-  const exact = san.dns.find((entry) => normalise(entry) === host);
+  const exact = san.dns.find((entry) => normaliseHost(entry) === host);
   if (exact) return { matched: true, entry: exact, wildcard: false };
-  const wildcard = san.dns.find((entry) => wildcardMatches(normalise(entry), host));
+  const wildcard = san.dns.find((entry) => wildcardMatches(normaliseHost(entry), host));
   return wildcard ? { matched: true, entry: wildcard, wildcard: true } : { matched: false };
 }
 
@@ -37,18 +37,69 @@ function wildcardMatches(pattern: string, host: string): boolean {
   return host.slice(dot + 1) === suffix;
 }
 
-function normalise(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
+/**
+ * The one normal form of a host name or address, used by `cert issue` (what goes into the SAN)
+ * and `cert check` (what is compared), so a name issue accepts is a name check matches:
+ * IP addresses in canonical text (below); DNS names lower-cased, without a trailing dot.
+ */
+export function normaliseHost(name: string): string {
+  const trimmed = name.trim();
+  if (isIP(trimmed)) return canonicalIp(trimmed);
+  return trimmed.toLowerCase().replace(/\.$/, '');
 }
 
-function canonicalIp(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
-  // Expand :: and drop leading zeros, enough to compare two spellings of one IPv6 address.
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail ? tail.split(':') : [];
-  const missing = ip.includes('::') ? 8 - headParts.length - tailParts.length : 0;
-  return [...headParts, ...Array(missing).fill('0'), ...tailParts].map((part) => part.replace(/^0+(?=.)/, '')).join(':');
+/**
+ * IPv4 as dotted decimal; IPv6 as RFC 5952 text (lower case, no leading zeros, the longest run
+ * of zero groups as "::"), an IPv4-mapped address as ::ffff:a.b.c.d. Only for addresses
+ * net.isIP accepts.
+ */
+export function canonicalIp(address: string): string {
+  return isIP(address) === 4 ? address : formatIpv6(ipToBytes(address));
+}
+
+/** The 4 or 16 bytes of an address net.isIP accepts, as an iPAddress SAN entry holds them. */
+export function ipToBytes(address: string): Buffer {
+  if (isIP(address) === 4) return Buffer.from(address.split('.').map(Number));
+  let text = address.toLowerCase();
+  // An embedded IPv4 tail (::ffff:10.0.0.1) stands for the last two groups: parse it as 0:0 and
+  // put its bytes in afterwards.
+  const lastColon = text.lastIndexOf(':');
+  const dotted = text.slice(lastColon + 1);
+  const v4 = dotted.includes('.') ? dotted.split('.').map(Number) : [];
+  if (v4.length) text = `${text.slice(0, lastColon + 1)}0:0`;
+  const [head = '', rest] = text.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const restGroups = rest ? rest.split(':') : [];
+  const zeros = rest === undefined ? 0 : 8 - headGroups.length - restGroups.length;
+  const groups = [...headGroups, ...Array<string>(zeros).fill('0'), ...restGroups];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, index) => bytes.writeUInt16BE(parseInt(group, 16), index * 2));
+  v4.forEach((byte, index) => (bytes[12 + index] = byte));
+  return bytes;
+}
+
+function formatIpv6(bytes: Buffer): string {
+  const mappedPrefix = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+  if (bytes.subarray(0, 12).equals(mappedPrefix)) return `::ffff:${[...bytes.subarray(12)].join('.')}`;
+  const groups = Array.from({ length: 8 }, (_, index) => bytes.readUInt16BE(index * 2));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let start = 0; start < 8; ) {
+    if (groups[start] !== 0) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - start > bestLength) {
+      bestStart = start;
+      bestLength = end - start;
+    }
+    start = end;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
 /** A name we accept as a machine identity: a DNS name (no wildcard) or an IP address. */

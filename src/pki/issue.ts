@@ -2,6 +2,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { inputError, usageError } from '../base/errors.js';
 import { parseCertificate } from './certificate.js';
+import { ipToBytes, normaliseHost } from './hostname.js';
 import { DEFAULT_KEY_ALGORITHM, generateKey, isRsaKey, privateKeyToPem, type KeyAlgorithm } from './keys.js';
 import { toPem } from './pem.js';
 import {
@@ -67,6 +68,10 @@ export interface CaOptions {
 export interface LeafOptions {
   hostnames: string[];
   ips?: string[];
+  /**
+   * clientAuth next to serverAuth; on unless false. Deephaven services present their machine
+   * certificate as clients too (to each other, with mutual TLS), so ours carry both.
+   */
   client?: boolean;
   days?: number;
   key?: KeyAlgorithm;
@@ -142,7 +147,7 @@ export async function issueLeaf(issuer: Issuer, options: LeafOptions): Promise<I
     basicConstraints(false),
     // keyEncipherment only means something for RSA key transport; it is wrong on an EC key.
     keyUsage(isRsaKey(privateKey) ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']),
-    extendedKeyUsage(options.client ? ['serverAuth', 'clientAuth'] : ['serverAuth']),
+    extendedKeyUsage(options.client === false ? ['serverAuth'] : ['serverAuth', 'clientAuth']),
     subjectAltName(names.dns, names.ip.map(ipToBytes), subject.length === 0),
     subjectKeyIdentifier(keyIdentifier(publicKey)),
     authorityKeyIdentifier(authorityKeyIdOf(issuer)),
@@ -172,9 +177,10 @@ export interface SubjectNames {
 }
 
 /**
- * Validates and normalises every name before any key is generated. DNS names are lower-cased
- * and a trailing dot dropped (SAN entries are written without it); an IP given as --hostname
- * becomes an iPAddress entry, because a DNS entry holding an address matches nothing.
+ * Validates and normalises every name before any key is generated, with the normaliser
+ * `cert check` compares with (normaliseHost): DNS names are lower-cased and a trailing dot
+ * dropped (SAN entries are written without it); an IP given as --hostname becomes an iPAddress
+ * entry, because a DNS entry holding an address matches nothing.
  */
 export function parseSubjectNames(hostnames: string[], ips: string[], hostnameFlag = '--hostname'): SubjectNames {
   if (hostnames.length === 0) {
@@ -185,13 +191,13 @@ export function parseSubjectNames(hostnames: string[], ips: string[], hostnameFl
   const dns: string[] = [];
   const ip: string[] = [];
   const addIp = (value: string, flag: string) => {
-    const canonical = canonicalIp(value, flag);
+    const canonical = checkIp(value, flag);
     if (!ip.includes(canonical)) ip.push(canonical);
     return canonical;
   };
   let first: string | undefined;
   for (const hostname of hostnames) {
-    const name = isIP(hostname) ? addIp(hostname, hostnameFlag) : checkDnsName(hostname, hostnameFlag);
+    const name = isIP(hostname.trim()) ? addIp(hostname, hostnameFlag) : checkDnsName(hostname, hostnameFlag);
     if (!isIP(name) && !dns.includes(name)) dns.push(name);
     first ??= name;
   }
@@ -204,7 +210,7 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 function checkDnsName(raw: string, flag: string): string {
   const bad = (why: string, fix: string) =>
     usageError('HOSTNAME_INVALID', `${JSON.stringify(raw)} is not a valid DNS name: ${why}`, { subject: flag, fix });
-  const name = raw.trim().toLowerCase().replace(/\.$/, '');
+  const name = normaliseHost(raw);
   if (name.length === 0) throw bad('it is empty', `give a DNS name, e.g. ${flag} dh1.example.com`);
   if (name.length > 253) throw bad('it is longer than 253 characters', 'use a shorter name');
   const labels = name.split('.');
@@ -232,7 +238,7 @@ function checkDnsName(raw: string, flag: string): string {
   return name;
 }
 
-function canonicalIp(raw: string, flag: string): string {
+function checkIp(raw: string, flag: string): string {
   const value = raw.trim();
   if (isIP(value) === 0 || value.includes('%')) {
     throw usageError('IP_INVALID', `${JSON.stringify(raw)} is not an IP address`, {
@@ -240,53 +246,7 @@ function canonicalIp(raw: string, flag: string): string {
       fix: 'give a literal IPv4 or IPv6 address without a zone (%eth0), e.g. --ip 10.0.0.5',
     });
   }
-  return isIP(value) === 4 ? value : formatIpv6(ipToBytes(value));
-}
-
-/** The 4 or 16 bytes of an address net.isIP accepted. */
-export function ipToBytes(address: string): Buffer {
-  if (isIP(address) === 4) return Buffer.from(address.split('.').map(Number));
-  let text = address.toLowerCase();
-  // An embedded IPv4 tail (::ffff:10.0.0.1) stands for the last two groups: parse it as 0:0 and
-  // put its bytes in afterwards.
-  const lastColon = text.lastIndexOf(':');
-  const dotted = text.slice(lastColon + 1);
-  const v4 = dotted.includes('.') ? dotted.split('.').map(Number) : [];
-  if (v4.length) text = `${text.slice(0, lastColon + 1)}0:0`;
-  const [head = '', rest] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const restGroups = rest ? rest.split(':') : [];
-  const zeros = rest === undefined ? 0 : 8 - headGroups.length - restGroups.length;
-  const groups = [...headGroups, ...Array<string>(zeros).fill('0'), ...restGroups];
-  const bytes = Buffer.alloc(16);
-  groups.forEach((group, index) => bytes.writeUInt16BE(parseInt(group, 16), index * 2));
-  v4.forEach((byte, index) => (bytes[12 + index] = byte));
-  return bytes;
-}
-
-/** RFC 5952 text: lower case, no leading zeros, the longest run of zero groups as "::". */
-function formatIpv6(bytes: Buffer): string {
-  const mappedPrefix = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
-  if (bytes.subarray(0, 12).equals(mappedPrefix)) return `::ffff:${[...bytes.subarray(12)].join('.')}`;
-  const groups = Array.from({ length: 8 }, (_, index) => bytes.readUInt16BE(index * 2));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; ) {
-    if (groups[start] !== 0) {
-      start++;
-      continue;
-    }
-    let end = start;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - start > bestLength) {
-      bestStart = start;
-      bestLength = end - start;
-    }
-    start = end;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return normaliseHost(value);
 }
 
 export function checkCommonName(value: string): string {

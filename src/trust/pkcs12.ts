@@ -42,8 +42,8 @@ export interface TrustedCertificate {
 
 export interface EncodeOptions {
   /**
-   * Salt for the MAC. Defaults to one derived from the contents and password, so the same
-   * inputs give the same bytes and an unchanged truststore is never rewritten.
+   * Salt for the MAC. Defaults to one derived from the contents (never the password), so the
+   * same inputs give the same bytes and an unchanged truststore is never rewritten.
    */
   macSalt?: Buffer;
 }
@@ -54,7 +54,7 @@ export function encodeTruststore(certificates: TrustedCertificate[], password: s
     certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), attribute(OID.javaTrustedKeyUsage, oid(OID.anyExtendedKeyUsage))]),
   );
   const authSafe = sequence([dataContentInfo(sequence(bags))]);
-  return pfx(authSafe, password, options.macSalt ?? deterministicSalt(certificates.map((c) => c.der), password));
+  return pfx(authSafe, password, options.macSalt ?? contentSalt);
 }
 
 export interface KeystoreEntry {
@@ -80,8 +80,12 @@ export function encodeKeystore(entry: KeystoreEntry, password: string): Buffer {
   return pfx(authSafe, password, randomBytes(16));
 }
 
-function pfx(authSafe: forge.asn1.Asn1, password: string, macSalt: Buffer): Buffer {
+/** Derives the MAC salt from the bytes the MAC covers. */
+type SaltFromContents = (authSafeDer: string) => Buffer;
+
+function pfx(authSafe: forge.asn1.Asn1, password: string, salt: Buffer | SaltFromContents): Buffer {
   const authSafeDer = asn1.toDer(authSafe).getBytes();
+  const macSalt = typeof salt === 'function' ? salt(authSafeDer) : salt;
   const macKey = forge.pkcs12.generateKey(password, forge.util.createBuffer(macSalt.toString('binary')), 3, PKCS12_ITERATIONS, 32, forge.md.sha256.create());
   const hmac = forge.hmac.create();
   hmac.start(forge.md.sha256.create(), macKey);
@@ -141,11 +145,13 @@ function attribute(id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
   return sequence([oid(id), set([value])]);
 }
 
-function deterministicSalt(ders: Buffer[], password: string): Buffer {
-  const hash = createHash('sha256').update('dh-podman pkcs12 mac salt\0').update(password);
-  for (const der of ders) hash.update(der);
-  return hash.digest().subarray(0, 16);
-}
+/**
+ * A truststore's MAC salt: a hash of everything the MAC covers (certificates, aliases,
+ * attributes) and nothing else. Never the password: a salt computed from it would let anyone
+ * holding the file test a guess with one SHA-256 instead of the KDF's 10,000 iterations.
+ */
+const contentSalt: SaltFromContents = (authSafeDer) =>
+  createHash('sha256').update('dh-podman pkcs12 mac salt\0').update(Buffer.from(authSafeDer, 'binary')).digest().subarray(0, 16);
 
 const sequence = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, value);
 const set = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, value);

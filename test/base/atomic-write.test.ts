@@ -50,3 +50,20 @@ t.test('writeFileIfChanged leaves identical bytes alone and mends a wrong mode',
   t.equal(statSync(path).mode & 0o777, 0o644, 'mode mended');
   t.equal(await writeFileIfChanged(path, 'pem2', 0o644), 'updated');
 });
+
+t.test('concurrent writers without overwrite: exactly one wins, the file holds exactly its bytes', async (t) => {
+  const { writeFileAtomic } = await import('../../src/base/atomic-write.js');
+  const dir = t.testdir();
+  for (let round = 0; round < 20; round++) {
+    const path = join(dir, `tls-${round}.key`);
+    const contents = Array.from({ length: 8 }, (_, writer) => `writer ${writer} `.repeat(1000 + writer));
+    const results = await Promise.allSettled(contents.map((data) => writeFileAtomic(path, data, { mode: 0o600 })));
+    const winners = results.flatMap((result, writer) => (result.status === 'fulfilled' ? [writer] : []));
+    t.equal(winners.length, 1, `round ${round}: one writer wins`);
+    t.equal(readFileSync(path, 'utf8'), contents[winners[0]!], `round ${round}: the file is the winner's, whole`);
+    for (const result of results) {
+      if (result.status === 'rejected') t.match(result.reason, { code: 'FILE_EXISTS', subject: path }, 'the others are told it exists');
+    }
+  }
+  t.same(readdirSync(dir).filter((name) => name.endsWith('.tmp')), [], 'no temporary file left behind');
+});

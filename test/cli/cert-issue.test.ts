@@ -175,7 +175,7 @@ t.test('--envoy-hostname writes envoy.pem: chain then key, 0600', async (t) => {
   const tls = join(dir, 'tls');
   await ok(t, ['cert', 'ca', '--out', root]);
   await ok(t, ['cert', 'ca', '--intermediate', '--ca-dir', root, '--out', int]);
-  await ok(t, ['cert', 'issue', '--ca-dir', int, '-h', 'dh1.example.test', '--envoy-hostname', 'Envoy.Example.Test', '--client', '--out', tls]);
+  await ok(t, ['cert', 'issue', '--ca-dir', int, '-h', 'dh1.example.test', '--envoy-hostname', 'Envoy.Example.Test', '--out', tls]);
   const envoy = join(tls, 'envoy.pem');
   t.equal(mode(envoy), 0o600);
   t.same(labels(envoy), ['CERTIFICATE', 'CERTIFICATE', 'PRIVATE KEY']);
@@ -185,7 +185,9 @@ t.test('--envoy-hostname writes envoy.pem: chain then key, 0600', async (t) => {
   t.ok(envoyLeaf!.checkPrivateKey(createPrivateKey(key.text)), 'the key in envoy.pem is the Envoy leaf key');
   const [machineLeaf] = certificates(join(tls, 'tls.crt'));
   t.not(machineLeaf!.fingerprint256, envoyLeaf!.fingerprint256, 'a separate leaf');
-  t.match(machineLeaf!.keyUsage ?? [], ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'], '--client adds clientAuth');
+  // X509Certificate.keyUsage holds the extended key usage OIDs.
+  t.same(machineLeaf!.keyUsage, ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'], 'serverAuth and clientAuth by default');
+  t.same(envoyLeaf!.keyUsage, ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'], 'the Envoy leaf too');
   await verifies(t, join(int, 'root.crt'), envoy);
 
   const check = await runCli([
@@ -194,6 +196,25 @@ t.test('--envoy-hostname writes envoy.pem: chain then key, 0600', async (t) => {
   ]);
   t.equal(check.code, 0, check.stdout + check.stderr);
   t.equal(JSON.parse(check.stdout).ok, true);
+});
+
+t.test('--no-client leaves clientAuth out; --client is still accepted (and changes nothing)', async (t) => {
+  const dir = t.testdir();
+  const ca = join(dir, 'ca');
+  await ok(t, ['cert', 'ca', '--out', ca]);
+  const cases: [string, string[], string[]][] = [
+    ['default', [], ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']],
+    ['--client', ['--client'], ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']],
+    ['--no-client', ['--no-client'], ['1.3.6.1.5.5.7.3.1']],
+  ];
+  for (const [label, flags, eku] of cases) {
+    const tls = join(dir, label.replace(/\W/g, ''));
+    await ok(t, ['cert', 'issue', '--ca-dir', ca, '-h', 'dh1.example.test', ...flags, '--out', tls]);
+    t.same(certificates(join(tls, 'tls.crt'))[0]!.keyUsage, eku, `${label}: extended key usage`);
+    const check = await runCli(['cert', 'check', '-h', 'dh1.example.test', '--tls-volume', tls, '--json']);
+    const codes = (JSON.parse(check.stdout) as { findings: { code: string }[] }).findings.map((finding) => finding.code);
+    t.equal(codes.includes('EKU_NO_CLIENT_AUTH'), label === '--no-client', `${label}: EKU_NO_CLIENT_AUTH only without clientAuth`);
+  }
 });
 
 t.test('--json reports paths, names, dates and fingerprints, never key material', async (t) => {

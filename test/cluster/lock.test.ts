@@ -1,6 +1,7 @@
-import t from 'tap';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { acquireLock } from '../../src/cluster/lock.js';
 
 t.test('a second run on the same pod is stopped while the first holds the lock', async (t) => {
@@ -18,5 +19,110 @@ t.test('a lock left by a process that is gone is taken over', async (t) => {
   // Pids wrap far below this; no process has it.
   writeFileSync(path, '4194303\n');
   const release = await acquireLock(path, 'pod a');
+  await release();
+});
+
+/** A pid no process has: pids wrap far below it. */
+const DEAD_PID = '4194303\n';
+
+/** Runs `racers` acquisitions at once; returns how many got the lock, releasing none of them. */
+async function race(path: string, racers: number, acquire: () => Promise<unknown>): Promise<{ won: number; locked: number; other: unknown[] }> {
+  const results = await Promise.allSettled(Array.from({ length: racers }, acquire));
+  const other: unknown[] = [];
+  let locked = 0;
+  for (const result of results) {
+    if (result.status === 'rejected') {
+      if ((result.reason as { code?: string }).code === 'LOCKED') locked++;
+      else other.push(result.reason);
+    }
+  }
+  return { won: results.filter((result) => result.status === 'fulfilled').length, locked, other };
+}
+
+/**
+ * lock.ts with every file-system call delayed by a random 0 to 2 ms, so racers in one process
+ * interleave between any two calls, as separate processes do.
+ */
+async function jitteredLock(t: Test): Promise<typeof acquireLock> {
+  const fs = await import('node:fs/promises');
+  const jittered = Object.fromEntries(
+    Object.entries(fs).map(([name, value]) => [
+      name,
+      typeof value === 'function'
+        ? async (...args: unknown[]) => {
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 2));
+            return (value as (...a: unknown[]) => unknown)(...args);
+          }
+        : value,
+    ]),
+  );
+  const modulePath = new URL('../../src/cluster/lock.js', import.meta.url).href;
+  return (await t.mockImport<typeof import('../../src/cluster/lock.js')>(modulePath, { 'node:fs/promises': jittered })).acquireLock;
+}
+
+t.test('racers that all find a dead owner: exactly one takes the lock over, every round', async (t) => {
+  const acquireLock = await jitteredLock(t);
+  const dir = t.testdir();
+  const rounds = 100;
+  const failures: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const path = join(dir, `round-${round}`, '.lock');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, DEAD_PID);
+    const outcome = await race(path, 8, () => acquireLock(path, 'pod a'));
+    if (outcome.won !== 1 || outcome.locked !== 7 || outcome.other.length > 0) {
+      failures.push(`round ${round}: ${outcome.won} won, ${outcome.locked} locked, ${outcome.other.map(String).join('; ')}`);
+    }
+    t.equal(readFileSync(path, 'utf8'), `${process.pid}\n`, 'the lock holds the winner\'s pid');
+    // Nothing but the lock itself is left in the directory: no temporary or takeover files.
+    t.same(readdirSync(dirname(path)), ['.lock']);
+  }
+  t.same(failures, [], `exactly one winner in each of ${rounds} rounds`);
+});
+
+t.test('separate processes racing for a stale lock: exactly one proceeds', async (t) => {
+  const dir = t.testdir();
+  const lockModule = new URL('../../src/cluster/lock.js', import.meta.url).href;
+  // Each child takes the lock, holds it while the others try, and says whether it got it.
+  const child = `
+    const { acquireLock } = await import(${JSON.stringify(lockModule)});
+    try { await acquireLock(process.argv[1], 'pod a'); console.log('won'); }
+    catch (error) { console.log(error.code === 'LOCKED' ? 'locked' : 'error ' + error.message); }
+    await new Promise((resolve) => setTimeout(resolve, 300));`;
+  for (let round = 0; round < 4; round++) {
+    const path = join(dir, `round-${round}`, '.lock');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, DEAD_PID);
+    const outputs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        new Promise<string>((resolve, reject) => {
+          execFile(process.execPath, ['--input-type=module', '-e', child, path], (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+        }),
+      ),
+    );
+    t.same(outputs.sort(), ['locked', 'locked', 'locked', 'won'], `round ${round}`);
+  }
+});
+
+t.test('a lock being created is never mistaken for a stale one', async (t) => {
+  // The owner's pid is in the file from the moment the lock path exists, so a racer never reads
+  // an empty lock, takes it for a dead owner's and removes it.
+  const acquireLock = await jitteredLock(t);
+  const dir = t.testdir();
+  for (let round = 0; round < 50; round++) {
+    const path = join(dir, `round-${round}`, '.lock');
+    const outcome = await race(path, 6, () => acquireLock(path, 'pod a'));
+    t.equal(outcome.won, 1, `round ${round}: one winner`);
+    t.equal(outcome.locked, 5, `round ${round}: the others are told it is locked`);
+  }
+});
+
+t.test('a takeover whose taker died half way is taken over in turn, and its marker removed', async (t) => {
+  const path = join(t.testdir(), '.lock');
+  writeFileSync(path, DEAD_PID);
+  writeFileSync(`${path}.takeover-${statSync(path).ino}`, DEAD_PID);
+  const release = await acquireLock(path, 'pod a');
+  t.equal(readFileSync(path, 'utf8'), `${process.pid}\n`);
+  t.same(readdirSync(dirname(path)), ['.lock']);
   await release();
 });

@@ -80,7 +80,7 @@ for (const key of ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048'] as const) {
       extensionText(text, 'Key Usage'),
       key.startsWith('rsa') ? 'critical Digital Signature, Key Encipherment' : 'critical Digital Signature',
     );
-    t.equal(extensionText(text, 'Extended Key Usage'), 'TLS Web Server Authentication');
+    t.equal(extensionText(text, 'Extended Key Usage'), 'TLS Web Server Authentication, TLS Web Client Authentication');
     t.equal(
       extensionText(text, 'Subject Alternative Name'),
       'DNS:dh1.example.test, DNS:alt.example.test, IP Address:10.0.0.5, IP Address:FD00:0:0:0:0:0:0:1',
@@ -166,15 +166,21 @@ t.test('a certificate never outlives its CA', async (t) => {
   });
 });
 
-t.test('--client adds clientAuth; an IP given as --hostname becomes an IP entry', async (t) => {
+t.test('clientAuth by default, left out with client: false; an IP given as --hostname becomes an IP entry', async (t) => {
   const dir = t.testdir();
   const root = await issueRootCa();
-  const leaf = await issueLeaf(asIssuer(root, 'root'), { hostnames: ['dh1.example.test', '192.0.2.7'], ips: ['192.0.2.7', '::ffff:192.0.2.8'], client: true });
+  // Deephaven services present their machine certificate as clients too.
+  const leaf = await issueLeaf(asIssuer(root, 'root'), { hostnames: ['dh1.example.test', '192.0.2.7'], ips: ['192.0.2.7', '::ffff:192.0.2.8'] });
   const file = join(dir, 'leaf.crt');
   writeFileSync(file, leaf.certificatePem);
   const text = (await openssl(['x509', '-in', file, '-noout', '-text'])).stdout;
   t.equal(extensionText(text, 'Extended Key Usage'), 'TLS Web Server Authentication, TLS Web Client Authentication');
   t.equal(extensionText(text, 'Subject Alternative Name'), 'DNS:dh1.example.test, IP Address:192.0.2.7, IP Address:0:0:0:0:0:FFFF:C000:208');
+
+  const serverOnly = await issueLeaf(asIssuer(root, 'root'), { hostnames: ['dh1.example.test'], client: false });
+  writeFileSync(file, serverOnly.certificatePem);
+  const serverText = (await openssl(['x509', '-in', file, '-noout', '-text'])).stdout;
+  t.equal(extensionText(serverText, 'Extended Key Usage'), 'TLS Web Server Authentication');
 });
 
 t.test('a first hostname too long for the CN leaves the subject empty and the SAN critical', async (t) => {

@@ -44,7 +44,9 @@ export function registerCertIssue(cert: Command, context: CommandContext): void 
   command
     .requiredOption('-h, --hostname <fqdn>', "the machine's DNS name; repeat for more SAN entries (the first is also the CN)", collect(String))
     .option('--ip <address>', 'an IP address SAN entry; repeatable', collect(String))
-    .option('--client', 'also allow client authentication (mutual TLS)')
+    // clientAuth is the default now; --client stays accepted so existing scripts keep working.
+    .option('--client', 'allow client authentication (mutual TLS); the default, kept for compatibility')
+    .option('--no-client', 'leave clientAuth out: the certificate serves TLS only, never authenticates as a client')
     .option('--envoy-hostname <fqdn>', 'also write envoy.pem: a separate leaf for the hostname Envoy answers on')
     .addOption(daysOption(DEFAULT_LEAF_DAYS))
     .addOption(keyOption())
@@ -54,6 +56,8 @@ export function registerCertIssue(cert: Command, context: CommandContext): void 
       'after',
       `
 Writes tls.crt (the leaf, then the CA's intermediates; never the root) 0644 and tls.key (PKCS#8) 0600.
+The leaf allows serverAuth and clientAuth (Deephaven services are clients of each other too);
+--no-client leaves clientAuth out.
 Nothing is written if any output file already exists, unless --force is given.
 
 Example:
@@ -76,7 +80,7 @@ Example:
       const planned = [files.crt, files.key, ...(flags.envoyHostname !== undefined ? [files.envoy] : [])];
       await refuseExisting(flags.out, planned, flags.force === true);
 
-      const leafOptions = { client: flags.client === true, days: flags.days, key: flags.key };
+      const leafOptions = { client: flags.client !== false, days: flags.days, key: flags.key };
       const leaf = await issueLeaf(issuerOf(ca), { ...leafOptions, hostnames: flags.hostname, ips: flags.ip ?? [] });
       const envoy =
         flags.envoyHostname !== undefined ? await issueLeaf(issuerOf(ca), { ...leafOptions, hostnames: [flags.envoyHostname] }) : undefined;
