@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { acquireLock } from '../../src/cluster/lock.js';
@@ -83,23 +83,35 @@ t.test('racers that all find a dead owner: exactly one takes the lock over, ever
 t.test('separate processes racing for a stale lock: exactly one proceeds', async (t) => {
   const dir = t.testdir();
   const lockModule = new URL('../../src/cluster/lock.js', import.meta.url).href;
-  // Each child takes the lock, holds it while the others try, and says whether it got it.
+  // Each child tries once, says whether it got the lock, and holds it until every child has
+  // answered (its stdin closes): a winner that exited early would leave a stale lock that a child
+  // starting late on a loaded machine could rightly take over.
   const child = `
     const { acquireLock } = await import(${JSON.stringify(lockModule)});
     try { await acquireLock(process.argv[1], 'pod a'); console.log('won'); }
     catch (error) { console.log(error.code === 'LOCKED' ? 'locked' : 'error ' + error.message); }
-    await new Promise((resolve) => setTimeout(resolve, 300));`;
+    process.stdin.resume();
+    await new Promise((resolve) => process.stdin.on('end', resolve));`;
   for (let round = 0; round < 4; round++) {
     const path = join(dir, `round-${round}`, '.lock');
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, DEAD_PID);
+    const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['--input-type=module', '-e', child, path], { stdio: ['pipe', 'pipe', 'inherit'] }));
     const outputs = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        new Promise<string>((resolve, reject) => {
-          execFile(process.execPath, ['--input-type=module', '-e', child, path], (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
-        }),
+      children.map(
+        (proc) =>
+          new Promise<string>((resolve, reject) => {
+            let text = '';
+            proc.stdout.on('data', (chunk: Buffer) => {
+              text += chunk.toString();
+              if (text.includes('\n')) resolve(text.trim());
+            });
+            proc.on('error', reject);
+            proc.on('exit', () => resolve(text.trim()));
+          }),
       ),
     );
+    await Promise.all(children.map((proc) => new Promise((resolve) => { proc.on('exit', resolve); proc.stdin.end(); })));
     t.same(outputs.sort(), ['locked', 'locked', 'locked', 'won'], `round ${round}`);
   }
 });
