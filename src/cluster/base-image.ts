@@ -1,18 +1,26 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 
-export const DEFAULT_BASE_IMAGE = 'localhost/dh-podman/os:bookworm';
 export const DEFAULT_SUITE = 'bookworm';
 
 /**
  * What goes into the OS image: CA tooling (update-ca-certificates, with Java's cacerts hook),
- * OpenSSL, and a headless JDK 17: the JRE the services run on plus javac, which image builds
- * use to compile Java services such as images/probe.
+ * OpenSSL, a headless JDK 17 (the JRE the services run on plus javac, which image builds use to
+ * compile Java services such as images/probe), and Python 3 with venv, which images/deephaven
+ * installs the Deephaven server into (builds have no network, so no image can apt-get it).
  */
-export const BASE_PACKAGES = ['ca-certificates', 'openjdk-17-jdk-headless', 'openssl'];
+export const BASE_PACKAGES = ['ca-certificates', 'openjdk-17-jdk-headless', 'openssl', 'python3', 'python3-venv'];
+
+/**
+ * The tag names the package list (a digest of it): a machine holding an image bootstrapped
+ * from an older list does not find this tag, so `base bootstrap` (and the test setup, and `up`)
+ * make the new one instead of building on an OS that lacks a package.
+ */
+export const DEFAULT_BASE_IMAGE = `localhost/dh-podman/os:${DEFAULT_SUITE}-${createHash('sha256').update(BASE_PACKAGES.join('\n')).digest('hex').slice(0, 8)}`;
 
 export interface BootstrapOptions {
   suite: string;
