@@ -72,6 +72,7 @@ export async function ensureWheelhouse(requirementsFile: string, cacheDir: strin
   const python = await pipPython(cacheDir, onProgress);
   const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
+  await mkdir(join(cacheDir, 'wheelhouse'), { recursive: true });
   onProgress(`downloading the wheels of ${requirementsFile} into ${dir}`);
   const { $ } = await import('zx');
   // PIP_* variables (an index mirror, a proxy) pass through: sites without PyPI point pip at theirs.
