@@ -11,6 +11,11 @@ export const podmanSocket = execFileSync('bash', ['scripts/podman-env.sh', 'sock
 export const setupErrorFile = join(podmanDir, 'setup-error.txt');
 /** The OS image the test setup bootstraps once per machine: the one `base bootstrap` makes by default. */
 export const BASE_IMAGE = DEFAULT_BASE_IMAGE;
+/**
+ * `build` arguments for the images the probe tests run: images/deephaven (minutes, 330 MB of
+ * wheels) has its own test, test/e2e/deephaven.test.ts, and its own cached tag.
+ */
+export const PROBE_AND_FRONT = ['--only', 'probe', '--only', 'front'];
 
 /** What a CLI run needs to reach the test service (and the project's containers.conf). */
 export const podmanEnv = {
