@@ -33,7 +33,7 @@ export function renderPlan(plan: MachinePlan): string {
     `  image ${plan.container.image} (${plan.container.imageId.slice(0, 12)})`,
     `  network ${plan.network.name}: ${plan.network.action === 'create' ? 'create' : 'exists'}, alias ${plan.pod.aliases.join(', ')}`,
     `  ports ${plan.pod.ports.map((p) => `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}→${p.containerPort}`).join(', ') || '(none published)'}`,
-    `  TLS profile ${plan.profile} (the image's ${LABEL_TLS_PROFILE} label)`,
+    `  TLS profile ${plan.profile} (the image's ${LABEL_TLS_PROFILE} label; enterprise without one)`,
     `  trust for outgoing TLS: ${TRUST_TEXT[plan.trust]}`,
     `  files in ${plan.paths.root}:`,
     ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})`),

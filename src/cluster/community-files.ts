@@ -1,6 +1,6 @@
 import { toPem } from '../pki/pem.js';
 import { encodePemBundle } from '../trust/pem-bundle.js';
-import { compareBytes, removals, withProperties, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
+import { compareBytes, ENTERPRISE_ONLY, removals, withProperties, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { IN_CONTAINER } from './layout.js';
 
 /**
@@ -32,17 +32,6 @@ export async function planCommunityFiles(inputs: DerivedInputs): Promise<Derived
     files.push(...(await removals([trustPem])));
   }
   // What the enterprise profile derived, when the pod ran such an image before.
-  files.push(
-    ...(await removals([
-      ['keystore', paths.keystore, IN_CONTAINER.keystore],
-      ['keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase],
-      ['truststore', paths.truststoreIris, IN_CONTAINER.truststoreIris],
-      ['internal truststore', paths.truststoreInternal, IN_CONTAINER.truststoreInternal],
-      ['internal truststore PEM bundle', paths.truststoreInternalPem, IN_CONTAINER.truststoreInternalPem],
-      ['truststore passphrase', paths.truststorePassphrase, IN_CONTAINER.truststorePassphrase],
-      ['front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore],
-      ['Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig],
-    ])),
-  );
+  files.push(...(await removals(ENTERPRISE_ONLY(paths))));
   return withProperties(paths, files, properties);
 }

@@ -115,6 +115,18 @@ export async function withProperties(paths: PodStatePaths, files: DerivedFile[],
   return { files, properties, javaOpts };
 }
 
+/** The files only the enterprise profile has; the community profile removes them. */
+export const ENTERPRISE_ONLY = (paths: PodStatePaths): [string, string, string][] => [
+  ['keystore', paths.keystore, IN_CONTAINER.keystore],
+  ['keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase],
+  ['truststore', paths.truststoreIris, IN_CONTAINER.truststoreIris],
+  ['internal truststore', paths.truststoreInternal, IN_CONTAINER.truststoreInternal],
+  ['internal truststore PEM bundle', paths.truststoreInternalPem, IN_CONTAINER.truststoreInternalPem],
+  ['truststore passphrase', paths.truststorePassphrase, IN_CONTAINER.truststorePassphrase],
+  ['front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore],
+  ['Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig],
+];
+
 /** The files only the community profile has; the enterprise profile removes them. */
 const COMMUNITY_ONLY = (paths: PodStatePaths): [string, string, string][] => [
   ['identity chain', paths.identityChain, IN_CONTAINER.identityChain],
