@@ -30,6 +30,10 @@ def main():
     if not os.path.exists(PROPERTIES):
         sys.exit(f"dh-podman deephaven: {PROPERTIES} is missing; start this image with 'dh-podman start'")
     properties = read_properties(PROPERTIES)
+    # Fail closed: without its identity Deephaven would serve plain HTTP. Properties of another
+    # TLS profile (tls.keystore, from a start that did not see this image's label) are not enough.
+    if properties.get("ssl.identity.type") != "privatekey":
+        sys.exit(f"dh-podman deephaven: {PROPERTIES} has no ssl.identity.* (the community TLS profile); refusing to serve without TLS")
     # Authentication is not part of this profile yet: clients are anonymous, TLS authenticates the server.
     properties.setdefault("AuthHandlers", "io.deephaven.auth.AnonymousAuthenticationHandler")
     jvm_args = [f"-Xmx{os.environ.get('DH_HEAP', '2g')}"] + [f"-D{key}={value}" for key, value in properties.items()]
