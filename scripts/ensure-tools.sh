@@ -6,11 +6,19 @@
 # goes to stderr: callers keep stdout for their own result.
 set -euo pipefail
 
-[ $# -gt 0 ] || set -- openssl:openssl keytool:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless
+# python3 and its venv module: `dh-podman build` downloads images/deephaven's wheels with pip from
+# a venv, and the Deephaven end-to-end test runs pydeephaven in one. A package without a command
+# is named by a file it installs (Debian 12's Python is 3.11).
+[ $# -gt 0 ] || set -- openssl:openssl keytool:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless \
+  python3:python3 /usr/lib/python3.11/ensurepip/__init__.py:python3-venv
 
 missing=()
 for pair in "$@"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  tool=${pair%%:*}
+  if [[ $tool == /* ]]; then [ -e "$tool" ] && continue
+  else command -v "$tool" >/dev/null 2>&1 && continue
+  fi
+  missing+=("${pair#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { MachinePlan } from '../cluster/machine-plan.js';
+import { LABEL_TLS_PROFILE } from '../cluster/tls-profile.js';
 
 /** The plan as data: what --dry-run --json prints. File contents and secrets never appear. */
 export function planData(plan: MachinePlan) {
@@ -8,6 +9,7 @@ export function planData(plan: MachinePlan) {
     network: plan.network,
     image: { name: plan.container.image, id: plan.container.imageId },
     trust: plan.trust,
+    tlsProfile: plan.profile,
     stateDir: plan.paths.root,
     files: plan.derived.files.map((f) => ({ purpose: f.purpose, action: f.action, path: f.hostPath, mountedAt: f.containerPath, mode: `0${f.mode.toString(8)}` })),
     mounts: plan.container.mounts,
@@ -21,7 +23,7 @@ export function planData(plan: MachinePlan) {
 
 const TRUST_TEXT: Record<MachinePlan['trust'], string> = {
   system: 'system trust (the image)',
-  'truststore-iris': 'truststore-iris.p12 from --ca-cert-file',
+  'truststore-iris': 'truststore-iris (.p12, or .pem for the community profile) from --ca-cert-file',
   internal: "truststore-internal.p12: only the CAs of the machines' certificates (Envoy in front)",
 };
 
@@ -31,6 +33,7 @@ export function renderPlan(plan: MachinePlan): string {
     `  image ${plan.container.image} (${plan.container.imageId.slice(0, 12)})`,
     `  network ${plan.network.name}: ${plan.network.action === 'create' ? 'create' : 'exists'}, alias ${plan.pod.aliases.join(', ')}`,
     `  ports ${plan.pod.ports.map((p) => `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}→${p.containerPort}`).join(', ') || '(none published)'}`,
+    `  TLS profile ${plan.profile} (the image's ${LABEL_TLS_PROFILE} label; enterprise without one)`,
     `  trust for outgoing TLS: ${TRUST_TEXT[plan.trust]}`,
     `  files in ${plan.paths.root}:`,
     ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})`),

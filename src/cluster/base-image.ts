@@ -1,18 +1,30 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 
-export const DEFAULT_BASE_IMAGE = 'localhost/dh-podman/os:bookworm';
 export const DEFAULT_SUITE = 'bookworm';
 
 /**
  * What goes into the OS image: CA tooling (update-ca-certificates, with Java's cacerts hook),
- * OpenSSL, and a headless JDK 17: the JRE the services run on plus javac, which image builds
- * use to compile Java services such as images/probe.
+ * OpenSSL, a headless JDK 17 (the JRE the services run on plus javac, which image builds use to
+ * compile Java services such as images/probe), and Python 3 with venv and its shared library,
+ * which images/deephaven installs the Deephaven server into and whose JVM (through jpy) loads
+ * (builds have no network, so no image can apt-get them). libpython3.11 is bookworm's Python.
  */
-export const BASE_PACKAGES = ['ca-certificates', 'openjdk-17-jdk-headless', 'openssl'];
+export const BASE_PACKAGES = ['ca-certificates', 'openjdk-17-jdk-headless', 'openssl', 'python3', 'python3-venv', 'libpython3.11'];
+
+/** Raised whenever the same packages would give a different image (2: modes kept as debootstrap set them). */
+const RECIPE = 2;
+
+/**
+ * The tag names the package list and the recipe (a digest of both): a machine holding an image
+ * bootstrapped otherwise does not find this tag, so `base bootstrap` (and the test setup, and
+ * `up`) make the new one instead of building on an OS that lacks a package or a fix.
+ */
+export const DEFAULT_BASE_IMAGE = `localhost/dh-podman/os:${DEFAULT_SUITE}-${createHash('sha256').update(`${RECIPE}\n${BASE_PACKAGES.join('\n')}`).digest('hex').slice(0, 8)}`;
 
 export interface BootstrapOptions {
   suite: string;
@@ -59,7 +71,11 @@ export async function bootstrapBaseImage(engine: Engine, options: BootstrapOptio
     // Device nodes under dev/ do not survive the import; every container gets its own /dev.
     const devEntries = join(rootfs, 'dev') + '/';
     const { default: tarFs } = await import('tar-fs');
-    const tar = tarFs.pack(rootfs, { ignore: (name: string) => name.startsWith(devEntries) });
+    // umask 0: tar-fs otherwise masks every mode with this process's umask, and /tmp (1777) would
+    // reach the image as 1755, unwritable for the service account. (tar-fs reads the option;
+    // its typings lack it, hence the options object rather than a literal.)
+    const packOptions = { umask: 0, ignore: (name: string) => name.startsWith(devEntries) };
+    const tar = tarFs.pack(rootfs, packOptions);
     const imageId = await engine.images.importRootfs(tar as never, options.tag);
     return { status: 'created', tag: options.tag, imageId, seconds: (Date.now() - started) / 1000, mirror };
   } finally {

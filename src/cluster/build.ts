@@ -8,6 +8,7 @@ import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
 import { buildOrder, discoverImages, rewriteLocalFroms, rootOf, type ImageSpec } from './image-specs.js';
 import { caFiles, finalContainerfile, trustStageContainerfile } from './trust-layer.js';
+import { defaultCacheDir, ensureWheelhouse, WHEELS_IN_CONTEXT, type Wheelhouse } from './wheelhouse.js';
 
 export const DEFAULT_TAG_PREFIX = 'localhost/dh-podman/';
 export const LABEL_CA_FINGERPRINTS = 'io.dh-podman.ca-sha256';
@@ -24,6 +25,8 @@ export interface BuildRequest {
   only: string[];
   tagPrefix: string;
   noCache?: boolean;
+  /** Where downloads (the wheelhouses of images with a requirements.txt) are cached; default defaultCacheDir(). */
+  cacheDir?: string | undefined;
 }
 
 /** Everything checked before the engine is touched: bad input stops here, nothing is built. */
@@ -52,6 +55,8 @@ export interface ImageReport {
   cacheHits: number;
   /** The image's own Containerfile (pre-trust tag), then its last layer (final tag). */
   stages: StageReport[];
+  /** Images with a requirements.txt: the wheels their context carried. */
+  wheelhouse?: { key: string; wheels: number; downloaded: boolean; seconds: number } | undefined;
 }
 
 export interface BuildReport {
@@ -116,7 +121,10 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
     const imageStart = Date.now();
     const stages: StageReport[] = [];
     const containerfile = rewriteLocalFroms(spec.containerfile, preTrustRef);
-    const own = await stage(spec.name, preTrustTag(spec.name), await packContext(spec.dir, { extraFiles: { Containerfile: containerfile } }));
+    let wheelhouse: Wheelhouse | undefined;
+    if (spec.requirements) wheelhouse = await ensureWheelhouse(spec.requirements, request.cacheDir ?? defaultCacheDir(), (line) => callbacks.onLine?.(spec.name, line));
+    const context = await packContext(spec.dir, { extraFiles: { Containerfile: containerfile }, ...(wheelhouse ? { extraDirs: { [WHEELS_IN_CONTEXT]: wheelhouse.dir } } : {}) });
+    const own = await stage(spec.name, preTrustTag(spec.name), context);
     stages.push(own);
     preTrustIds.set(spec.name, own.imageId);
 
@@ -146,6 +154,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       steps: stages.reduce((sum, s) => sum + s.steps, 0),
       cacheHits: stages.reduce((sum, s) => sum + s.cacheHits, 0),
       stages,
+      ...(wheelhouse ? { wheelhouse: { key: wheelhouse.key, wheels: wheelhouse.wheels, downloaded: wheelhouse.downloaded, seconds: wheelhouse.seconds } } : {}),
     });
   }
   const trustStage = [...trustStages.values()][0];

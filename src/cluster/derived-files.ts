@@ -58,6 +58,8 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
   } else {
     files.push(...(await removals([['front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore], ['Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig]])));
   }
+  // What the community profile derived, when the pod ran such an image before.
+  files.push(...(await removals(COMMUNITY_ONLY(paths))));
 
   const properties: Record<string, string> = {
     'tls.keystore': IN_CONTAINER.keystore,
@@ -103,11 +105,33 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
   } else {
     files.push(...(await removals([passphraseFile])));
   }
-  const propertiesText = renderProperties(properties);
-  files.push(await compareBytes('properties', paths.properties, IN_CONTAINER.properties, 0o644, false, Buffer.from(propertiesText)));
+  return withProperties(paths, files, properties);
+}
+
+/** The properties file and DH_JAVA_OPTS: the same properties, for services that read either. */
+export async function withProperties(paths: PodStatePaths, files: DerivedFile[], properties: Record<string, string>): Promise<DerivedPlan> {
+  files.push(await compareBytes('properties', paths.properties, IN_CONTAINER.properties, 0o644, false, Buffer.from(renderProperties(properties))));
   const javaOpts = [`-Ddh.properties=${IN_CONTAINER.properties}`, ...Object.entries(properties).map(([key, value]) => `-D${key}=${value}`)].join(' ');
   return { files, properties, javaOpts };
 }
+
+/** The files only the enterprise profile has; the community profile removes them. */
+export const ENTERPRISE_ONLY = (paths: PodStatePaths): [string, string, string][] => [
+  ['keystore', paths.keystore, IN_CONTAINER.keystore],
+  ['keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase],
+  ['truststore', paths.truststoreIris, IN_CONTAINER.truststoreIris],
+  ['internal truststore', paths.truststoreInternal, IN_CONTAINER.truststoreInternal],
+  ['internal truststore PEM bundle', paths.truststoreInternalPem, IN_CONTAINER.truststoreInternalPem],
+  ['truststore passphrase', paths.truststorePassphrase, IN_CONTAINER.truststorePassphrase],
+  ['front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore],
+  ['Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig],
+];
+
+/** The files only the community profile has; the enterprise profile removes them. */
+const COMMUNITY_ONLY = (paths: PodStatePaths): [string, string, string][] => [
+  ['identity chain', paths.identityChain, IN_CONTAINER.identityChain],
+  ['identity key', paths.identityKey, IN_CONTAINER.identityKey],
+];
 
 function renderProperties(properties: Record<string, string>): string {
   const lines = ['# Derived by dh-podman from the TLS volume and --ca-cert-file; rewritten on every start.'];
@@ -115,7 +139,7 @@ function renderProperties(properties: Record<string, string>): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function removals(files: [string, string, string][]): Promise<DerivedFile[]> {
+export async function removals(files: [string, string, string][]): Promise<DerivedFile[]> {
   const gone: DerivedFile[] = [];
   for (const [purpose, hostPath, containerPath] of files) {
     if (await pathExists(hostPath)) gone.push({ purpose, hostPath, containerPath, mode: 0o644, serviceOwned: false, action: 'remove', content: Buffer.alloc(0) });
@@ -140,7 +164,7 @@ async function planKeystore(purpose: string, hostPath: string, containerPath: st
   return { ...base, action: existing ? 'update' : 'create', content: buildKeystore(material, passphrase) };
 }
 
-async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, serviceOwned: boolean, content: Buffer): Promise<DerivedFile> {
+export async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, serviceOwned: boolean, content: Buffer): Promise<DerivedFile> {
   const existing = await readFile(hostPath).catch(() => undefined);
   const action: FileAction = !existing ? 'create' : existing.equals(content) ? 'unchanged' : 'update';
   return { purpose, hostPath, containerPath, mode, serviceOwned, action, content };

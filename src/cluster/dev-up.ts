@@ -63,7 +63,9 @@ export async function devUp(engine: Engine, options: DevUpOptions): Promise<DevU
   if (bootstrap.status === 'created') options.onStep(`made the base image ${bootstrap.tag}`);
 
   options.onStep('building images');
-  const images = await checkBuild({ imagesDir: PACKAGED_IMAGES_DIR, baseImage: DEFAULT_BASE_IMAGE, only: [], tagPrefix: DEFAULT_TAG_PREFIX });
+  // Only the image the pod runs (and what it is built FROM): the others (images/deephaven, minutes
+  // and hundreds of MB of wheels) are not needed for it.
+  const images = await checkBuild({ imagesDir: PACKAGED_IMAGES_DIR, baseImage: DEFAULT_BASE_IMAGE, only: ['probe'], tagPrefix: DEFAULT_TAG_PREFIX });
   await buildImages(engine, images);
 
   const pod = podNameFor(options.hostname);

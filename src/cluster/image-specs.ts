@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from '../base/atomic-write.js';
 import { inputError } from '../base/errors.js';
+import { REQUIREMENTS_FILE } from './wheelhouse.js';
 
 /** One image to build: a directory under images/ holding a Containerfile. */
 export interface ImageSpec {
@@ -9,6 +11,8 @@ export interface ImageSpec {
   containerfile: string;
   /** Names of other images under images/ that this one is built FROM. */
   localDependencies: string[];
+  /** The image's requirements.txt, when it has one: its build context then carries the wheels. */
+  requirements?: string | undefined;
 }
 
 /**
@@ -35,7 +39,14 @@ export async function discoverImages(imagesDir: string): Promise<ImageSpec[]> {
       continue;
     }
     const localDependencies = [...containerfile.matchAll(LOCAL_FROM)].map((match) => match[2]!);
-    specs.push({ name: entry.name, dir, containerfile, localDependencies: [...new Set(localDependencies)] });
+    const requirements = join(dir, REQUIREMENTS_FILE);
+    specs.push({
+      name: entry.name,
+      dir,
+      containerfile,
+      localDependencies: [...new Set(localDependencies)],
+      ...((await pathExists(requirements)) ? { requirements } : {}),
+    });
   }
   return specs;
 }

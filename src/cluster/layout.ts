@@ -15,6 +15,9 @@ export const IN_CONTAINER = {
   properties: '/etc/sysconfig/deephaven/dh-podman.prop',
   frontKeystore: '/etc/sysconfig/deephaven/auth/front-keystore.p12',
   envoyConfig: '/etc/envoy/envoy.yaml',
+  /** The community TLS profile: the chain and PKCS#8 key as PEM, what Deephaven Community reads. */
+  identityChain: '/etc/sysconfig/deephaven/auth/tls-chain.pem',
+  identityKey: '/etc/sysconfig/deephaven/auth/tls-key.pem',
 } as const;
 
 /** The uid of the service account images/base creates (dhsvc); it must read the keystore. */
@@ -49,6 +52,8 @@ export function podStatePaths(stateDir: string, pod: string) {
     properties: join(root, 'dh-podman.prop'),
     frontKeystore: join(root, 'auth', 'front-keystore.p12'),
     envoyConfig: join(root, 'envoy.yaml'),
+    identityChain: join(root, 'auth', 'tls-chain.pem'),
+    identityKey: join(root, 'auth', 'tls-key.pem'),
     lock: join(root, '.lock'),
   };
 }

@@ -11,10 +11,11 @@ import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
 import type { Certificate } from '../pki/certificate.js';
 import { loadPemFile } from '../pki/material.js';
-import { planDerivedFiles, type DerivedPlan } from './derived-files.js';
+import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { internalIssuers } from './internal-trust.js';
 import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, type PodStatePaths } from './layout.js';
 import { pathExists } from '../base/atomic-write.js';
+import { LABEL_TLS_PROFILE, planProfileFiles, tlsProfileOf, type TlsProfile } from './tls-profile.js';
 import type { KeystoreMaterial } from '../trust/keystore.js';
 
 export interface MachineRequest {
@@ -56,6 +57,8 @@ export interface MachinePlan {
   check: CheckReport;
   derived: DerivedPlan;
   trust: TrustSource;
+  /** Which TLS files the image reads (its io.dh-podman.tls-profile label). */
+  profile: TlsProfile;
   network: { name: string; action: 'create' | 'exists' };
   pod: { name: string; hostname: string; aliases: string[]; ports: PortMapping[]; labels: Record<string, string>; action: PodAction; reason: string };
   container: { name: string; image: string; imageId: string; env: Record<string, string>; mounts: Mount[] };
@@ -71,7 +74,10 @@ export interface CheckedMachine {
   tlsVolume: string;
   check: CheckReport;
   paths: PodStatePaths;
+  /** Planned for the enterprise profile: the image, which may ask for another, is not known yet. */
   derived: DerivedPlan;
+  /** What the derived files are made from, for planning them again for the image's profile. */
+  inputs: DerivedInputs;
   trust: TrustSource;
   hasTruststore: boolean;
 }
@@ -90,9 +96,10 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   const internalCas = request.envoy ? await internalCasFor(request, material!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
   const front = request.envoy ? await frontInputs(request, tlsVolume) : undefined;
-  const derived = await planDerivedFiles({ paths, keystore: material!, cas, internalCas, front });
+  const inputs: DerivedInputs = { paths, keystore: material!, cas, internalCas, front };
+  const derived = await planDerivedFiles(inputs);
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
-  return { request, tlsVolume, check, paths, derived, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
+  return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
 }
 
 /**
@@ -100,7 +107,7 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
  * Nothing is created or written here.
  */
 export async function planMachine(engine: Engine, checked: CheckedMachine): Promise<MachinePlan> {
-  const { request, tlsVolume, check, paths, derived, trust } = checked;
+  const { request, tlsVolume, check, paths, trust } = checked;
   const image = await engine.images.inspect(request.image);
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
@@ -108,6 +115,14 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
       fix: 'build it with "dh-podman build", or name an image you have',
     });
   }
+  const profile = tlsProfileOf(image.labels, request.image);
+  if (profile === 'community' && request.envoy) {
+    throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the community TLS profile, which has no Envoy front yet`, {
+      subject: '--envoy',
+      fix: 'start it without --envoy, or use an image of the enterprise profile',
+    });
+  }
+  const derived = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs);
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
       subject: '--envoy-image',
@@ -128,6 +143,7 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     [LABEL_POD_CONFIG]: configDigest,
     [LABEL_HOSTNAME]: request.hostname,
     [LABEL_TRUST]: trust,
+    [LABEL_TLS_PROFILE]: profile,
     [LABEL_TLS_VOLUME]: tlsVolume,
     [LABEL_STATE_DIR]: paths.root,
     ...(request.cluster ? { [LABEL_CLUSTER]: request.cluster } : {}),
@@ -156,6 +172,7 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     check,
     derived,
     trust,
+    profile,
     network: { name: request.network, action: networkExists ? 'exists' : 'create' },
     pod: { name: request.name, hostname: request.hostname, aliases: [request.hostname], ports: request.ports, labels, action, reason },
     container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts },

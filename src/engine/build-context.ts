@@ -1,12 +1,18 @@
-import { lstatSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, lstatSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 
 export interface ContextOptions {
   /** Extra files to put in the context (a generated Containerfile, a CA bundle), by path in the tar. */
   extraFiles?: Record<string, string | Buffer>;
+  /**
+   * Host directories to put in the context, by directory path in the tar (their regular files,
+   * one level). Streamed from disk: they can be large (a wheelhouse is hundreds of MB).
+   */
+  extraDirs?: Record<string, string>;
 }
 
 /**
@@ -17,27 +23,47 @@ export async function packContext(dir: string, options: ContextOptions = {}): Pr
   const { default: tarFs } = await import('tar-fs');
   const rules = await readIgnoreFile(dir);
   const extras = options.extraFiles ?? {};
+  const dirs = options.extraDirs ?? {};
+  const appends = Object.keys(extras).length + Object.keys(dirs).length > 0;
   const pack = tarFs.pack(dir, {
     ignore: (name: string) => {
       const path = relative(dir, name);
       // A generated file replaces the one on disk; sending both would leave the engine two entries of one name.
-      if (Object.hasOwn(extras, path)) return true;
+      if (Object.hasOwn(extras, path) || Object.keys(dirs).some((dir) => path === dir || path.startsWith(`${dir}/`))) return true;
       // The engine needs the Containerfile, so (as docker build does) it is sent even when .containerignore names it.
       if (path === '' || path === CONTAINERFILE || !rules?.matcher.ignores(path)) return false;
       // As in Docker and Buildah, an ignored directory is still walked when a `!` pattern reaches into
       // it (`secrets` with `!secrets/public.txt`); each child is then checked on its own.
       return !(rules.exceptions.some((pattern) => `${pattern}/`.startsWith(`${path}/`)) && isDirectory(name));
     },
-    finalize: Object.keys(extras).length === 0,
+    finalize: !appends,
     finish: (tar) => {
+      if (!appends) return;
       for (const [name, content] of Object.entries(extras)) tar.entry({ name, mode: 0o644 }, content);
-      if (Object.keys(extras).length > 0) tar.finalize();
+      appendDirs(tar, dirs).then(
+        () => tar.finalize(),
+        (error: Error) => tar.destroy(error),
+      );
     },
   });
   return pack as unknown as Readable;
 }
 
 const CONTAINERFILE = 'Containerfile';
+
+type TarPack = { entry(header: { name: string; size?: number; mode?: number; type?: 'file' | 'directory' }, callback?: (error?: Error | null) => void): Writable };
+
+/** A tar takes one streamed entry at a time: each file is written whole before the next starts. */
+async function appendDirs(tar: TarPack, dirs: Record<string, string>): Promise<void> {
+  for (const [name, dir] of Object.entries(dirs)) {
+    tar.entry({ name, type: 'directory', mode: 0o755 }).end();
+    for (const file of (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort()) {
+      const path = join(dir, file);
+      const { size } = await stat(path);
+      await pipeline(createReadStream(path), tar.entry({ name: `${name}/${file}`, size, mode: 0o644 }));
+    }
+  }
+}
 
 async function readIgnoreFile(dir: string) {
   // CommonJS whose typings claim an ES default export; at run time the default is the factory.

@@ -1,5 +1,9 @@
 import t from 'tap';
-import { buildOrder, rewriteLocalFroms, rootOf, type ImageSpec } from '../../src/cluster/image-specs.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_BASE_IMAGE } from '../../src/cluster/base-image.js';
+import { buildOrder, discoverImages, rewriteLocalFroms, rootOf, type ImageSpec } from '../../src/cluster/image-specs.js';
+import { repoRoot } from '../support/cli.js';
 
 const spec = (name: string, ...localDependencies: string[]): ImageSpec => ({ name, dir: `/images/${name}`, containerfile: '', localDependencies });
 
@@ -36,4 +40,12 @@ t.test('local FROM lines are rewritten, others left alone', async (t) => {
       'RUN echo FROM dh-podman/base',
     ].join('\n'),
   );
+});
+
+t.test('an image with a requirements.txt asks for wheels; the base image default is the bootstrapped tag', async (t) => {
+  const specs = await discoverImages(join(repoRoot, 'images'));
+  t.equal(specs.find((s) => s.name === 'deephaven')?.requirements, join(repoRoot, 'images', 'deephaven', 'requirements.txt'));
+  t.equal(specs.find((s) => s.name === 'probe')?.requirements, undefined);
+  // A plain `podman build images/base` must start from the OS image dh-podman makes today.
+  t.match(readFileSync(join(repoRoot, 'images', 'base', 'Containerfile'), 'utf8'), `ARG BASE_IMAGE=${DEFAULT_BASE_IMAGE}\n`);
 });

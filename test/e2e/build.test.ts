@@ -3,14 +3,14 @@ import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, runCli } from '../support/cli.js';
 import { makeCa, makeLeaf } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { podman, untagPrefix } from '../support/podman-cli.js';
 
 const PREFIX = 'localhost/dh-podman-test-build/';
 const IMAGE = `${PREFIX}base:latest`;
 const SERVER_NAME = 'tls.example.test';
 
-const build = (args: string[]) => runCli(['build', '--json', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...args], { env: podmanEnv });
+const build = (args: string[]) => runCli(['build', '--json', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT, ...args], { env: podmanEnv });
 
 t.test('CAs baked at build time are trusted by the JVM through system trust', async (t) => {
   if (!(await requirePodman(t))) return;

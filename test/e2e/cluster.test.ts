@@ -5,7 +5,7 @@ import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
 
 /** A three-pod cluster from one file: two TLS volumes made with OpenSSL, one generated. */
@@ -50,7 +50,7 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
     await removeClusterPods(cluster);
     await untagPrefix(PREFIX);
   });
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
+  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
 
   const up = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });

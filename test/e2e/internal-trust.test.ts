@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
 
 /**
@@ -41,7 +41,7 @@ t.test('internal trust is narrower than external trust', async (t) => {
     await podman(['network', 'rm', '-f', network], true);
     await untagPrefix(PREFIX);
   });
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
+  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
 
   const start = (name: keyof typeof volumes, extra: string[] = []) =>

@@ -6,7 +6,7 @@ import { ConfigMap, Pod, Secret } from 'kubernetes-models/v1';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
 
 /** The cluster exported as Kubernetes objects, brought up by `podman kube play`. */
@@ -74,7 +74,7 @@ t.test('kube generate: schema-valid, keys only in Secrets, and podman kube play 
   const unit = readFileSync(join(out, `dh-podman-${cluster}.service`), 'utf8');
   t.match(unit, /^Requires=podman-kube@.*\.yaml\.service$/m);
 
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
+  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
   const play = await podman(['kube', 'play', yamlFile], true);
   t.equal(play.code, 0, play.stderr);

@@ -27,6 +27,7 @@ interface StatusRow {
   hostname: string;
   state: string;
   ports: { hostPort: number; containerPort: number }[];
+  tlsProfile: string;
   trust: string;
   certificateDaysLeft: number | null;
 }
@@ -64,11 +65,12 @@ async function statusLogsStop(t: Test): Promise<void> {
   t.ok(row, 'status lists the pod');
   t.equal(row?.hostname, HOST);
   t.equal(row?.state, 'running');
+  t.equal(row?.tlsProfile, 'enterprise', 'the probe has no profile label: enterprise');
   t.same(row?.ports.map((p) => [p.hostPort, p.containerPort]), [[port, 8123]]);
   t.equal(row?.trust, 'truststore-iris', 'trust comes from --ca-cert-file');
   t.ok(row?.certificateDaysLeft === 19 || row?.certificateDaysLeft === 20, `days left ${row?.certificateDaysLeft} for a 20-day certificate`);
   const table = await runCli(['status'], { env: podmanEnv });
-  t.match(table.stdout, new RegExp(`^${pod}\\s+${HOST.replace(/\./g, '\\.')}\\s+running\\s+${port}→8123\\s+truststore-iris\\s+(19|20)$`, 'm'));
+  t.match(table.stdout, new RegExp(`^${pod}\\s+${HOST.replace(/\./g, '\\.')}\\s+running\\s+${port}→8123\\s+enterprise\\s+truststore-iris\\s+(19|20)$`, 'm'));
 
   const logs = await runCli(['logs', pod], { env: podmanEnv });
   t.equal(logs.code, 0, logs.stderr);

@@ -5,7 +5,7 @@ import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { curlHttps, podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
 
 /**
@@ -48,7 +48,7 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
     await removeClusterPods(cluster);
     await untagPrefix(PREFIX);
   });
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env: podmanEnv });
+  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });
   t.equal(build.code, 0, build.stderr);
   const up = await runCli(['up', '-f', file], { env: podmanEnv });
   t.equal(up.code, 0, up.stderr);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
 
 /**
@@ -48,7 +48,7 @@ t.test('machines started with their TLS volumes trust each other as configured',
   });
 
   for (const [prefix, extra] of [[PLAIN, []], [BAKED, ['--ca-cert-file', both]]] as const) {
-    const build = await runCli(['build', '--tag-prefix', prefix, '--base-image', BASE_IMAGE, ...extra], { env: podmanEnv });
+    const build = await runCli(['build', '--tag-prefix', prefix, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT, ...extra], { env: podmanEnv });
     t.equal(build.code, 0, `build ${prefix}: ${build.stderr.split('\n').slice(-3).join(' ')}`);
   }
 

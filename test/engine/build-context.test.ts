@@ -147,3 +147,20 @@ t.test('packFiles holds exactly the files given', async (t) => {
   t.same(names, ['Containerfile', 'dh-podman-ca/a.crt']);
   t.same(files.get('dh-podman-ca/a.crt'), ['pem']);
 });
+
+t.test('extraDirs stream a host directory in under their name, replacing one of that name on disk', async (t) => {
+  const root = t.testdir();
+  const dir = join(root, 'image');
+  const wheelhouse = join(root, 'wheelhouse');
+  writeTree(dir, { Containerfile: 'FROM x\n', 'wheels/stale.whl': 'stale' });
+  writeTree(wheelhouse, { 'a-1.0-py3-none-any.whl': 'A'.repeat(100_000), 'b-2.0-py3-none-any.whl': 'B', 'nested/skipped.txt': 'x' });
+  const { names, files } = await readTar(await packContext(dir, { extraFiles: { Containerfile: 'FROM y\n' }, extraDirs: { wheels: wheelhouse } }));
+  t.same(sorted(names), sorted(['./', 'Containerfile', 'wheels/', 'wheels/a-1.0-py3-none-any.whl', 'wheels/b-2.0-py3-none-any.whl']));
+  t.equal(files.get('wheels/a-1.0-py3-none-any.whl')?.[0]?.length, 100_000, 'a large file arrives whole');
+  t.same(files.get('Containerfile'), ['FROM y\n']);
+});
+
+t.test('a missing extraDirs directory fails the context, never a truncated one', async (t) => {
+  const dir = t.testdir({ Containerfile: 'FROM x\n' });
+  await t.rejects(readTar(await packContext(dir, { extraDirs: { wheels: join(dir, 'missing') } })));
+});

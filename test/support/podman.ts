@@ -2,13 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { DEFAULT_BASE_IMAGE } from '../../src/cluster/base-image.js';
 import { repoRoot } from './cli.js';
 
 export const podmanDir = join(repoRoot, '.test-work', 'podman');
 /** Where scripts/podman-env.sh puts the socket: in podmanDir, or a short path for a deep checkout. */
 export const podmanSocket = execFileSync('bash', ['scripts/podman-env.sh', 'socket'], { cwd: repoRoot, encoding: 'utf8' }).trim();
 export const setupErrorFile = join(podmanDir, 'setup-error.txt');
-export const BASE_IMAGE = 'localhost/dh-podman/os:bookworm';
+/** The OS image the test setup bootstraps once per machine: the one `base bootstrap` makes by default. */
+export const BASE_IMAGE = DEFAULT_BASE_IMAGE;
+/**
+ * `build` arguments for the images the probe tests run: images/deephaven (minutes, 330 MB of
+ * wheels) has its own test, test/e2e/deephaven.test.ts, and its own cached tag.
+ */
+export const PROBE_AND_FRONT = ['--only', 'probe', '--only', 'front'];
 
 /** What a CLI run needs to reach the test service (and the project's containers.conf). */
 export const podmanEnv = {

@@ -8,6 +8,7 @@ import { renderFindings } from '../findings-view.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { withEngine } from '../engine-options.js';
+import { defaultCacheDir } from '../../cluster/wheelhouse.js';
 
 interface BuildFlags {
   caCertFile?: string;
@@ -16,6 +17,7 @@ interface BuildFlags {
   tagPrefix: string;
   imagesDir: string;
   cache: boolean;
+  cacheDir?: string;
 }
 
 export function registerBuild(program: Command, context: CommandContext): void {
@@ -28,6 +30,7 @@ export function registerBuild(program: Command, context: CommandContext): void {
     .addOption(new Option('--tag-prefix <prefix>', 'images are tagged <prefix><name>:latest').default(DEFAULT_TAG_PREFIX))
     .addOption(new Option('--images-dir <dir>', 'where the image directories are (default: the images/ shipped with dh-podman)').default(PACKAGED_IMAGES_DIR, 'images/'))
     .option('--no-cache', 'build every layer afresh')
+    .option('--cache-dir <dir>', 'where downloaded wheels are kept, by content (default /var/cache/dh-podman as root, else the XDG cache dir)')
     .addHelpText(
       'after',
       `
@@ -47,6 +50,7 @@ Example:
         only: flags.only ?? [],
         tagPrefix: flags.tagPrefix,
         noCache: !flags.cache,
+        cacheDir: resolve(flags.cacheDir ?? defaultCacheDir(context.io.env)),
       });
       if (checked.findings.length > 0) output.essential(renderFindings(checked.findings, output));
       if (checked.findings.some((f) => f.severity === 'error')) {
@@ -59,13 +63,16 @@ Example:
         buildImages(engine, checked, {
           // One line per build step keeps a terminal readable; the full log is in the error.
           onLine: (image, line) => {
+            if (line.startsWith('downloading ') || line.startsWith('making ')) output.info(`${image}: ${line}`);
             if (/^STEP \d+\/\d+:/.test(line)) output.info(`${image}: ${line.length > 110 ? `${line.slice(0, 107)}...` : line}`);
           },
         }),
       );
       output.data({ ok: true, ...report, findings: checked.findings });
       const lines = report.images.map(
-        (image) => `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${image.cacheHits}/${image.steps} steps cached)`,
+        (image) =>
+          `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${image.cacheHits}/${image.steps} steps cached)` +
+          (image.wheelhouse ? `  ${image.wheelhouse.wheels} wheels ${image.wheelhouse.downloaded ? `downloaded in ${image.wheelhouse.seconds.toFixed(1)} s` : 'from the cache'}` : ''),
       );
       if (report.trustStage) {
         lines.push(`trust: ${report.caFingerprints.length} CA(s) in ${report.trustStage.tag} (${report.trustStage.seconds.toFixed(1)} s)`);

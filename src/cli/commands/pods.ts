@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runtimeError } from '../../base/errors.js';
 import { LABEL_CERT_NOT_AFTER, LABEL_HOSTNAME, LABEL_TRUST } from '../../cluster/machine-plan.js';
 import { LABEL_TOOL } from '../../engine/labels.js';
+import { LABEL_TLS_PROFILE } from '../../cluster/tls-profile.js';
 import type { Engine } from '../../engine/engine.js';
 import { withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
@@ -11,7 +12,7 @@ const OURS = { [LABEL_TOOL]: 'dh-podman' };
 export function registerPodCommands(program: Command, context: CommandContext): void {
   program
     .command('status')
-    .description('the pods dh-podman started: hostname, state, ports, trust source, days until the certificate expires')
+    .description('the pods dh-podman started: hostname, state, ports, TLS profile, trust source, days until the certificate expires')
     .action(async (_flags: object, command: Command) => {
       const output = context.output(command);
       const pods = await withEngine(context, output, async (engine) => {
@@ -26,6 +27,8 @@ export function registerPodCommands(program: Command, context: CommandContext): 
             state: pod.state.toLowerCase(),
             ports: pod.ports,
             trust: pod.labels[LABEL_TRUST] ?? 'unknown',
+            // Pods started before profiles existed are all enterprise.
+            tlsProfile: pod.labels[LABEL_TLS_PROFILE] ?? 'enterprise',
             certificateDaysLeft: notAfter ? Math.floor((Date.parse(notAfter) - Date.now()) / 86_400_000) : null,
           });
         }
@@ -36,12 +39,13 @@ export function registerPodCommands(program: Command, context: CommandContext): 
         output.result('no pods started by dh-podman');
         return;
       }
-      const header = ['POD', 'HOSTNAME', 'STATE', 'PORTS', 'TRUST', 'CERT DAYS LEFT'];
+      const header = ['POD', 'HOSTNAME', 'STATE', 'PORTS', 'TLS PROFILE', 'TRUST', 'CERT DAYS LEFT'];
       const table = pods.map((p) => [
         p.name,
         p.hostname,
         p.state,
         p.ports.map((port) => `${port.hostPort}→${port.containerPort}`).join(',') || '-',
+        p.tlsProfile,
         p.trust,
         p.certificateDaysLeft === null ? '?' : String(p.certificateDaysLeft),
       ]);

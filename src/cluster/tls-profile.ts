@@ -1,0 +1,27 @@
+import { inputError } from '../base/errors.js';
+import { planCommunityFiles } from './community-files.js';
+import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
+
+/**
+ * Which TLS files and properties a service image reads, declared by the image itself through a
+ * label, so `start` needs no flag for it. `enterprise` (also when the label is absent): PKCS#12
+ * keystore and truststores with passphrase files, tls.* properties. `community` (Deephaven
+ * Community): PEM chain, PKCS#8 key and PEM trust bundle, ssl.identity.* and ssl.trust.*.
+ */
+export const LABEL_TLS_PROFILE = 'io.dh-podman.tls-profile';
+export const TLS_PROFILES = ['enterprise', 'community'] as const;
+export type TlsProfile = (typeof TLS_PROFILES)[number];
+
+export function tlsProfileOf(imageLabels: Record<string, string>, image: string): TlsProfile {
+  const value = imageLabels[LABEL_TLS_PROFILE];
+  if (value === undefined || value === '') return 'enterprise';
+  if ((TLS_PROFILES as readonly string[]).includes(value)) return value as TlsProfile;
+  throw inputError('TLS_PROFILE_UNKNOWN', `the image ${image} has ${LABEL_TLS_PROFILE}=${value}, which dh-podman does not know (known: ${TLS_PROFILES.join(', ')})`, {
+    subject: '--image',
+    fix: 'fix the label in the image\'s Containerfile, or use a newer dh-podman',
+  });
+}
+
+export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs): Promise<DerivedPlan> {
+  return profile === 'community' ? planCommunityFiles(inputs) : planDerivedFiles(inputs);
+}

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureWheelhouse } from '../../src/cluster/wheelhouse.js';
+import { repoRoot } from './cli.js';
+import { tool, type ToolResult } from './tools.js';
+
+/** The Deephaven image and where its wheels are cached for the tests (kept across runs). */
+export const DEEPHAVEN_IMAGE = 'localhost/dh-podman/deephaven:latest';
+export const REQUIREMENTS = join(repoRoot, 'images', 'deephaven', 'requirements.txt');
+export const TEST_CACHE_DIR = join(repoRoot, '.test-work', 'cache');
+
+/**
+ * A host venv with pydeephaven, installed offline from the same wheelhouse `dh-podman build`
+ * downloads for the image, so client and server are the very same release. Kept by the digest of
+ * requirements.txt: a later run reuses it, a changed pin makes a new one. The wheels are CPython
+ * 3.11 ones (the image's Python), so the host's python3 must be 3.11 too (Debian 12's is).
+ */
+export async function clientPython(): Promise<string> {
+  const key = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex').slice(0, 16);
+  const venv = join(repoRoot, '.test-work', `pydeephaven-${key}`);
+  const python = join(venv, 'bin', 'python');
+  if (existsSync(python)) return python;
+  const version = await tool('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']);
+  if (version.stdout.trim() !== '3.11') throw new Error(`python3 is ${version.stdout.trim() || 'missing'}; the wheels are for CPython 3.11 (apt-get install python3 python3-venv on Debian 12)`);
+  const wheelhouse = await ensureWheelhouse(REQUIREMENTS, TEST_CACHE_DIR);
+  const partial = `${venv}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  for (const [command, args] of [
+    ['python3', ['-m', 'venv', partial]],
+    [join(partial, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--find-links', wheelhouse.dir, 'pydeephaven']],
+  ] as const) {
+    const result = await tool(command, [...args], { timeoutMs: 600_000 });
+    if (result.code !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  // Whole or absent: bin/python finds its venv from where it is, so the rename is safe.
+  renameSync(partial, venv);
+  return python;
+}
+
+/** test/python/query.py: empty_table(5) over TLS, trusting only caFile, verifying `name`. */
+export function query(python: string, port: number, caFile: string, name: string): Promise<ToolResult> {
+  return tool(python, [join(repoRoot, 'test', 'python', 'query.py'), '127.0.0.1', String(port), caFile, name], { timeoutMs: 60_000 });
+}
