@@ -31,7 +31,7 @@ export type ParsedClusterFile = { data: unknown; document: Document; lines: Line
 /**
  * Reads a cluster file and turns it into plain data, or into issues that say where and why it
  * cannot be: too large, not UTF-8 text, nested too deep, a YAML/JSON syntax error, a duplicate
- * key, a tag (!!js/function, !foo), more than one document, or an alias bomb. Nothing here
+ * key, a tag (!!js/function, !foo), more than one document or none, or an alias bomb. Nothing here
  * throws for a bad file except the size check (a DhError naming the file, exit 3).
  */
 export async function parseClusterFile(file: string): Promise<ParsedClusterFile> {
@@ -66,6 +66,9 @@ export async function parseClusterFile(file: string): Promise<ParsedClusterFile>
     };
   });
   if (problems.length > 0) return { issues: problems };
+  if (document.contents === null) {
+    return { issues: [{ code: 'CLUSTER_EMPTY', path: '', line: 1, column: 1, message: 'holds no document (empty, or comments only)', fix: 'describe the cluster: cluster: NAME, then pods: (see schema/cluster.schema.json)' }] };
+  }
   try {
     return { data: document.toJS({ maxAliasCount: CLUSTER_FILE_LIMITS.aliasCount }), document, lines, issues: [] };
   } catch (error) {

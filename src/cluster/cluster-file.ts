@@ -179,7 +179,7 @@ function fromSchemaError(error: ErrorObject, at: (path: (string | number)[]) => 
       break;
     case 'type':
       message = `must be ${params.type === 'integer' ? 'a whole number' : `of type ${String(params.type)}`}`;
-      fix = `write it as ${params.type === 'integer' ? 'a number without quotes' : `a ${String(params.type)}`}`;
+      fix = `write it as ${params.type === 'integer' ? 'a number without quotes' : `${/^[aeiou]/.test(String(params.type)) ? 'an' : 'a'} ${String(params.type)}`}`;
       break;
     case 'pattern':
       message = 'is not in the expected form';

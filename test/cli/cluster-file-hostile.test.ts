@@ -36,7 +36,9 @@ const cases: { name: string; content: string | Buffer; code: string; line?: RegE
   { name: 'a local tag', content: `cluster: !shell dev\npods:\n${pod}`, code: 'CLUSTER_TAG', where: ':1:' },
   { name: 'two documents', content: `cluster: dev\npods:\n${pod}---\ncluster: prod\n`, code: 'CLUSTER_MULTIPLE_DOCUMENTS' },
   { name: 'a __proto__ key', content: `__proto__: { cluster: dev }\ncluster: dev\npods:\n${pod}`, code: 'CLUSTER_SCHEMA', line: /unknown key "__proto__"/, where: ':1:' },
-  { name: 'an empty file', content: '', code: 'CLUSTER_SCHEMA' },
+  { name: 'an empty file', content: '', code: 'CLUSTER_EMPTY', where: ':1:1:' },
+  { name: 'comments only', content: '# nothing here\n', code: 'CLUSTER_EMPTY', where: ':1:1:' },
+  { name: 'a list instead of a map', content: '- cluster: dev\n', code: 'CLUSTER_SCHEMA', line: /must be of type object; write it as an object/, where: ':1:1' },
 ];
 
 for (const hostile of cases) {
