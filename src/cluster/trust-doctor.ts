@@ -35,23 +35,24 @@ export interface TrustDoctorReport {
  * the certificates and truststores dh-podman derived (which CA is missing from which
  * truststore, which name is not in which SAN, what expired), not from OpenSSL's words alone.
  */
-export async function runTrustDoctor(engine: Engine, spec: ClusterSpec, stateDir: string): Promise<TrustDoctorReport> {
+export async function runTrustDoctor(engine: Engine, spec: ClusterSpec, stateDir: string, clusterFile: string): Promise<TrustDoctorReport> {
+  const rotate = `dh-podman rotate -f ${clusterFile}`;
   const bundle = await clientBundle(spec, stateDir);
   const paths: TrustPath[] = [];
   const host: Verifier = { who: 'the host', truststore: bundle, source: 'trust.caCertFile' };
-  for (const pod of spec.pods) paths.push(await hostToMachine(engine, spec, stateDir, host, pod));
+  for (const pod of spec.pods) paths.push(await hostToMachine(engine, spec, stateDir, host, pod, rotate));
   for (const from of spec.pods) {
     for (const to of spec.pods.filter((other) => other !== from)) {
       const verifier = machineVerifier(spec, stateDir, from, bundle);
       const reach = await inContainer(engine, `${from.name}-svc`, to.hostname, verifier.inContainer);
-      paths.push(await judge({ from: from.name, to: to.name, kind: 'machine', target: `${to.hostname}:${SERVICE_PORT}` }, reach, verifier, presenter(spec, stateDir, to), `${from.name}-svc`));
+      paths.push(await judge({ from: from.name, to: to.name, kind: 'machine', target: `${to.hostname}:${SERVICE_PORT}` }, reach, verifier, presenter(spec, stateDir, to), `${from.name}-svc`, rotate));
     }
   }
   if (spec.envoy) {
     for (const pod of spec.pods) {
       const verifier = machineVerifier(spec, stateDir, pod, bundle);
       const reach = await inContainer(engine, `${pod.name}-front`, pod.hostname, verifier.inContainer);
-      paths.push(await judge({ from: `${pod.name} front`, to: pod.name, kind: 'front', target: `${pod.hostname}:${SERVICE_PORT}` }, reach, { ...verifier, who: `${pod.name}'s front` }, presenter(spec, stateDir, pod), `${pod.name}-front`));
+      paths.push(await judge({ from: `${pod.name} front`, to: pod.name, kind: 'front', target: `${pod.hostname}:${SERVICE_PORT}` }, reach, { ...verifier, who: `${pod.name}'s front` }, presenter(spec, stateDir, pod), `${pod.name}-front`, rotate));
     }
   }
   return { ok: paths.every((path) => path.ok), cluster: spec.cluster, clientBundle: bundle, paths };
@@ -64,7 +65,7 @@ async function clientBundle(spec: ClusterSpec, stateDir: string): Promise<string
   return generated && (await pathExists(bundle)) ? bundle : spec.trust?.caCertFile;
 }
 
-async function hostToMachine(engine: Engine, spec: ClusterSpec, stateDir: string, host: Verifier, pod: PodSpecEntry): Promise<TrustPath> {
+async function hostToMachine(engine: Engine, spec: ClusterSpec, stateDir: string, host: Verifier, pod: PodSpecEntry, rotate: string): Promise<TrustPath> {
   const published = pod.publish?.[0];
   const address = published !== undefined ? '127.0.0.1' : await engine.pods.address(pod.name, clusterNetwork(spec)).catch(() => undefined);
   const port = published ?? SERVICE_PORT;
@@ -72,7 +73,7 @@ async function hostToMachine(engine: Engine, spec: ClusterSpec, stateDir: string
   const reach: Reach = address === undefined
     ? { ok: false, unreachable: true, detail: `pod ${pod.name} has no address on ${clusterNetwork(spec)} (not running?)` }
     : await handshakeFromHost({ address, port, hostname: pod.hostname, caFile: host.truststore });
-  return judge(row, reach, host, presenter(spec, stateDir, pod), pod.name);
+  return judge(row, reach, host, presenter(spec, stateDir, pod), pod.name, rotate);
 }
 
 /** The truststore a pod's service and front verify peers with: internal with Envoy, else iris, else the image's. */
@@ -99,11 +100,11 @@ async function inContainer(engine: Engine, container: string, hostname: string, 
   }
 }
 
-async function judge(row: Omit<TrustPath, 'ok'>, reach: Reach | { ok: false; noExec: string }, verifier: Verifier, to: Presenter, caller: string): Promise<TrustPath> {
+async function judge(row: Omit<TrustPath, 'ok'>, reach: Reach | { ok: false; noExec: string }, verifier: Verifier, to: Presenter, caller: string, rotate: string): Promise<TrustPath> {
   if (reach.ok) return { ...row, ok: true };
-  if ('noExec' in reach) return { ...row, ok: false, reason: `cannot run the check in ${caller}: ${reach.noExec}`, fix: 'bring the cluster up first: dh-podman up -f FILE' };
+  if ('noExec' in reach) return { ...row, ok: false, reason: `cannot run the check in ${caller}: ${reach.noExec}`, fix: `bring the cluster up first: ${rotate.replace('rotate', 'up')}` };
   if (reach.unreachable) return { ...row, ok: false, reason: `unreachable: ${reach.detail}`, fix: `check that ${to.who} runs and listens: dh-podman status, dh-podman logs ${to.who}` };
-  const explained = await explainFailure(verifier, to).catch(() => undefined);
+  const explained = await explainFailure(verifier, to, { rotate }).catch(() => undefined);
   if (explained) return { ...row, ok: false, ...explained };
   return { ...row, ok: false, reason: `the handshake failed: ${reach.detail}`, fix: `see dh-podman logs ${to.who}` };
 }

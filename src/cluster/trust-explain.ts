@@ -33,7 +33,10 @@ export interface Presenter {
  * no CA of the truststore issuing the chain (naming the issuer that is missing). Undefined when
  * the files show no problem (the failure is then the network's or the service's).
  */
-export async function explainFailure(verifier: Verifier, presenter: Presenter, now = new Date()): Promise<Explanation | undefined> {
+export async function explainFailure(verifier: Verifier, presenter: Presenter, options: { now?: Date; rotate?: string } = {}): Promise<Explanation | undefined> {
+  const now = options.now ?? new Date();
+  // The command that picks new material up: with the cluster file when the caller knows it.
+  const rotate = options.rotate ?? 'dh-podman rotate';
   const chainFile = presenter.chainFile ?? 'tls.crt';
   const presented = await loadFromVolume(presenter.tlsVolume, chainFile, true);
   const chain = presented.material?.certificates ?? [];
@@ -43,13 +46,13 @@ export async function explainFailure(verifier: Verifier, presenter: Presenter, n
   }
   for (const cert of chain) {
     const which = cert === leaf ? `${presenter.who}'s certificate` : `the intermediate ${cert.subject} in ${presenter.who}'s ${chainFile}`;
-    if (cert.notAfter < now) return { reason: `${which} expired on ${cert.notAfter.toISOString()}`, fix: `issue a new one into ${presenter.tlsVolume}, then dh-podman rotate` };
+    if (cert.notAfter < now) return { reason: `${which} expired on ${cert.notAfter.toISOString()}`, fix: `issue a new one into ${presenter.tlsVolume}, then ${rotate}` };
     if (cert.notBefore > now) return { reason: `${which} is not valid before ${cert.notBefore.toISOString()}`, fix: "check this host's clock, or wait" };
   }
   if (!matchHostname(presenter.hostname, { dns: leaf.san?.dns ?? [], ip: leaf.san?.ip ?? [] }).matched) {
     return {
       reason: `${presenter.hostname} is not in the SAN of ${presenter.who}'s certificate (${sanText(leaf)})`,
-      fix: `issue ${presenter.who}'s certificate with DNS:${presenter.hostname}, then dh-podman rotate`,
+      fix: `issue ${presenter.who}'s certificate with DNS:${presenter.hostname}, then ${rotate}`,
     };
   }
   if (verifier.truststore === undefined) return undefined;
@@ -60,7 +63,7 @@ export async function explainFailure(verifier: Verifier, presenter: Presenter, n
   const missing = trust.status === 'missing-intermediate' ? trust.issuer : trust.top.selfIssued ? trust.top.subject : trust.top.issuer;
   return {
     reason: `${verifier.who}'s ${basename(verifier.truststore)} lacks the CA "${missing}" that issued ${presenter.who}'s certificate (it holds ${anchors.length === 0 ? 'no CA' : anchors.map((cert) => `"${cert.subject}"`).join(', ')})`,
-    fix: `add that CA to ${verifier.source}, then dh-podman rotate -f FILE`,
+    fix: `add that CA to ${verifier.source}, then ${rotate}`,
   };
 }
 

@@ -19,9 +19,9 @@ t.test('explainFailure names the broken rule from the certificates and the trust
   t.equal(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: trusted }), undefined, 'nothing wrong in the files');
 
   const other = makeVolume(dir, 'other', makeLeaf(dir, 'other', b, ['dh2.example.test']));
-  t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: other }), {
+  t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: other }, { rotate: 'dh-podman rotate -f dh-podman.yaml' }), {
     reason: `dh1's truststore-iris.pem lacks the CA "CN=CA B" that issued dh2's certificate (it holds "CN=CA A")`,
-    fix: 'add that CA to trust.caCertFile, then dh-podman rotate -f FILE',
+    fix: 'add that CA to trust.caCertFile, then dh-podman rotate -f dh-podman.yaml',
   });
 
   t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh3.example.test', tlsVolume: trusted }), {
@@ -30,9 +30,9 @@ t.test('explainFailure names the broken rule from the certificates and the trust
 
   const expired = makeVolume(dir, 'expired', makeLeaf(dir, 'expired', a, ['dh2.example.test']));
   const later = new Date(Date.now() + 40 * 86_400_000);
-  t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: expired }, later), { reason: /^dh2's certificate expired on \d{4}-/ });
+  t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: expired }, { now: later }), { reason: /^dh2's certificate expired on \d{4}-/ });
   const earlier = new Date(Date.now() - 86_400_000);
-  t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: expired }, earlier), { reason: /^dh2's certificate is not valid before / });
+  t.match(await explainFailure(verifier, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: expired }, { now: earlier }), { reason: /^dh2's certificate is not valid before / });
 
   t.equal(await explainFailure({ ...verifier, truststore: undefined }, { who: 'dh2', hostname: 'dh2.example.test', tlsVolume: other }), undefined, 'system trust cannot be read from here');
 });

@@ -56,6 +56,7 @@ t.test('kube generate: schema-valid, keys only in Secrets, and podman kube play 
     `Service/${one.name}`, `Service/${two.name}`,
   ].sort());
   t.match(generated.stderr, /one\.kube\.test is not a Kubernetes Service name/, 'a FQDN cluster DNS cannot answer is warned about');
+  t.match(JSON.parse(generated.stdout).warnings, [/one\.kube\.test/, /two\.kube\.test/], 'and listed with --json');
 
   // Checked again here, as a reader of the file would, against the Kubernetes API schemas.
   const models = { Pod, Secret, ConfigMap, Service } as const;

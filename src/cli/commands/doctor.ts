@@ -39,13 +39,14 @@ Examples:
     )
     .action(async (flags: { baseImage: string; tagPrefix: string; file?: string; stateDir?: string }, command: Command) => {
       const output = context.output(command);
-      if (flags.file !== undefined) {
+      const file = flags.file;
+      if (file !== undefined) {
         // A doctor must still run when a certificate went bad: that is what it is there to explain.
-        const spec = await loadOrReport(flags.file, output, context, { checkCertificates: false });
+        const spec = await loadOrReport(file, output, context, { checkCertificates: false });
         if (!spec) return;
-        const stateDir = (await clusterStateDir(context, output, spec, flags.file, flags.stateDir)).dir;
+        const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
         const { runTrustDoctor } = await import('../../cluster/trust-doctor.js');
-        const report = await withEngine(context, output, (engine) => runTrustDoctor(engine, spec, stateDir));
+        const report = await withEngine(context, output, (engine) => runTrustDoctor(engine, spec, stateDir, file));
         output.data(report);
         printCheckRows(
           output,
