@@ -8,8 +8,18 @@ import { inputError } from './errors.js';
  */
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
+/** What a bounded file is, for the messages that refuse it: "a cluster file", and where to look. */
+export interface BoundedKind {
+  noun: string;
+  /** The fix when the file is too large. */
+  fix: string;
+  code?: string;
+}
+
+const CERTIFICATE_FILE: BoundedKind = { noun: 'a certificate or key file', fix: 'check the path: it should be a PEM certificate or key file' };
+
 /** Reads a whole file, refusing anything larger than the cap without reading it. */
-export async function readBounded(path: string, maxBytes = MAX_INPUT_BYTES): Promise<Buffer> {
+export async function readBounded(path: string, maxBytes = MAX_INPUT_BYTES, kind: BoundedKind = CERTIFICATE_FILE): Promise<Buffer> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -25,9 +35,9 @@ export async function readBounded(path: string, maxBytes = MAX_INPUT_BYTES): Pro
       });
     }
     if (stat.size > maxBytes) {
-      throw inputError('FILE_TOO_LARGE', `is ${formatMiB(stat.size)}, more than the ${formatMiB(maxBytes)} a certificate or key file can be`, {
+      throw inputError(kind.code ?? 'FILE_TOO_LARGE', `is ${formatMiB(stat.size)}, more than the ${formatMiB(maxBytes)} ${kind.noun} can be`, {
         subject: path,
-        fix: 'check the path: it should be a PEM certificate or key file',
+        fix: kind.fix,
       });
     }
     // Read one byte past the cap: a file that grows between stat and read is still caught.
@@ -38,7 +48,7 @@ export async function readBounded(path: string, maxBytes = MAX_INPUT_BYTES): Pro
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > maxBytes) {
-        throw inputError('FILE_TOO_LARGE', `is larger than ${formatMiB(maxBytes)}`, { subject: path });
+        throw inputError(kind.code ?? 'FILE_TOO_LARGE', `is larger than the ${formatMiB(maxBytes)} ${kind.noun} can be`, { subject: path, fix: kind.fix });
       }
       if (total === buffer.length) break;
     }

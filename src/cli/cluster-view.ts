@@ -15,7 +15,7 @@ export async function loadOrReport(file: string, output: Output, context: Comman
   output.data({ ok: false, file, issues });
   const where = relative(process.cwd(), file) || file;
   output.essential(
-    [...issues.map((i) => `${where}:${i.line ?? '?'}:${i.column ?? '?'} ${i.path}: ${i.message}; ${i.fix} [${i.code}]`), `${issues.length} problem(s); nothing was created or changed`].join('\n'),
+    [...issues.map((i) => `${where}${i.line === undefined ? '' : `:${i.line}:${i.column ?? 1}`}${i.path ? ` ${i.path}` : ''}: ${i.message}; ${i.fix} [${i.code}]`), `${issues.length} problem(s); nothing was created or changed`].join('\n'),
   );
   context.exit(ExitCode.invalidInput);
   return undefined;

@@ -2,10 +2,10 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { readBounded } from '../base/read-bounded.js';
+import { isNode, type Document, type LineCounter } from 'yaml';
 import { PACKAGE_ROOT } from '../base/version.js';
 import { checkTlsVolume } from '../pki/check.js';
+import { parseClusterFile } from './cluster-file-parse.js';
 
 /** The cluster file, validated; relative paths already resolved against the file's directory. */
 export interface ClusterSpec {
@@ -64,20 +64,10 @@ export interface LoadOptions {
 }
 
 export async function loadClusterFile(file: string, options: LoadOptions = {}): Promise<{ spec: ClusterSpec | undefined; issues: ClusterIssue[] }> {
-  const text = (await readBounded(file)).toString('utf8');
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const parsed = await parseClusterFile(file);
+  if (!('data' in parsed)) return { spec: undefined, issues: parsed.issues };
+  const { data, document, lines } = parsed;
   const at = (path: (string | number)[]) => position(document, lines, path);
-  if (document.errors.length > 0) {
-    return {
-      spec: undefined,
-      issues: document.errors.map((error) => {
-        const pos = lines.linePos(error.pos[0]);
-        return { code: 'CLUSTER_SYNTAX', path: '', line: pos.line, column: pos.col, message: error.message.split('\n')[0]!, fix: 'fix the YAML/JSON syntax' };
-      }),
-    };
-  }
-  const data = document.toJS();
   const { valid, errors } = validate(data);
   const issues: ClusterIssue[] = errors.filter(relevant).map((error) => fromSchemaError(error, at));
   // The rules a schema cannot state run even when the schema fails, on the parts that are well
@@ -189,7 +179,7 @@ function fromSchemaError(error: ErrorObject, at: (path: (string | number)[]) => 
       break;
     case 'type':
       message = `must be ${params.type === 'integer' ? 'a whole number' : `of type ${String(params.type)}`}`;
-      fix = `write it as ${params.type === 'integer' ? 'a number without quotes' : `a ${String(params.type)}`}`;
+      fix = `write it as ${params.type === 'integer' ? 'a number without quotes' : `${/^[aeiou]/.test(String(params.type)) ? 'an' : 'a'} ${String(params.type)}`}`;
       break;
     case 'pattern':
       message = 'is not in the expected form';

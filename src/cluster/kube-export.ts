@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigMap } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
-import { DhError, ExitCode, inputError } from '../base/errors.js';
+import { DhError, ExitCode } from '../base/errors.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { clusterTrust, ensureCertificate, requestFor } from './cluster-up.js';
 import { kubePod, type KubeObject } from './kube-pod.js';
-import { DEFAULT_IMAGE } from './layout.js';
+import { kubeService } from './kube-service.js';
+import { DEFAULT_IMAGE, ENVOY_PORT } from './layout.js';
 import { checkMachine } from './machine-plan.js';
 import { kubeUnit } from './systemd-unit.js';
 
@@ -21,13 +22,7 @@ export interface KubeExport {
  * The cluster as Kubernetes objects, from the same checks and derived files as `up`: what runs
  * under `podman kube play` (or on Kubernetes) trusts exactly what the pods of `up` trust.
  */
-export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: string, onStep: (line: string) => void): Promise<KubeExport> {
-  if (spec.envoy) {
-    throw inputError('KUBE_ENVOY_UNSUPPORTED', 'kube generate does not export Envoy-fronted clusters yet', {
-      subject: 'envoy',
-      fix: 'export the cluster without the envoy section, or run it with "dh-podman up -f"',
-    });
-  }
+export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: string, onStep: (line: string) => void, onWarning: (line: string) => void = onStep): Promise<KubeExport> {
   for (const pod of spec.pods) await ensureCertificate(spec, stateDir, pod, onStep);
   const trustFile = await clusterTrust(spec, stateDir);
   const objects: KubeObject[] = [];
@@ -40,6 +35,14 @@ export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: 
     objects.push(
       ...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image: pod.image ?? DEFAULT_IMAGE, publish: pod.publish ?? [], machine })),
     );
+    const { service, warning } = kubeService({
+      cluster: spec.cluster,
+      pod: pod.name,
+      hostname: pod.hostname,
+      envoyPort: spec.envoy ? (spec.envoy.port ?? ENVOY_PORT) : undefined,
+    });
+    objects.push(service);
+    if (warning) onWarning(warning);
   }
   // Every object is checked against the Kubernetes API schema before anything is written.
   for (const object of objects) {

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ConfigMap, Pod, Secret } from 'kubernetes-models/v1';
+import { ConfigMap, Pod, Secret, type Service } from 'kubernetes-models/v1';
+import type { IContainer } from 'kubernetes-models/v1';
+import { pathExists } from '../base/atomic-write.js';
 import { IN_CONTAINER, SERVICE_PORT, SERVICE_UID } from './layout.js';
-import type { CheckedMachine } from './machine-plan.js';
+import { clusterLabels, POD_LABEL } from './kube-service.js';
+import { frontContainerSpec, type CheckedMachine } from './machine-plan.js';
 
 /** Where the init container finds each source inside the pod. */
 const SOURCES = { tls: '/run/dh-podman/tls', stores: '/run/dh-podman/stores', config: '/run/dh-podman/config' } as const;
@@ -15,7 +18,7 @@ const CONFIG_ROOT = dirname(IN_CONTAINER.properties);
  */
 export const ENCODING_CHECK = { key: 'encoding-check', value: 'decoded' } as const;
 
-export type KubeObject = Pod | Secret | ConfigMap;
+export type KubeObject = Pod | Secret | ConfigMap | Service;
 
 interface Placed {
   source: string;
@@ -43,10 +46,12 @@ export interface KubePodInput {
  */
 export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
   const { machine, name } = input;
-  const labels = { 'app.kubernetes.io/name': 'dh-podman', 'app.kubernetes.io/instance': input.cluster, 'io.dh-podman.cluster': input.cluster };
+  const labels = clusterLabels(input.cluster);
   const placed: Placed[] = [];
   const tlsData: Record<string, string> = {};
-  for (const [file, mode, owner] of [['tls.crt', 0o644, 0], ['tls.key', 0o600, SERVICE_UID]] as const) {
+  // envoy.pem holds a private key: it travels with tls.key, in the TLS Secret, and only when the volume has one.
+  const envoyPem = machine.request.envoy && (await pathExists(join(machine.tlsVolume, 'envoy.pem'))) ? ([['envoy.pem', 0o600, SERVICE_UID]] as const) : [];
+  for (const [file, mode, owner] of [['tls.crt', 0o644, 0], ['tls.key', 0o600, SERVICE_UID], ...envoyPem] as const) {
     tlsData[file] = (await readFile(join(machine.tlsVolume, file))).toString('base64');
     placed.push({ source: `${SOURCES.tls}/${file}`, target: `${IN_CONTAINER.tlsDir}/${file}`, mode, owner, secret: true });
   }
@@ -58,6 +63,8 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
     const secret = /\.(p12|passphrase)$/.test(key);
     if (secret) storeData[key] = file.content.toString('base64');
     else configData[key] = file.content.toString('utf8');
+    // The Envoy bootstrap lives outside the trust model's tree: the front mounts the ConfigMap at its directory.
+    if (file.containerPath === IN_CONTAINER.envoyConfig) continue;
     placed.push({
       source: `${secret ? SOURCES.stores : SOURCES.config}/${key}`,
       target: file.containerPath,
@@ -78,11 +85,15 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
   // Named per pod: Podman 4.3 turns an emptyDir into a named volume of the same name, which
   // pods with one shared name would share.
   const etc = { name: `${name}-etc`, mountPath: CONFIG_ROOT };
+  const front = frontContainer(input, etc);
   const pod = new Pod({
-    metadata: { name, labels, annotations: { 'io.dh-podman.hostname': input.hostname } },
+    metadata: { name, labels: { ...labels, [POD_LABEL]: name }, annotations: { 'io.dh-podman.hostname': input.hostname } },
     spec: {
       // A pod hostname is one DNS label; the FQDN is what certificates and clients use.
       hostname: input.hostname.split('.')[0]!,
+      // The front forwards to https://FQDN:8123 and verifies that name; in its own pod the FQDN is
+      // the service beside it, whatever DNS says (Podman's kube play has no cluster DNS at all).
+      ...(front ? { hostAliases: [{ ip: '127.0.0.1', hostnames: [input.hostname] }] } : {}),
       // Podman 4.3 applies the pod's restart policy to init containers too; under "Always" the
       // finished unpack step restarts and kube play fails removing it.
       restartPolicy: 'OnFailure',
@@ -105,11 +116,12 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
           name: 'svc',
           image: input.image,
           env: [{ name: 'DH_JAVA_OPTS', value: machine.derived.javaOpts }],
-          ports: input.publish.length > 0
-            ? input.publish.map((hostPort) => ({ containerPort: SERVICE_PORT, hostPort, protocol: 'TCP' }))
-            : [{ containerPort: SERVICE_PORT, protocol: 'TCP' }],
+          // Only published ports are declared: Podman 4.3 publishes a containerPort without a
+          // hostPort on the same host port, so two machines would collide on 8123.
+          ...(input.publish.length > 0 ? { ports: input.publish.map((hostPort) => ({ containerPort: SERVICE_PORT, hostPort, protocol: 'TCP' as const })) } : {}),
           volumeMounts: [{ ...etc, readOnly: true }],
         },
+        ...(front ? [front] : []),
       ],
       volumes: [
         // optional: false spelled out: Podman 4.3 dereferences the field without a nil check.
@@ -121,6 +133,27 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
     },
   });
   return [tlsSecret, storesSecret, config, pod];
+}
+
+/**
+ * The Envoy front beside the service, as `start --envoy` runs it: the same image, options and
+ * files (the front keystore and internal truststore from the unpacked tree, the bootstrap from
+ * the ConfigMap at /etc/envoy). Its port is in the machine's Service (kube-service.ts), not in
+ * the container: Podman 4.3 would publish it on the host, where every front would want 8000.
+ */
+function frontContainer(input: KubePodInput, etc: { name: string; mountPath: string }): IContainer | undefined {
+  const { request, derived } = input.machine;
+  if (!request.envoy) return undefined;
+  const spec = frontContainerSpec(request, [], input.machine.paths, derived.properties);
+  return {
+    name: 'front',
+    image: spec.image,
+    env: Object.entries(spec.env).map(([envName, value]) => ({ name: envName, value })),
+    volumeMounts: [
+      { ...etc, readOnly: true },
+      { name: 'config', mountPath: dirname(IN_CONTAINER.envoyConfig), readOnly: true },
+    ],
+  };
 }
 
 /** The init container's script: copy (or decode) each file, then set its mode and owner. */

@@ -203,7 +203,7 @@ async function frontInputs(request: MachineRequest, tlsVolume: string): Promise<
  * The front container. The upstream Envoy image reads /etc/envoy/envoy.yaml; the stand-in
  * (images/front) reads the same settings as -D options. Each ignores what is the other's.
  */
-function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths, properties: Record<string, string>) {
+export function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths, properties: Record<string, string>) {
   const options = {
     'probe.port': String(request.envoy!.port ?? ENVOY_PORT),
     'probe.upstream': `https://${request.hostname}:${SERVICE_PORT}`,

@@ -126,7 +126,7 @@ interface RawContainer {
 }
 
 /** Log streams come framed (8-byte headers per chunk) as in Docker's API; strip the frames. */
-function demultiplex(raw: unknown): string {
+export function demultiplex(raw: unknown): string {
   const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw ?? ''), 'binary');
   const parts: Buffer[] = [];
   let offset = 0;

@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { discoverEngine, type DiscoveryOptions, type EngineEndpoint } from './discovery.js';
 import { Containers } from './containers.js';
+import { execIn, type ExecResult } from './exec.js';
 import { Images } from './images.js';
 import { readInfo, type EngineInfo } from './info.js';
 import { Networks } from './networks.js';
@@ -47,6 +48,11 @@ export class Engine {
   /** The engine's version, OCI runtime and network backend, as it reports them. */
   info(): Promise<EngineInfo> {
     return readInfo(this.docker);
+  }
+
+  /** Runs `command` inside the running `container` (its files, its network) and waits for it. */
+  exec(container: string, command: string[]): Promise<ExecResult> {
+    return execIn(this.docker, container, command);
   }
 
   get socketPath(): string {

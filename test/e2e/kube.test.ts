@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ConfigMap, Pod, Secret } from 'kubernetes-models/v1';
+import { ConfigMap, Pod, Secret, Service } from 'kubernetes-models/v1';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
@@ -53,10 +53,13 @@ t.test('kube generate: schema-valid, keys only in Secrets, and podman kube play 
     `ConfigMap/${one.name}-config`, `ConfigMap/${two.name}-config`,
     `Pod/${one.name}`, `Pod/${two.name}`,
     `Secret/${one.name}-stores`, `Secret/${one.name}-tls`, `Secret/${two.name}-stores`, `Secret/${two.name}-tls`,
+    `Service/${one.name}`, `Service/${two.name}`,
   ].sort());
+  t.match(generated.stderr, /one\.kube\.test is not a Kubernetes Service name/, 'a FQDN cluster DNS cannot answer is warned about');
+  t.match(JSON.parse(generated.stdout).warnings, [/one\.kube\.test/, /two\.kube\.test/], 'and listed with --json');
 
   // Checked again here, as a reader of the file would, against the Kubernetes API schemas.
-  const models = { Pod, Secret, ConfigMap } as const;
+  const models = { Pod, Secret, ConfigMap, Service } as const;
   for (const doc of docs) t.doesNotThrow(() => new models[doc.kind as keyof typeof models](doc as never).validate(), `${doc.kind} ${doc.metadata.name} is schema-valid`);
   t.ok(docs.filter((doc) => doc.kind === 'Secret' && doc.metadata.name.endsWith('-tls')).every((doc) => doc.type === 'kubernetes.io/tls'));
 

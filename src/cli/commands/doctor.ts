@@ -4,15 +4,20 @@ import { PACKAGED_IMAGES_DIR } from '../../base/version.js';
 import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
 import { DEFAULT_TAG_PREFIX } from '../../cluster/build.js';
 import { runDoctor } from '../../cluster/doctor.js';
-import { discoveryOptions } from '../engine-options.js';
+import { printCheckRows } from '../check-rows.js';
+import { loadOrReport } from '../cluster-view.js';
+import { discoveryOptions, withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
+import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 export function registerDoctor(program: Command, context: CommandContext): void {
   program
     .command('doctor')
-    .description("check that this host's Podman can run dh-podman's machines, and say how to fix what cannot")
+    .description("check that this host's Podman can run dh-podman's machines (with -f: every trust path of a running cluster), and say how to fix what cannot")
     .addOption(new Option('--base-image <image>', 'the OS image builds need').default(DEFAULT_BASE_IMAGE))
     .addOption(new Option('--tag-prefix <prefix>', 'the images are <prefix><name>:latest, as build tags them').default(DEFAULT_TAG_PREFIX))
+    .option('-f, --file <file>', 'a cluster brought up by "up -f": check every trust path of it, live, instead of the host')
+    .option(STATE_DIR_FLAG, `with -f: ${CLUSTER_STATE_DIR_HELP}`)
     .addHelpText(
       'after',
       `
@@ -22,11 +27,37 @@ the images under images/. Each is ok, or says the problem and the fix. The check
 short-lived containers of localhost/dh-podman/busybox:latest (made from the host's
 busybox-static when missing) and remove them. Exit 0 when every check passes, 4 otherwise.
 
-Example:
-  dh-podman doctor --json | jq '.checks[] | select(.ok | not)'`,
+With -f FILE, one row per trust path of the running cluster: the host to each machine (with
+the cluster's client bundle), each machine to each other one (OpenSSL inside the calling pod,
+with the truststore it has), and each front to its machine. A failed path says why: which CA
+is missing from which truststore, which name is not in which SAN, what expired, or what could
+not be reached. Exit 0 when every path works, 4 otherwise.
+
+Examples:
+  dh-podman doctor --json | jq '.checks[] | select(.ok | not)'
+  dh-podman doctor -f dh-podman.yaml`,
     )
-    .action(async (flags: { baseImage: string; tagPrefix: string }, command: Command) => {
+    .action(async (flags: { baseImage: string; tagPrefix: string; file?: string; stateDir?: string }, command: Command) => {
       const output = context.output(command);
+      const file = flags.file;
+      if (file !== undefined) {
+        // A doctor must still run when a certificate went bad: that is what it is there to explain.
+        const spec = await loadOrReport(file, output, context, { checkCertificates: false });
+        if (!spec) return;
+        const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
+        const { runTrustDoctor } = await import('../../cluster/trust-doctor.js');
+        const report = await withEngine(context, output, (engine) => runTrustDoctor(engine, spec, stateDir, file));
+        output.data(report);
+        printCheckRows(
+          output,
+          report.paths.map((path) => ({ name: `${path.from} → ${path.to}`, ok: path.ok, detail: path.ok ? path.target : `${path.target}: ${path.reason}`, fix: path.fix })),
+        );
+        if (!report.ok) {
+          output.info(`${report.paths.filter((path) => !path.ok).length} of ${report.paths.length} trust paths failed`);
+          context.exit(ExitCode.runtime);
+        }
+        return;
+      }
       // The doctor reports an engine that cannot be reached as a row, instead of failing on it.
       const report = await runDoctor({
         discovery: discoveryOptions(context, output),
@@ -35,14 +66,7 @@ Example:
         tagPrefix: flags.tagPrefix,
       });
       output.data(report);
-      const width = Math.max(...report.checks.map((check) => check.name.length));
-      for (const check of report.checks) {
-        const fix = check.fix ? `; fix: ${check.fix}` : '';
-        const line = `${check.ok ? output.style('green', 'ok  ') : output.style('red', 'FAIL')}  ${check.name.padEnd(width)}  ${check.detail}${fix}`;
-        // Failures stay with --quiet, as errors do.
-        if (check.ok) output.result(line);
-        else output.essential(line);
-      }
+      printCheckRows(output, report.checks);
       if (!report.ok) {
         const failures = report.checks.filter((check) => !check.ok).length;
         output.info(`${failures} of ${report.checks.length} checks failed`);

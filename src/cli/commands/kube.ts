@@ -34,12 +34,16 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       // Loaded here, not at the top: the Kubernetes schemas take longer to load than most commands
       // take to run, and only this command needs them.
       const { kubeExport } = await import('../../cluster/kube-export.js');
-      const exported = await kubeExport(spec, stateDir, yamlPath, (line) => output.info(line));
+      const warnings: string[] = [];
+      const exported = await kubeExport(spec, stateDir, yamlPath, (line) => output.info(line), (line) => {
+        warnings.push(line);
+        output.warn(line);
+      });
       await writeFileAtomic(yamlPath, exported.yaml, { mode: 0o600, overwrite: true });
       const unitPath = join(flags.out, exported.unit.name);
       await writeFileAtomic(unitPath, exported.unit.text, { mode: 0o644, overwrite: true });
       const objects = exported.objects.map((object) => ({ kind: object.kind, name: object.metadata?.name }));
-      output.data({ ok: true, cluster: spec.cluster, yaml: yamlPath, unit: unitPath, objects });
+      output.data({ ok: true, cluster: spec.cluster, yaml: yamlPath, unit: unitPath, objects, warnings });
       output.result(
         [
           `wrote ${yamlPath} (${objects.length} objects) and ${unitPath}`,
