@@ -20,6 +20,10 @@ export interface ContainerSpec {
 export interface ContainerInfo {
   name: string;
   image: string;
+  /** The image it was made from, by id: the name may point at another image since. */
+  imageId: string;
+  /** What it runs (the image's command unless one was given). */
+  command: string[];
   state: string;
   env: Record<string, string>;
   mounts: Mount[];
@@ -61,6 +65,8 @@ export class Containers {
       return {
         name: data.Name,
         image: data.ImageName ?? data.Config?.Image ?? '',
+        imageId: data.Image ?? '',
+        command: data.Config?.Cmd ?? [],
         state: data.State?.Status ?? 'unknown',
         env,
         labels: data.Config?.Labels ?? {},
@@ -88,8 +94,9 @@ export class Containers {
 interface RawContainer {
   Name: string;
   ImageName?: string;
+  Image?: string;
   State?: { Status?: string };
-  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string };
+  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string; Cmd?: string[] | null };
   Mounts?: { Source: string; Destination: string; RW: boolean }[] | null;
 }
 
