@@ -3,8 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
 import { runtimeError } from '../base/errors.js';
 import type { DerivedFile } from './derived-files.js';
-import { SERVICE_UID } from './layout.js';
-import type { MachinePlan } from './machine-plan.js';
+import { SERVICE_UID, type PodStatePaths } from './layout.js';
 
 export interface WrittenFiles {
   /** The files changed (written or removed). */
@@ -21,22 +20,22 @@ const stagedPath = (path: string) => join(dirname(path), `.${basename(path)}.dh-
 const keptPath = (path: string) => join(dirname(path), `.${basename(path)}.dh-previous`);
 
 /**
- * Writes a plan's derived files in two steps. First every new file is written in full beside its
+ * Writes a pod's derived files in two steps. First every new file is written in full beside its
  * target: a full disk or a read-only state directory fails here, before any file a running pod
  * uses is touched. Then each is renamed into place, the previous one kept as a hard link (no
  * bytes copied, so putting it back needs no space and restores its owner and mode too).
  */
-export async function writeDerivedFiles(plan: MachinePlan): Promise<WrittenFiles> {
+export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile[]): Promise<WrittenFiles> {
   const asRoot = process.getuid?.() === 0;
-  const changed = plan.derived.files.filter((file) => file.action !== 'unchanged');
+  const changed = files.filter((file) => file.action !== 'unchanged');
   try {
-    await mkdir(plan.paths.authDir, { recursive: true, mode: 0o700 });
-    await mkdir(plan.paths.trustDir, { recursive: true, mode: 0o755 });
+    await mkdir(paths.authDir, { recursive: true, mode: 0o700 });
+    await mkdir(paths.trustDir, { recursive: true, mode: 0o755 });
     // The service account reads the keystore through the bind mount; as root we can hand the
     // directory and its secrets to it, rootless the user namespace maps ownership instead.
-    if (asRoot) await chown(plan.paths.authDir, SERVICE_UID, SERVICE_UID);
+    if (asRoot) await chown(paths.authDir, SERVICE_UID, SERVICE_UID);
   } catch (error) {
-    throw writeFailed(`the directory ${plan.paths.root}`, plan.paths.root, error);
+    throw writeFailed(`the directory ${paths.root}`, paths.root, error);
   }
 
   for (const file of changed) {

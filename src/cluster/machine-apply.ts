@@ -3,7 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import { createFromBlueprint, readBlueprint, type PodBlueprint } from '../engine/pod-blueprint.js';
 import { pathExists } from '../base/atomic-write.js';
-import { writeDerivedFiles, type WrittenFiles } from './apply-files.js';
+import { writeDerivedFiles } from './apply-files.js';
 import { acquireLock } from './lock.js';
 import type { MachinePlan } from './machine-plan.js';
 import { preflight } from './preflight.js';
@@ -29,13 +29,12 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
     });
   });
   const undo: (() => Promise<unknown>)[] = [];
-  let files: WrittenFiles;
   let replaced: PodBlueprint | undefined;
   try {
     if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten: [] };
     await refuseStalePlan(engine, plan);
     await preflight(engine, plan);
-    files = await writeDerivedFiles(plan);
+    const files = await writeDerivedFiles(plan.paths, plan.derived.files);
     undo.push(files.undo);
 
     // Checked again here: pods of one cluster are planned together and share the network.
