@@ -56,33 +56,21 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
       replaced = previous;
     }
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
-      onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
-      await engine.pods.create({
-        name: plan.pod.name,
-        hostname: plan.pod.hostname,
-        network: plan.network.name,
-        aliases: plan.pod.aliases,
-        ports: plan.pod.ports,
-        labels: plan.pod.labels,
-        staticIp,
-      });
-      undo.push(() => engine.pods.remove(plan.pod.name));
-      await engine.containers.create({
-        name: plan.container.name,
-        image: plan.container.image,
-        pod: plan.pod.name,
-        env: plan.container.env,
-        mounts: plan.container.mounts,
-        labels: plan.pod.labels,
-      });
-      if (plan.front) {
-        onStep(`adding the front ${plan.front.image}`);
-        await engine.containers.create({ ...plan.front, pod: plan.pod.name, labels: plan.pod.labels });
-      }
+      undo.push(() => removeIfPresent(engine, plan.pod.name));
+      await createPod(engine, plan, staticIp, onStep);
     }
     if (plan.pod.action !== 'unchanged') {
       onStep(`starting pod ${plan.pod.name}`);
-      await engine.pods.start(plan.pod.name);
+      await engine.pods.start(plan.pod.name).catch(async (error: unknown) => {
+        if (plan.pod.action !== 'start') throw error;
+        // A pod whose start was interrupted (the service killed) can refuse every later start:
+        // Podman keeps its address allocated to its own infra container. It was not running,
+        // so nothing is lost by making it afresh from the plan.
+        onStep(`pod ${plan.pod.name} does not start (${(error as Error).message}); creating it afresh`);
+        await engine.pods.remove(plan.pod.name);
+        await createPod(engine, plan, undefined, onStep);
+        await engine.pods.start(plan.pod.name);
+      });
     }
     await files.commit();
     return { pod: plan.pod.name, action: plan.pod.action, filesWritten: files.paths };
@@ -92,6 +80,26 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
     throw error;
   } finally {
     await release();
+  }
+}
+
+/** The plan's pod and its members, not started. */
+async function createPod(engine: Engine, plan: MachinePlan, staticIp: string | undefined, onStep: (line: string) => void): Promise<void> {
+  onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
+  await engine.pods.create({
+    name: plan.pod.name,
+    hostname: plan.pod.hostname,
+    network: plan.network.name,
+    aliases: plan.pod.aliases,
+    ports: plan.pod.ports,
+    labels: plan.pod.labels,
+    staticIp,
+  });
+  const members = [{ name: plan.container.name, image: plan.container.image, env: plan.container.env, mounts: plan.container.mounts }, ...(plan.front ? [plan.front] : [])];
+  for (const member of members) {
+    if (member === plan.front) onStep(`adding the front ${plan.front.image}`);
+    await engine.containers.removeIfPresent(member.name);
+    await engine.containers.create({ ...member, pod: plan.pod.name, labels: plan.pod.labels });
   }
 }
 

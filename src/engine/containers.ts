@@ -89,6 +89,19 @@ export class Containers {
   async remove(name: string): Promise<void> {
     await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true } });
   }
+
+  /**
+   * Removes a container by this name if there is one, also one that exists only in Podman's
+   * storage: a create interrupted half way (the service killed) leaves such a container, whose
+   * name a new create is then refused ("the container name … is already in use").
+   */
+  async removeIfPresent(name: string): Promise<void> {
+    try {
+      await this.remove(name);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
 }
 
 interface RawContainer {

@@ -55,6 +55,9 @@ export async function readBlueprint(engine: Engine, name: string): Promise<PodBl
 /** Creates the pod and its members from a blueprint, and starts it if it was running. */
 export async function createFromBlueprint(engine: Engine, blueprint: PodBlueprint): Promise<void> {
   await engine.pods.create(blueprint.pod);
-  for (const container of blueprint.containers) await engine.containers.create({ ...container, pod: blueprint.pod.name });
+  for (const container of blueprint.containers) {
+    await engine.containers.removeIfPresent(container.name);
+    await engine.containers.create({ ...container, pod: blueprint.pod.name });
+  }
   if (blueprint.running) await engine.pods.start(blueprint.pod.name);
 }
