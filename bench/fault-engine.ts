@@ -11,8 +11,7 @@ import { repoRoot } from './support.js';
  * bench/run.ts skips this file (it has no run).
  */
 
-const dir = join(repoRoot, '.test-work', 'podman-faults');
-const env = { ...process.env, DH_PODMAN_ENGINE_DIR: dir };
+const defaultDir = join(repoRoot, '.test-work', 'podman-faults');
 
 /** A call to kill during: the nth (1-based) request whose "METHOD path" matches. */
 export interface KillPoint {
@@ -23,8 +22,9 @@ export interface KillPoint {
 
 export class FaultEngine {
   readonly socket: string;
-  readonly proxySocket = join(dir, 'proxy.sock');
-  readonly conf = join(dir, 'containers.conf');
+  readonly proxySocket: string;
+  readonly conf: string;
+  private readonly serviceEnv: NodeJS.ProcessEnv;
   private proxy: Server | undefined;
   private killAt: KillPoint | undefined;
   private victim: () => void = () => this.kill();
@@ -32,13 +32,17 @@ export class FaultEngine {
   /** Whether the armed kill point was reached in the last run. */
   killed = false;
 
-  constructor() {
+  /** `dir`: the service's directory (scripts/podman-env.sh DH_PODMAN_ENGINE_DIR). */
+  constructor(private readonly dir = defaultDir) {
+    this.proxySocket = join(dir, 'proxy.sock');
+    this.conf = join(dir, 'containers.conf');
+    this.serviceEnv = { ...process.env, DH_PODMAN_ENGINE_DIR: dir };
     this.socket = this.start();
   }
 
   /** Starts the service if it does not answer (scripts/podman-env.sh), returns its socket. */
   start(): string {
-    return execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, env, encoding: 'utf8' }).trim();
+    return execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, env: this.serviceEnv, encoding: 'utf8' }).trim();
   }
 
   /** What a dh-podman run needs to talk to the engine through the proxy, or directly. */
@@ -55,7 +59,7 @@ export class FaultEngine {
   }
 
   kill(): void {
-    const pid = Number.parseInt(readFileSync(join(dir, 'service.pid'), 'utf8'), 10);
+    const pid = Number.parseInt(readFileSync(join(this.dir, 'service.pid'), 'utf8'), 10);
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -72,7 +76,7 @@ export class FaultEngine {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => (this.proxy ? this.proxy.close(() => resolve()) : resolve()));
-    execFileSync('bash', ['scripts/podman-env.sh', 'stop'], { cwd: repoRoot, env });
+    execFileSync('bash', ['scripts/podman-env.sh', 'stop'], { cwd: repoRoot, env: this.serviceEnv });
   }
 
   private forward(client: Socket): void {
@@ -102,7 +106,8 @@ export class FaultEngine {
     if (!request || !this.killAt || this.killed) return;
     if (!this.killAt.call.test(`${request[1]} ${request[2]}`)) return;
     this.seen++;
-    // Killed a moment after the call reaches the engine: during it, not before it.
+    // Killed 30 ms after the call reaches the engine: during a slow call (removing or starting a
+    // pod), just after a fast one (creates take about 25 ms), so the next call meets a dead engine.
     if (this.seen === this.killAt.nth) {
       setTimeout(() => {
         this.victim();
