@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { issueLeaf, issueRootCa, type Issued } from '../src/pki/issue.js';
-import { dhPodman, engineUrl, freePort, imageExists, podmanCli } from './support.js';
+import { issueRootCa } from '../src/pki/issue.js';
+import { clusterFile, dhPodman, engineUrl, imageExists, makePods, podmanCli, writeLeaf } from './support.js';
 
 /**
  * `dh-podman up -f` of a three-pod cluster, then `rotate` of one pod (new leaf, restart, /health
@@ -53,13 +53,6 @@ for i in $(seq 240); do curl -sf --cacert "$ca" --resolve "$host:$port:127.0.0.1
 exit 1
 `;
 
-interface BenchPod {
-  name: string;
-  hostname: string;
-  volume: string;
-  port: number;
-}
-
 export async function run(log: (line: string) => void): Promise<void> {
   const url = engineUrl();
   const podman = podmanCli(url);
@@ -74,7 +67,7 @@ export async function run(log: (line: string) => void): Promise<void> {
     const cluster = `bench${round}`;
     const ours = await makePods(dir, `${cluster}`, ca);
     const file = join(dir, `${cluster}.yaml`);
-    writeFileSync(file, clusterFile(cluster, dir, ours));
+    writeFileSync(file, clusterFile(cluster, join(dir, `${cluster}-state`), caFile, ours));
     let started = performance.now();
     dhPodman('up', '-q', '-f', file);
     times.up.push(performance.now() - started);
@@ -108,34 +101,6 @@ export async function run(log: (line: string) => void): Promise<void> {
   };
   report('up of 3 pods (checks, stores, network, pods, containers, start)', times.up, times.upScript);
   report('rotate of 1 pod (new leaf, keystore, restart, /health over TLS)', times.rotate, times.rotateScript);
-}
-
-async function makePods(dir: string, prefix: string, ca: Issued): Promise<BenchPod[]> {
-  const pods: BenchPod[] = [];
-  for (const n of [1, 2, 3]) {
-    const pod = { name: `${prefix}-${n}`, hostname: `m${n}.${prefix}.bench.test`, volume: join(dir, `${prefix}-${n}-tls`), port: await freePort() };
-    mkdirSync(pod.volume, { recursive: true });
-    await writeLeaf(ca, pod);
-    pods.push(pod);
-  }
-  return pods;
-}
-
-async function writeLeaf(ca: Issued, pod: BenchPod): Promise<void> {
-  const leaf = await issueLeaf({ certificateDer: ca.certificateDer, privateKey: ca.privateKey, label: 'bench CA' }, { hostnames: [pod.hostname], ips: [], client: true });
-  writeFileSync(join(pod.volume, 'tls.crt'), leaf.certificatePem);
-  writeFileSync(join(pod.volume, 'tls.key'), leaf.privateKeyPem, { mode: 0o600 });
-}
-
-function clusterFile(cluster: string, dir: string, pods: BenchPod[]): string {
-  return [
-    `cluster: ${cluster}`,
-    `stateDir: ${join(dir, `${cluster}-state`)}`,
-    `trust: { caCertFile: ${join(dir, 'ca.crt')} }`,
-    'pods:',
-    ...pods.map((pod) => `  - { name: ${pod.name}, hostname: ${pod.hostname}, publish: [${pod.port}], certificate: { mode: existing, tlsVolume: ${pod.volume} } }`),
-    '',
-  ].join('\n');
 }
 
 function mean(values: number[]): number {

@@ -1,7 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { issueLeaf, type Issued } from '../src/pki/issue.js';
 
 /** Helpers the benchmark modules share; bench/run.ts skips this file (it has no run). */
 
@@ -55,4 +57,56 @@ export function imageExists(url: string, image: string, log: (line: string) => v
 /** dh-podman as an operator runs it: a fresh process of the compiled CLI. */
 export function dhPodman(...args: string[]): void {
   execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { stdio: 'ignore' });
+}
+
+/** dh-podman as a fresh process that may fail: its exit status and output, never a throw. */
+export function dhPodmanRun(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000, onSpawn: (child: ChildProcess) => void = () => undefined): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : error.signal ? 128 : 1) : 0, stdout, stderr });
+    });
+    onSpawn(child);
+  });
+}
+
+/** One pod of a benchmark cluster: its TLS volume and the host port it publishes. */
+export interface BenchPod {
+  name: string;
+  hostname: string;
+  volume: string;
+  port: number;
+}
+
+/** A fresh leaf for the pod's hostname from `ca`, written into its TLS volume. */
+export async function writeLeaf(ca: Issued, pod: BenchPod): Promise<void> {
+  const leaf = await issueLeaf({ certificateDer: ca.certificateDer, privateKey: ca.privateKey, label: 'bench CA' }, { hostnames: [pod.hostname], ips: [], client: true });
+  writeFileSync(join(pod.volume, 'tls.crt'), leaf.certificatePem);
+  writeFileSync(join(pod.volume, 'tls.key'), leaf.privateKeyPem, { mode: 0o600 });
+}
+
+/** Three pods named PREFIX-1…3 (hostnames mN.PREFIX.bench.test), each with a fresh leaf and a free port. */
+export async function makePods(dir: string, prefix: string, ca: Issued): Promise<BenchPod[]> {
+  const pods: BenchPod[] = [];
+  for (const n of [1, 2, 3]) {
+    const pod = { name: `${prefix}-${n}`, hostname: `m${n}.${prefix}.bench.test`, volume: join(dir, `${prefix}-${n}-tls`), port: await freePort() };
+    mkdirSync(pod.volume, { recursive: true });
+    await writeLeaf(ca, pod);
+    pods.push(pod);
+  }
+  return pods;
+}
+
+/** A cluster file for pods with existing TLS volumes, each publishing its port. */
+export function clusterFile(cluster: string, stateDir: string, caCertFile: string, pods: BenchPod[], image?: string): string {
+  return [
+    `cluster: ${cluster}`,
+    `stateDir: ${stateDir}`,
+    `trust: { caCertFile: ${caCertFile} }`,
+    'pods:',
+    ...pods.map(
+      (pod) =>
+        `  - { name: ${pod.name}, hostname: ${pod.hostname},${image ? ` image: ${image},` : ''} publish: [${pod.port}], certificate: { mode: existing, tlsVolume: ${pod.volume} } }`,
+    ),
+    '',
+  ].join('\n');
 }

@@ -11,6 +11,7 @@ import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
 import { clusterStatePaths, DEFAULT_IMAGE, DEFAULT_NETWORK, SERVICE_PORT } from './layout.js';
 import { applyMachinePlan } from './machine-apply.js';
 import { checkMachine, planMachine, type MachineRequest, type PodAction } from './machine-plan.js';
+import { preflight } from './preflight.js';
 import { claimClusterState } from './state-marker.js';
 
 export interface ClusterUpResult {
@@ -42,6 +43,8 @@ export async function clusterUp(engine: Engine, spec: ClusterSpec, stateDir: str
   for (const request of requests) checked.push(await checkMachine(request));
   const plans = [];
   for (const machine of checked) plans.push(await planMachine(engine, machine));
+  // What can fail without touching anything (images, host ports) is asked of every pod first.
+  for (const plan of plans.filter((p) => p.changes)) await preflight(engine, plan);
   const pods = [];
   for (const plan of plans) {
     const result = await applyMachinePlan(engine, plan, onStep);

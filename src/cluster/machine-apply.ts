@@ -1,11 +1,12 @@
-import { chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
-import { runtimeError } from '../base/errors.js';
+import { DhError, ExitCode, isDhError, runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
-import { SERVICE_UID } from './layout.js';
+import { createFromBlueprint, readBlueprint, type PodBlueprint } from '../engine/pod-blueprint.js';
+import { pathExists } from '../base/atomic-write.js';
+import { writeDerivedFiles } from './apply-files.js';
 import { acquireLock } from './lock.js';
 import type { MachinePlan } from './machine-plan.js';
+import { preflight } from './preflight.js';
 
 export interface ApplyResult {
   pod: string;
@@ -14,17 +15,27 @@ export interface ApplyResult {
 }
 
 /**
- * Carries out a plan. What this run creates (files, network, pod) is undone if a later step
- * fails, so a failed start leaves no orphan pod, container or network and the previous files.
+ * Carries out a plan. Everything that can be checked without touching anything is checked first
+ * (images, host ports). What this run creates (files, network, pod) is undone if a later step
+ * fails, so a failed start leaves no orphan pod, container or network and the previous files;
+ * and a pod it replaced is put back as it was, running, so a failed run takes nothing down.
  */
 export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep: (line: string) => void = () => undefined): Promise<ApplyResult> {
-  const release = await acquireLock(plan.paths.lock, `pod ${plan.pod.name}`);
+  const release = await acquireLock(plan.paths.lock, `pod ${plan.pod.name}`).catch((error: unknown) => {
+    if (isDhError(error)) throw error;
+    throw runtimeError('LOCK_FAILED', `cannot take the lock for pod ${plan.pod.name}: ${(error as Error).message}; nothing was changed`, {
+      subject: plan.paths.lock,
+      fix: 'check that the state directory is writable and has space, then run again',
+    });
+  });
   const undo: (() => Promise<unknown>)[] = [];
-  const filesWritten: string[] = [];
+  let replaced: PodBlueprint | undefined;
   try {
-    if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten };
+    if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten: [] };
     await refuseStalePlan(engine, plan);
-    await writeFiles(plan, undo, filesWritten);
+    await preflight(engine, plan);
+    const files = await writeDerivedFiles(plan.paths, plan.derived.files);
+    undo.push(files.undo);
 
     // Checked again here: pods of one cluster are planned together and share the network.
     if (plan.network.action === 'create' && !(await engine.networks.exists(plan.network.name))) {
@@ -36,47 +47,87 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
     let staticIp: string | undefined;
     if (plan.pod.action === 'replace') {
       onStep(`replacing pod ${plan.pod.name} (${plan.pod.reason})`);
-      // Peers (JVMs especially) cache the address a name resolved to; the new pod takes the old
-      // one's, so a replaced machine stays reachable without waiting out those caches.
-      staticIp = await engine.pods.address(plan.pod.name, plan.network.name).catch(() => undefined);
+      // Read before it goes, to put it back should its replacement fail. Peers (JVMs especially)
+      // cache the address a name resolved to; the new pod takes the old one's, so a replaced
+      // machine stays reachable without waiting out those caches.
+      const previous = await readBlueprint(engine, plan.pod.name);
+      staticIp = previous?.pod.network === plan.network.name ? previous.pod.staticIp : undefined;
       await engine.pods.remove(plan.pod.name);
+      replaced = previous;
     }
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
-      onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
-      await engine.pods.create({
-        name: plan.pod.name,
-        hostname: plan.pod.hostname,
-        network: plan.network.name,
-        aliases: plan.pod.aliases,
-        ports: plan.pod.ports,
-        labels: plan.pod.labels,
-        staticIp,
-      });
-      undo.push(() => engine.pods.remove(plan.pod.name));
-      await engine.containers.create({
-        name: plan.container.name,
-        image: plan.container.image,
-        pod: plan.pod.name,
-        env: plan.container.env,
-        mounts: plan.container.mounts,
-        labels: plan.pod.labels,
-      });
-      if (plan.front) {
-        onStep(`adding the front ${plan.front.image}`);
-        await engine.containers.create({ ...plan.front, pod: plan.pod.name, labels: plan.pod.labels });
-      }
+      undo.push(() => removeIfPresent(engine, plan.pod.name));
+      await createPod(engine, plan, staticIp, onStep);
     }
     if (plan.pod.action !== 'unchanged') {
       onStep(`starting pod ${plan.pod.name}`);
-      await engine.pods.start(plan.pod.name);
+      await engine.pods.start(plan.pod.name).catch(async (error: unknown) => {
+        if (plan.pod.action !== 'start') throw error;
+        // A pod whose start was interrupted (the service killed) can refuse every later start:
+        // Podman keeps its address allocated to its own infra container. It was not running,
+        // so nothing is lost by making it afresh from the plan.
+        onStep(`pod ${plan.pod.name} does not start (${(error as Error).message}); creating it afresh`);
+        await engine.pods.remove(plan.pod.name);
+        await createPod(engine, plan, undefined, onStep);
+        await engine.pods.start(plan.pod.name);
+      });
     }
-    return { pod: plan.pod.name, action: plan.pod.action, filesWritten };
+    await files.commit();
+    return { pod: plan.pod.name, action: plan.pod.action, filesWritten: files.paths };
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
+    if (replaced) throw await putBack(engine, replaced, error, onStep);
     throw error;
   } finally {
     await release();
   }
+}
+
+/** The plan's pod and its members, not started. */
+async function createPod(engine: Engine, plan: MachinePlan, staticIp: string | undefined, onStep: (line: string) => void): Promise<void> {
+  onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
+  await engine.pods.create({
+    name: plan.pod.name,
+    hostname: plan.pod.hostname,
+    network: plan.network.name,
+    aliases: plan.pod.aliases,
+    ports: plan.pod.ports,
+    labels: plan.pod.labels,
+    staticIp,
+  });
+  const members = [{ name: plan.container.name, image: plan.container.image, env: plan.container.env, mounts: plan.container.mounts }, ...(plan.front ? [plan.front] : [])];
+  for (const member of members) {
+    if (member === plan.front) onStep(`adding the front ${plan.front.image}`);
+    await engine.containers.removeIfPresent(member.name);
+    await engine.containers.create({ ...member, pod: plan.pod.name, labels: plan.pod.labels });
+  }
+}
+
+/**
+ * The pod this run replaced, created again from what it was (the previous files are already
+ * back), so a replacement that fails after the old pod went leaves the old one serving.
+ */
+async function putBack(engine: Engine, previous: PodBlueprint, cause: unknown, onStep: (line: string) => void): Promise<DhError> {
+  const name = previous.pod.name;
+  onStep(`putting the previous pod ${name} back`);
+  try {
+    await removeIfPresent(engine, name);
+    await createFromBlueprint(engine, previous);
+    return withOutcome(cause, previous.running ? 'the previous pod was put back and is running' : 'the previous pod was put back, stopped as it was');
+  } catch (putBackError) {
+    await removeIfPresent(engine, name).catch(() => undefined);
+    return withOutcome(cause, `putting the previous pod back failed too (${(putBackError as Error).message}); running the command again creates the pod anew`);
+  }
+}
+
+/** The run's error, Podman's own words and code kept, with what became of the previous pod. */
+function withOutcome(cause: unknown, outcome: string): DhError {
+  const error = isDhError(cause) ? cause : runtimeError('REPLACE_FAILED', (cause as Error).message);
+  return new DhError(error.code, ExitCode.runtime, `${error.message}; ${outcome}`, { subject: error.subject, fix: error.fix, details: error.details, cause });
+}
+
+async function removeIfPresent(engine: Engine, name: string): Promise<void> {
+  if (await engine.pods.inspect(name)) await engine.pods.remove(name);
 }
 
 /**
@@ -94,29 +145,5 @@ async function refuseStalePlan(engine: Engine, plan: MachinePlan): Promise<void>
   if (plan.pod.action === 'create' && (await engine.pods.inspect(plan.pod.name)) !== undefined) throw stale('the pod was created');
   for (const file of plan.derived.files) {
     if (file.action === 'create' && (await pathExists(file.hostPath))) throw stale(`${file.hostPath} was written`);
-  }
-}
-
-async function writeFiles(plan: MachinePlan, undo: (() => Promise<unknown>)[], written: string[]): Promise<void> {
-  const asRoot = process.getuid?.() === 0;
-  await mkdir(plan.paths.authDir, { recursive: true, mode: 0o700 });
-  await mkdir(plan.paths.trustDir, { recursive: true, mode: 0o755 });
-  // The service account reads the keystore through the bind mount; as root we can hand the
-  // directory and its secrets to it, rootless the user namespace maps ownership instead.
-  if (asRoot) await chown(plan.paths.authDir, SERVICE_UID, SERVICE_UID);
-  for (const file of plan.derived.files) {
-    if (file.action === 'unchanged') continue;
-    const previous = await readFile(file.hostPath).catch(() => undefined);
-    undo.push(() => (previous ? writeFileAtomic(file.hostPath, previous, { mode: file.mode, overwrite: true }) : rm(file.hostPath, { force: true })));
-    try {
-      if (file.action === 'remove') await rm(file.hostPath, { force: true });
-      else {
-        await writeFileAtomic(file.hostPath, file.content, { mode: file.mode, overwrite: true });
-        if (asRoot && file.serviceOwned) await chown(file.hostPath, SERVICE_UID, SERVICE_UID);
-      }
-      written.push(file.hostPath);
-    } catch (error) {
-      throw runtimeError('WRITE_FAILED', `cannot write the ${file.purpose}: ${(error as Error).message}`, { subject: file.hostPath, fix: 'check --state-dir is writable' });
-    }
   }
 }

@@ -50,6 +50,8 @@ export const LABEL_TRUST = 'io.dh-podman.trust';
 export const LABEL_TLS_VOLUME = 'io.dh-podman.tls-volume';
 export const LABEL_CERT_NOT_AFTER = 'io.dh-podman.cert-not-after';
 export const LABEL_STATE_DIR = 'io.dh-podman.state-dir';
+/** A digest of the derived files the pod was started with (see filesDigest). */
+export const LABEL_FILES = 'io.dh-podman.files';
 
 export interface MachinePlan {
   request: MachineRequest;
@@ -141,6 +143,7 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
   const configDigest = createHash('sha256').update(JSON.stringify(podConfig)).digest('hex').slice(0, 16);
   const labels = toolLabels({
     [LABEL_POD_CONFIG]: configDigest,
+    [LABEL_FILES]: filesDigest(derived),
     [LABEL_HOSTNAME]: request.hostname,
     [LABEL_TRUST]: trust,
     [LABEL_TLS_PROFILE]: profile,
@@ -152,11 +155,18 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
 
   const existing = await engine.pods.inspect(request.name);
   const filesChanged = derived.files.some((file) => file.action !== 'unchanged');
+  const members = [`${request.name}-svc`, ...(frontContainer ? [frontContainer.name] : [])];
+  const missing = members.filter((member) => !existing?.containers.some((container) => container.name === member));
+  // A run stopped after writing the files but before replacing the pod (killed, say) leaves
+  // the files as planned and the pod on the ones before; the label tells them apart. Pods
+  // made before the label existed have none and are taken as matching.
+  const startedWith = existing?.labels[LABEL_FILES];
   let action: PodAction;
   let reason: string;
   if (!existing) [action, reason] = ['create', 'no such pod yet'];
   else if (existing.labels[LABEL_POD_CONFIG] !== configDigest) [action, reason] = ['replace', 'its settings or image changed'];
-  else if (filesChanged) [action, reason] = ['replace', 'its certificates or trust changed'];
+  else if (missing.length > 0) [action, reason] = ['replace', `it has no container ${missing.join(', ')} (an interrupted run)`];
+  else if (filesChanged || (startedWith !== undefined && startedWith !== labels[LABEL_FILES])) [action, reason] = ['replace', 'its certificates or trust changed'];
   else if (existing.state !== 'Running') [action, reason] = ['start', `it is ${existing.state.toLowerCase()}`];
   else [action, reason] = ['unchanged', 'running with these settings'];
   if (existing && existing.labels['io.dh-podman.tool'] !== 'dh-podman') {
@@ -179,6 +189,17 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     front: frontContainer,
     changes: action !== 'unchanged' || filesChanged || !networkExists,
   };
+}
+
+/**
+ * The derived files' planned bytes, as one short digest: a pod labelled with it was started
+ * with exactly these files. A one-way hash of files that include 256-bit random passphrases
+ * tells nothing about them.
+ */
+export function filesDigest(derived: DerivedPlan): string {
+  const hash = createHash('sha256');
+  for (const file of derived.files.filter((f) => f.action !== 'remove')) hash.update(`${file.containerPath}\0`).update(file.content).update('\0');
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** What the front presents: envoy.pem when the volume has one, else the machine's own pair. */

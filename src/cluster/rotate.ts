@@ -9,7 +9,8 @@ import { clusterTrust, ensureCertificate, requestFor, tlsVolumeOf } from './clus
 import { waitForHealth } from './health.js';
 import { SERVICE_PORT } from './layout.js';
 import { applyMachinePlan } from './machine-apply.js';
-import { checkMachine, planMachine, type MachinePlan } from './machine-plan.js';
+import { checkMachine, filesDigest, LABEL_FILES, planMachine, type MachinePlan } from './machine-plan.js';
+import { preflight } from './preflight.js';
 import { rollOut, type RollOutStep } from './roll-out.js';
 
 export interface RotateOptions {
@@ -45,6 +46,8 @@ export async function clusterRotate(engine: Engine, spec: ClusterSpec, stateDir:
   const plans: MachinePlan[] = [];
   for (const machine of checked) plans.push(await planMachine(engine, machine));
   const caPem = trustFile ? await readFile(trustFile, 'utf8') : undefined;
+  // Every pod that will restart is checked (images, host ports) before the first one does.
+  for (const plan of plans.filter((p) => p.changes)) await preflight(engine, plan);
   const steps = plans.filter((plan) => plan.changes).map((plan) => rotationStep(engine, plan, caPem, options));
   const restarted = new Set(await rollOut(steps, options.onStep));
 
@@ -112,11 +115,12 @@ function revertPlan(plan: MachinePlan, previous: Map<string, Buffer | undefined>
     const content = previous.get(file.hostPath);
     return content ? { ...file, action: 'update' as const, content } : { ...file, action: 'remove' as const };
   });
+  const derived = { ...plan.derived, files };
   return {
     ...plan,
-    derived: { ...plan.derived, files },
+    derived,
     network: { ...plan.network, action: 'exists' },
-    pod: { ...plan.pod, action: 'replace', reason: 'putting back its previous files' },
+    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: filesDigest(derived) }, action: 'replace', reason: 'putting back its previous files' },
     changes: true,
   };
 }

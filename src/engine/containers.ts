@@ -27,6 +27,10 @@ export interface ContainerSpec {
 export interface ContainerInfo {
   name: string;
   image: string;
+  /** The image it was made from, by id: the name may point at another image since. */
+  imageId: string;
+  /** What it runs (the image's command unless one was given). */
+  command: string[];
   state: string;
   env: Record<string, string>;
   mounts: Mount[];
@@ -69,6 +73,8 @@ export class Containers {
       return {
         name: data.Name,
         image: data.ImageName ?? data.Config?.Image ?? '',
+        imageId: data.Image ?? '',
+        command: data.Config?.Cmd ?? [],
         state: data.State?.Status ?? 'unknown',
         env,
         labels: data.Config?.Labels ?? {},
@@ -107,6 +113,19 @@ export class Containers {
   async remove(name: string): Promise<void> {
     await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
   }
+
+  /**
+   * Removes a container by this name if there is one, also one that exists only in Podman's
+   * storage: a create interrupted half way (the service killed) leaves such a container, whose
+   * name a new create is then refused ("the container name … is already in use").
+   */
+  async removeIfPresent(name: string): Promise<void> {
+    try {
+      await this.remove(name);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
 }
 
 function networkBody(spec: ContainerSpec): object {
@@ -120,8 +139,9 @@ function networkBody(spec: ContainerSpec): object {
 interface RawContainer {
   Name: string;
   ImageName?: string;
+  Image?: string;
   State?: { Status?: string };
-  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string };
+  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string; Cmd?: string[] | null };
   Mounts?: { Source: string; Destination: string; RW: boolean }[] | null;
 }
 

@@ -29,7 +29,14 @@ export interface PodInfo {
   labels: Record<string, string>;
   ports: PortMapping[];
   networks: string[];
+  /** The pod's members, its infra container left out: what dh-podman put in it. */
   containers: { name: string; state: string }[];
+}
+
+/** How a pod sits on one network: its address and the names it answers to there. */
+export interface NetworkAttachment {
+  ip: string | undefined;
+  aliases: string[];
 }
 
 /** Pods exist only in Podman's own API, so every call here goes through libpod. */
@@ -65,14 +72,23 @@ export class Pods {
    * Rootful Podman routes the host to it; that is how a pod without published ports is reached.
    */
   async address(name: string, network: string): Promise<string | undefined> {
+    return (await this.attachment(name, network))?.ip;
+  }
+
+  /** The pod's address and aliases on `network`; undefined when it has no infra container there. */
+  async attachment(name: string, network: string): Promise<NetworkAttachment | undefined> {
     const pod = await libpod<RawPod>(this.docker, 'GET', `/pods/${encodeURIComponent(name)}/json`);
     if (!pod.InfraContainerID) return undefined;
-    const infra = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(
+    const infra = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; Aliases?: string[] | null }> } }>(
       this.docker,
       'GET',
       `/containers/${encodeURIComponent(pod.InfraContainerID)}/json`,
     );
-    return infra.NetworkSettings?.Networks?.[network]?.IPAddress || undefined;
+    const attached = infra.NetworkSettings?.Networks?.[network];
+    if (!attached) return undefined;
+    // Podman adds the infra container's short id as an alias of its own; it is not ours to keep.
+    const aliases = (attached.Aliases ?? []).filter((alias) => !pod.InfraContainerID!.startsWith(alias));
+    return { ip: attached.IPAddress || undefined, aliases };
   }
 
   async list(labels: Record<string, string>): Promise<string[]> {
@@ -101,7 +117,7 @@ interface RawPod {
   InfraContainerID?: string;
   Labels?: Record<string, string> | null;
   InfraConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[]> | null; Networks?: string[] | null };
-  Containers?: { Name: string; State: string }[] | null;
+  Containers?: { Id: string; Name: string; State: string }[] | null;
 }
 
 function toPodInfo(data: RawPod): PodInfo {
@@ -113,6 +129,6 @@ function toPodInfo(data: RawPod): PodInfo {
     labels: data.Labels ?? {},
     ports: fromPortBindings(data.InfraConfig?.PortBindings),
     networks: data.InfraConfig?.Networks ?? [],
-    containers: (data.Containers ?? []).map((c) => ({ name: c.Name, state: c.State })),
+    containers: (data.Containers ?? []).filter((c) => c.Id !== data.InfraContainerID).map((c) => ({ name: c.Name, state: c.State })),
   };
 }

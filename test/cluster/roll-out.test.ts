@@ -36,3 +36,15 @@ t.test('a revert that fails too is said, not hidden', async (t) => {
   };
   await t.rejects(rollOut(failing), { message: /putting its previous files back failed too \(pod create failed\)/ });
 });
+
+t.test('a pod whose apply fails is not reverted (apply undid itself) and the rest are not touched', async (t) => {
+  const log: string[] = [];
+  const all = steps(['a', 'b', 'c'], undefined, log);
+  all[1]!.apply = async () => {
+    throw Object.assign(new Error('host port 0.0.0.0:9 is held by another process; pod b was not touched'), { code: 'PORT_IN_USE' });
+  };
+  const error = await rollOut(all).catch((e: unknown) => e);
+  t.same(log, ['apply a', 'healthy a'], 'no revert of b, nothing of c');
+  t.match(error, { exitCode: 4, message: /^b was not rotated: host port 0\.0\.0\.0:9 is held/ });
+  t.match((error as { fix: string }).fix, /^not touched: c; fix the cause and run rotate again$/);
+});

@@ -1,0 +1,42 @@
+import { runtimeError } from '../base/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { hostPortState } from '../engine/host-ports.js';
+import type { MachinePlan } from './machine-plan.js';
+
+/**
+ * What can be found out about applying a plan without touching anything, asked right before
+ * the first change: its images still exist and nobody else holds its host ports. Podman itself
+ * would find a taken port only when the new pod starts, after the old one was removed. (A
+ * missing network is no such risk: it is created before the old pod goes, and undone.)
+ */
+export async function preflight(engine: Engine, plan: MachinePlan): Promise<void> {
+  const images = [{ image: plan.container.image, what: 'image' }, ...(plan.front ? [{ image: plan.front.image, what: 'front image' }] : [])];
+  for (const { image, what } of images) {
+    if (!(await engine.images.exists(image))) {
+      throw runtimeError('IMAGE_MISSING', `the ${what} ${image} no longer exists; pod ${plan.pod.name} was not touched`, {
+        subject: image,
+        fix: 'build it again, then run again',
+      });
+    }
+  }
+  if (plan.pod.ports.length === 0) return;
+  // Ports the pod being replaced publishes are its own: they come free when it goes.
+  const existing = plan.pod.action === 'create' ? undefined : await engine.pods.inspect(plan.pod.name);
+  const own = new Set((existing?.ports ?? []).map((port) => port.hostPort));
+  for (const port of plan.pod.ports) {
+    if (own.has(port.hostPort)) continue;
+    const state = await hostPortState(port);
+    if (state === 'free') continue;
+    const address = `${port.hostIp || '0.0.0.0'}:${port.hostPort}`;
+    throw runtimeError(
+      state === 'in-use' ? 'PORT_IN_USE' : 'PORT_ADDRESS_MISSING',
+      state === 'in-use'
+        ? `host port ${address} is held by another process; pod ${plan.pod.name} was not touched`
+        : `no network interface of this host has the address ${port.hostIp}; pod ${plan.pod.name} was not touched`,
+      {
+        subject: `port ${port.hostPort}`,
+        fix: state === 'in-use' ? 'stop what holds it, or publish another host port' : 'publish on an address this host has, or on every address',
+      },
+    );
+  }
+}
