@@ -1,9 +1,9 @@
-import { chown, link, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
 import { runtimeError } from '../base/errors.js';
 import type { DerivedFile } from './derived-files.js';
-import { SERVICE_UID, type PodStatePaths } from './layout.js';
+import type { PodStatePaths } from './layout.js';
 
 export interface WrittenFiles {
   /** The files changed (written or removed). */
@@ -26,14 +26,13 @@ const keptPath = (path: string) => join(dirname(path), `.${basename(path)}.dh-pr
  * bytes copied, so putting it back needs no space and restores its owner and mode too).
  */
 export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile[]): Promise<WrittenFiles> {
-  const asRoot = process.getuid?.() === 0;
   const changed = files.filter((file) => file.action !== 'unchanged');
   try {
+    // The auth directory stays the invoking user's alone (root's, or a rootless user's): its
+    // files reach the container as Podman secrets, never through this directory.
     await mkdir(paths.authDir, { recursive: true, mode: 0o700 });
+    await reclaim(paths.authDir);
     await mkdir(paths.trustDir, { recursive: true, mode: 0o755 });
-    // The service account reads the keystore through the bind mount; as root we can hand the
-    // directory and its secrets to it, rootless the user namespace maps ownership instead.
-    if (asRoot) await chown(paths.authDir, SERVICE_UID, SERVICE_UID);
   } catch (error) {
     throw writeFailed(`the directory ${paths.root}`, paths.root, error);
   }
@@ -43,7 +42,6 @@ export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile
       await rm(stagedPath(file.hostPath), { force: true });
       if (file.action === 'remove') continue;
       await writeFileAtomic(stagedPath(file.hostPath), file.content, { mode: file.mode });
-      if (asRoot && file.serviceOwned) await chown(stagedPath(file.hostPath), SERVICE_UID, SERVICE_UID);
     } catch (error) {
       await removeAll(changed.map((f) => stagedPath(f.hostPath)));
       throw writeFailed(`the ${file.purpose}`, file.hostPath, error);
@@ -90,4 +88,24 @@ function writeFailed(what: string, subject: string, error: unknown) {
     fix: code === 'ENOSPC' ? 'free space where the state directory is, then run again' : 'check that the state directory is writable, then run again',
     cause: error,
   });
+}
+
+/**
+ * Earlier versions handed the auth directory and its secrets to the container's service uid on
+ * the host. They are taken back: owned by whoever runs dh-podman, the directory 0700 and every
+ * file in it without group or other access, whether or not this run rewrites it.
+ */
+async function reclaim(authDir: string): Promise<void> {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined) return;
+  await chmod(authDir, 0o700);
+  await chown(authDir, uid, gid);
+  for (const name of await readdir(authDir)) {
+    const path = join(authDir, name);
+    const stats = await lstat(path);
+    if (!stats.isFile()) continue;
+    if (stats.uid !== uid || stats.gid !== gid) await chown(path, uid, gid);
+    if ((stats.mode & 0o077) !== 0) await chmod(path, stats.mode & 0o700);
+  }
 }

@@ -12,6 +12,7 @@ import { clusterStatePaths, DEFAULT_IMAGE, DEFAULT_NETWORK, SERVICE_PORT } from 
 import { applyMachinePlan } from './machine-apply.js';
 import { checkMachine, planMachine, type MachineRequest, type PodAction } from './machine-plan.js';
 import { preflight } from './preflight.js';
+import { removePodSecrets } from './secret-delivery.js';
 import { claimClusterState } from './state-marker.js';
 
 export interface ClusterUpResult {
@@ -120,6 +121,7 @@ export async function clusterDown(engine: Engine, spec: ClusterSpec, onStep: (li
   for (const pod of pods) {
     onStep(`removing pod ${pod}`);
     await engine.pods.remove(pod);
+    await removePodSecrets(engine, pod);
   }
   const networks = (await engine.networks.list(labels)).map((network) => network.name);
   for (const network of networks) {

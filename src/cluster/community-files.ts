@@ -9,15 +9,16 @@ import { IN_CONTAINER } from './layout.js';
  * and a PKCS#8 PEM key (ssl.identity.type=privatekey) and its trust as a PEM bundle
  * (ssl.trust.type=certs), not the PKCS#12 stores and passphrases of the enterprise profile.
  * The key is written from the parsed key, so any form tls.key may hold (PKCS#1, SEC1, PKCS#8)
- * arrives as PKCS#8, readable by the service account only.
+ * arrives as PKCS#8, readable by the service account only (as a Podman secret; see secret-delivery.ts).
  */
 export async function planCommunityFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
   const { paths, keystore, cas } = inputs;
   const files: DerivedFile[] = [];
   const chainPem = keystore.chain.map((certificate) => toPem('CERTIFICATE', certificate.der)).join('');
   const keyPem = keystore.key.export({ type: 'pkcs8', format: 'pem' }) as string;
-  files.push(await compareBytes('identity chain', paths.identityChain, IN_CONTAINER.identityChain, 0o644, false, Buffer.from(chainPem)));
-  files.push(await compareBytes('identity key', paths.identityKey, IN_CONTAINER.identityKey, 0o600, true, Buffer.from(keyPem)));
+  // In the auth directory, which is root's alone on the host: 0600 like everything there.
+  files.push(await compareBytes('identity chain', paths.identityChain, IN_CONTAINER.identityChain, 0o600, Buffer.from(chainPem)));
+  files.push(await compareBytes('identity key', paths.identityKey, IN_CONTAINER.identityKey, 0o600, Buffer.from(keyPem)));
   const properties: Record<string, string> = {
     'ssl.identity.type': 'privatekey',
     'ssl.identity.certChainPath': IN_CONTAINER.identityChain,
@@ -25,7 +26,7 @@ export async function planCommunityFiles(inputs: DerivedInputs): Promise<Derived
   };
   const trustPem: [string, string, string] = ['truststore PEM bundle', paths.truststoreIrisPem, IN_CONTAINER.truststoreIrisPem];
   if (cas) {
-    files.push(await compareBytes(trustPem[0], trustPem[1], trustPem[2], 0o644, false, Buffer.from(encodePemBundle(cas))));
+    files.push(await compareBytes(trustPem[0], trustPem[1], trustPem[2], 0o644, Buffer.from(encodePemBundle(cas))));
     properties['ssl.trust.type'] = 'certs';
     properties['ssl.trust.path'] = IN_CONTAINER.truststoreIrisPem;
   } else {

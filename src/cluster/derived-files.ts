@@ -17,8 +17,11 @@ export interface DerivedFile {
   hostPath: string;
   containerPath: string;
   mode: number;
-  /** The service account must read it (keystore, its passphrase); chowned to it as root. */
-  serviceOwned: boolean;
+  /**
+   * Delivered as a Podman secret, not through a bind mount: every file of the auth directory
+   * (keystores, passphrases, key copies). See isSecretPath.
+   */
+  secret: boolean;
   action: FileAction;
   content: Buffer;
 }
@@ -50,11 +53,11 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
   const files: DerivedFile[] = [];
 
   const keystorePassphrase = await existingOrNewPassphrase(paths.keystorePassphrase);
-  files.push(await compareBytes('keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase, 0o600, true, Buffer.from(`${keystorePassphrase}\n`)));
+  files.push(await compareBytes('keystore passphrase', paths.keystorePassphrase, IN_CONTAINER.keystorePassphrase, 0o600, Buffer.from(`${keystorePassphrase}\n`)));
   files.push(await planKeystore('keystore', paths.keystore, IN_CONTAINER.keystore, keystore, keystorePassphrase));
   if (front) {
     files.push(await planKeystore('front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore, front.material, keystorePassphrase));
-    files.push(await compareBytes('Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig, 0o644, false, Buffer.from(front.envoyConfig)));
+    files.push(await compareBytes('Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig, 0o644, Buffer.from(front.envoyConfig)));
   } else {
     files.push(...(await removals([['front keystore', paths.frontKeystore, IN_CONTAINER.frontKeystore], ['Envoy bootstrap', paths.envoyConfig, IN_CONTAINER.envoyConfig]])));
   }
@@ -91,8 +94,8 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
     if (store.entries) {
       const p12 = encodeTruststore(store.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), truststorePassphrase);
       const [[p12Purpose, p12Path, p12InContainer], [pemPurpose, pemPath, pemInContainer]] = store.files as [[string, string, string], [string, string, string]];
-      files.push(await compareBytes(p12Purpose, p12Path, p12InContainer, 0o644, false, p12));
-      files.push(await compareBytes(pemPurpose, pemPath, pemInContainer, 0o644, false, Buffer.from(encodePemBundle(store.entries))));
+      files.push(await compareBytes(p12Purpose, p12Path, p12InContainer, 0o644, p12));
+      files.push(await compareBytes(pemPurpose, pemPath, pemInContainer, 0o644, Buffer.from(encodePemBundle(store.entries))));
       properties[store.property] = store.files[0]![2];
     } else {
       // A store left from an earlier start would mislead: without its input, it goes.
@@ -100,7 +103,7 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
     }
   }
   if (anyStore) {
-    files.push(await compareBytes(passphraseFile[0], passphraseFile[1], passphraseFile[2], 0o644, false, Buffer.from(`${truststorePassphrase}\n`)));
+    files.push(await compareBytes(passphraseFile[0], passphraseFile[1], passphraseFile[2], 0o644, Buffer.from(`${truststorePassphrase}\n`)));
     properties['tls.truststore.passphrase.file'] = IN_CONTAINER.truststorePassphrase;
   } else {
     files.push(...(await removals([passphraseFile])));
@@ -110,7 +113,7 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
 
 /** The properties file and DH_JAVA_OPTS: the same properties, for services that read either. */
 export async function withProperties(paths: PodStatePaths, files: DerivedFile[], properties: Record<string, string>): Promise<DerivedPlan> {
-  files.push(await compareBytes('properties', paths.properties, IN_CONTAINER.properties, 0o644, false, Buffer.from(renderProperties(properties))));
+  files.push(await compareBytes('properties', paths.properties, IN_CONTAINER.properties, 0o644, Buffer.from(renderProperties(properties))));
   const javaOpts = [`-Ddh.properties=${IN_CONTAINER.properties}`, ...Object.entries(properties).map(([key, value]) => `-D${key}=${value}`)].join(' ');
   return { files, properties, javaOpts };
 }
@@ -142,7 +145,7 @@ function renderProperties(properties: Record<string, string>): string {
 export async function removals(files: [string, string, string][]): Promise<DerivedFile[]> {
   const gone: DerivedFile[] = [];
   for (const [purpose, hostPath, containerPath] of files) {
-    if (await pathExists(hostPath)) gone.push({ purpose, hostPath, containerPath, mode: 0o644, serviceOwned: false, action: 'remove', content: Buffer.alloc(0) });
+    if (await pathExists(hostPath)) gone.push({ purpose, hostPath, containerPath, mode: 0o644, secret: isSecretPath(containerPath), action: 'remove', content: Buffer.alloc(0) });
   }
   return gone;
 }
@@ -152,7 +155,7 @@ async function existingOrNewPassphrase(path: string): Promise<string> {
 }
 
 async function planKeystore(purpose: string, hostPath: string, containerPath: string, material: KeystoreMaterial, passphrase: string): Promise<DerivedFile> {
-  const base = { purpose, hostPath, containerPath, mode: 0o600, serviceOwned: true };
+  const base = { purpose, hostPath, containerPath, mode: 0o600, secret: isSecretPath(containerPath) };
   const existing = await readFile(hostPath).catch(() => undefined);
   if (existing) {
     const contents = readKeystore(existing, passphrase);
@@ -164,8 +167,17 @@ async function planKeystore(purpose: string, hostPath: string, containerPath: st
   return { ...base, action: existing ? 'update' : 'create', content: buildKeystore(material, passphrase) };
 }
 
-export async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, serviceOwned: boolean, content: Buffer): Promise<DerivedFile> {
+export async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, content: Buffer): Promise<DerivedFile> {
   const existing = await readFile(hostPath).catch(() => undefined);
   const action: FileAction = !existing ? 'create' : existing.equals(content) ? 'unchanged' : 'update';
-  return { purpose, hostPath, containerPath, mode, serviceOwned, action, content };
+  return { purpose, hostPath, containerPath, mode, secret: isSecretPath(containerPath), action, content };
+}
+
+/**
+ * The auth directory holds what only its reader may see. On the host it stays root's (0700);
+ * the container gets each of its files as a Podman secret with the reader's uid, so no host
+ * file is ever owned by the container's uid, which on the host may be somebody's account.
+ */
+export function isSecretPath(containerPath: string): boolean {
+  return containerPath.startsWith(`${IN_CONTAINER.authDir}/`);
 }

@@ -69,7 +69,7 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
       source: `${secret ? SOURCES.stores : SOURCES.config}/${key}`,
       target: file.containerPath,
       mode: file.mode,
-      owner: file.serviceOwned ? SERVICE_UID : 0,
+      owner: file.secret ? SERVICE_UID : 0,
       secret,
     });
   }

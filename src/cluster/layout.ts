@@ -22,6 +22,11 @@ export const IN_CONTAINER = {
 
 /** The uid of the service account images/base creates (dhsvc); it must read the keystore. */
 export const SERVICE_UID = 9000;
+/**
+ * The uid the front runs as: Envoy's own (its image's envoy user), and never the service's, so
+ * that neither reads the other's secrets. The stand-in front runs as any uid.
+ */
+export const FRONT_UID = 101;
 export const SERVICE_PORT = 8123;
 export const DEFAULT_IMAGE = 'localhost/dh-podman/probe:latest';
 export const DEFAULT_NETWORK = 'dh-podman';

@@ -7,6 +7,7 @@ import { writeDerivedFiles } from './apply-files.js';
 import { acquireLock } from './lock.js';
 import type { MachinePlan } from './machine-plan.js';
 import { preflight } from './preflight.js';
+import { removePodSecrets, storeSecrets } from './secret-delivery.js';
 
 export interface ApplyResult {
   pod: string;
@@ -55,6 +56,12 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
       await engine.pods.remove(plan.pod.name);
       replaced = previous;
     }
+    if (plan.pod.action === 'create' || plan.pod.action === 'replace' || plan.pod.action === 'start') {
+      // Stored before anything is created with them; a pod being started may need its secrets
+      // again when it has to be created afresh (below).
+      const created = await storeSecrets(engine, plan.derived.files, [...plan.container.secrets, ...(plan.front?.secrets ?? [])]);
+      undo.push(() => Promise.all(created.map((name) => engine.secrets.remove(name))));
+    }
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
       undo.push(() => removeIfPresent(engine, plan.pod.name));
       await createPod(engine, plan, staticIp, onStep);
@@ -73,6 +80,8 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
       });
     }
     await files.commit();
+    // The previous pod's secrets are no longer needed once its replacement runs.
+    if (plan.pod.action !== 'unchanged') await removePodSecrets(engine, plan.pod.name, [...plan.container.secrets, ...(plan.front?.secrets ?? [])].map((m) => m.source));
     return { pod: plan.pod.name, action: plan.pod.action, filesWritten: files.paths };
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -95,7 +104,8 @@ async function createPod(engine: Engine, plan: MachinePlan, staticIp: string | u
     labels: plan.pod.labels,
     staticIp,
   });
-  const members = [{ name: plan.container.name, image: plan.container.image, env: plan.container.env, mounts: plan.container.mounts }, ...(plan.front ? [plan.front] : [])];
+  const { name, image, env, mounts, secrets } = plan.container;
+  const members = [{ name, image, env, mounts, secrets }, ...(plan.front ? [plan.front] : [])];
   for (const member of members) {
     if (member === plan.front) onStep(`adding the front ${plan.front.image}`);
     await engine.containers.removeIfPresent(member.name);

@@ -4,6 +4,7 @@ import { inputError, runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
+import type { SecretMount } from '../engine/secrets.js';
 import type { PortMapping } from '../engine/pods.js';
 import { checkTlsVolume, type CheckReport } from '../pki/check.js';
 import { readKeystoreMaterial } from '../trust/keystore.js';
@@ -13,7 +14,9 @@ import type { Certificate } from '../pki/certificate.js';
 import { loadPemFile } from '../pki/material.js';
 import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { internalIssuers } from './internal-trust.js';
-import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, type PodStatePaths } from './layout.js';
+import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, SERVICE_UID, FRONT_UID, type PodStatePaths } from './layout.js';
+import { secretMountsFor } from './secret-delivery.js';
+import { refuseExposedKeys } from './key-exposure.js';
 import { pathExists } from '../base/atomic-write.js';
 import { LABEL_TLS_PROFILE, planProfileFiles, tlsProfileOf, type TlsProfile } from './tls-profile.js';
 import type { KeystoreMaterial } from '../trust/keystore.js';
@@ -63,9 +66,9 @@ export interface MachinePlan {
   profile: TlsProfile;
   network: { name: string; action: 'create' | 'exists' };
   pod: { name: string; hostname: string; aliases: string[]; ports: PortMapping[]; labels: Record<string, string>; action: PodAction; reason: string };
-  container: { name: string; image: string; imageId: string; env: Record<string, string>; mounts: Mount[] };
+  container: { name: string; image: string; imageId: string; env: Record<string, string>; mounts: Mount[]; secrets: SecretMount[] };
   /** The Envoy front (or its stand-in) beside the service, in the same pod. */
-  front: { name: string; image: string; env: Record<string, string>; mounts: Mount[] } | undefined;
+  front: { name: string; image: string; env: Record<string, string>; mounts: Mount[]; secrets: SecretMount[]; user: string } | undefined;
   /** Whether applying would change anything at all. */
   changes: boolean;
 }
@@ -92,6 +95,7 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   const tlsVolume = resolve(request.tlsVolume);
   const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname });
   if (!check.ok) throw checkFailed(check);
+  await refuseExposedKeys(tlsVolume, ['tls.key', 'envoy.pem']);
 
   const { material } = await readKeystoreMaterial(tlsVolume, request.hostname);
   const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
@@ -131,19 +135,29 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
       fix: 'pull it, or use the stand-in built from images/front: --envoy-image localhost/dh-podman/front:latest',
     });
   }
+  // The auth directory is not mounted: its files arrive as Podman secrets (secret-delivery.ts).
   const mounts: Mount[] = [
     { source: tlsVolume, destination: IN_CONTAINER.tlsDir, readOnly: true },
-    { source: paths.authDir, destination: IN_CONTAINER.authDir, readOnly: true },
     ...(checked.hasTruststore ? [{ source: paths.trustDir, destination: IN_CONTAINER.trustDir, readOnly: true }] : []),
     { source: paths.properties, destination: IN_CONTAINER.properties, readOnly: true },
   ];
   const env = { DH_JAVA_OPTS: derived.javaOpts };
-  const frontContainer = request.envoy ? frontContainerSpec(request, mounts, paths, derived.properties) : undefined;
-  const podConfig = { hostname: request.hostname, network: request.network, ports: request.ports, imageId: image.id, mounts, env, front: frontContainer };
+  const digest = filesDigest(derived);
+  // The service account gets its own secrets and not the front's; the front, under a uid of its
+  // own, gets only its keystore and that keystore's passphrase.
+  const secrets = secretMountsFor(request.name, digest, derived.files, SERVICE_UID, (path) => path !== IN_CONTAINER.frontKeystore);
+  const frontContainer = request.envoy
+    ? {
+        ...frontContainerSpec(request, mounts, paths, derived.properties),
+        user: `${FRONT_UID}:${FRONT_UID}`,
+        secrets: secretMountsFor(request.name, digest, derived.files, FRONT_UID, (path) => path === IN_CONTAINER.frontKeystore || path === IN_CONTAINER.keystorePassphrase),
+      }
+    : undefined;
+  const podConfig = { hostname: request.hostname, network: request.network, ports: request.ports, imageId: image.id, mounts, env, front: frontContainer, secrets };
   const configDigest = createHash('sha256').update(JSON.stringify(podConfig)).digest('hex').slice(0, 16);
   const labels = toolLabels({
     [LABEL_POD_CONFIG]: configDigest,
-    [LABEL_FILES]: filesDigest(derived),
+    [LABEL_FILES]: digest,
     [LABEL_HOSTNAME]: request.hostname,
     [LABEL_TRUST]: trust,
     [LABEL_TLS_PROFILE]: profile,
@@ -185,7 +199,7 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     profile,
     network: { name: request.network, action: networkExists ? 'exists' : 'create' },
     pod: { name: request.name, hostname: request.hostname, aliases: [request.hostname], ports: request.ports, labels, action, reason },
-    container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts },
+    container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts, secrets },
     front: frontContainer,
     changes: action !== 'unchanged' || filesChanged || !networkExists,
   };

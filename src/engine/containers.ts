@@ -2,6 +2,14 @@ import type Dockerode from 'dockerode';
 import { libpod } from './api.js';
 import type { PortMapping } from './pods.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
+import type { SecretMount } from './secrets.js';
+
+/**
+ * Podman 4.3's inspect names a container's secrets but not where they are mounted, so the
+ * container carries its secret mounts (names and paths, never contents) in this label too: a
+ * container made again from its inspect (a pod put back) gets them where they were.
+ */
+const LABEL_SECRET_MOUNTS = 'io.dh-podman.secret-mounts';
 
 export interface Mount {
   source: string;
@@ -22,6 +30,10 @@ export interface ContainerSpec {
   network?: 'none' | { name: string; aliases: string[] };
   /** Outside a pod: ports published on the host (hostPort 0: Podman picks a free one). */
   ports?: PortMapping[];
+  /** Podman secrets copied into the container at their absolute target paths. */
+  secrets?: SecretMount[];
+  /** The uid (or uid:gid) it runs as, instead of the image's USER. */
+  user?: string;
 }
 
 export interface ContainerInfo {
@@ -34,7 +46,10 @@ export interface ContainerInfo {
   state: string;
   env: Record<string, string>;
   mounts: Mount[];
+  secrets: SecretMount[];
   labels: Record<string, string>;
+  /** Set when it was created to run as a given user (empty: the image's USER). */
+  user: string;
 }
 
 /** Containers go through libpod: pod members (`pod` places them), or standalone ones for short checks. */
@@ -49,7 +64,9 @@ export class Containers {
         ...(spec.pod ? { pod: spec.pod } : {}),
         ...networkBody(spec),
         env: spec.env,
-        labels: spec.labels,
+        labels: spec.secrets?.length ? { ...spec.labels, [LABEL_SECRET_MOUNTS]: JSON.stringify(spec.secrets) } : spec.labels,
+        ...(spec.secrets?.length ? { secrets: spec.secrets } : {}),
+        ...(spec.user ? { user: spec.user } : {}),
         ...(spec.command ? { command: spec.command } : {}),
         mounts: spec.mounts.map((mount) => ({
           type: 'bind',
@@ -77,7 +94,8 @@ export class Containers {
         command: data.Config?.Cmd ?? [],
         state: data.State?.Status ?? 'unknown',
         env,
-        labels: data.Config?.Labels ?? {},
+        ...labelsAndSecrets(data.Config?.Labels ?? {}),
+        user: data.Config?.User ?? '',
         mounts: (data.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, readOnly: m.RW === false })),
       };
     } catch (error) {
@@ -128,6 +146,12 @@ export class Containers {
   }
 }
 
+/** The labels as the container's creator gave them, and the secret mounts recorded beside them. */
+function labelsAndSecrets(all: Record<string, string>): { labels: Record<string, string>; secrets: SecretMount[] } {
+  const { [LABEL_SECRET_MOUNTS]: recorded, ...labels } = all;
+  return { labels, secrets: recorded ? (JSON.parse(recorded) as SecretMount[]) : [] };
+}
+
 function networkBody(spec: ContainerSpec): object {
   if (spec.network === 'none') return { netns: { nsmode: 'none' } };
   return {
@@ -141,7 +165,7 @@ interface RawContainer {
   ImageName?: string;
   Image?: string;
   State?: { Status?: string };
-  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string; Cmd?: string[] | null };
+  Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string; Cmd?: string[] | null; User?: string };
   Mounts?: { Source: string; Destination: string; RW: boolean }[] | null;
 }
 

@@ -6,6 +6,7 @@ import { Images } from './images.js';
 import { readInfo, type EngineInfo } from './info.js';
 import { Networks } from './networks.js';
 import { Pods } from './pods.js';
+import { Secrets } from './secrets.js';
 
 /**
  * The one door to Podman. The only place a Dockerode client is made; nothing of dockerode's or
@@ -16,6 +17,7 @@ export class Engine {
   readonly pods: Pods;
   readonly containers: Containers;
   readonly networks: Networks;
+  readonly secrets: Secrets;
 
   private constructor(
     private readonly endpoint: EngineEndpoint,
@@ -25,6 +27,7 @@ export class Engine {
     this.pods = new Pods(docker);
     this.containers = new Containers(docker);
     this.networks = new Networks(docker);
+    this.secrets = new Secrets(docker);
   }
 
   static async connect(options: DiscoveryOptions = {}): Promise<Engine> {

@@ -33,6 +33,8 @@ export async function readBlueprint(engine: Engine, name: string): Promise<PodBl
       image: container.imageId,
       env: container.env,
       mounts: container.mounts,
+      secrets: container.secrets,
+      ...(container.user ? { user: container.user } : {}),
       labels: container.labels,
       ...(container.command.length > 0 ? { command: container.command } : {}),
     });

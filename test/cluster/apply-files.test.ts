@@ -10,7 +10,7 @@ const file = (hostPath: string, content: string, action: DerivedFile['action'] =
   hostPath,
   containerPath: `/in/${hostPath.split('/').pop()}`,
   mode: 0o640,
-  serviceOwned: false,
+  secret: false,
   action,
   content: Buffer.from(content),
 });

@@ -33,9 +33,9 @@ t.test('community: PEM chain, PKCS#8 key for the service account only, ssl.* pro
   const plan = await planProfileFiles('community', input);
   const byPurpose = new Map(plan.files.map((f) => [f.purpose, f]));
   const key = byPurpose.get('identity key')!;
-  t.match(key, { mode: 0o600, serviceOwned: true, action: 'create', containerPath: '/etc/sysconfig/deephaven/auth/tls-key.pem' });
+  t.match(key, { mode: 0o600, secret: true, action: 'create', containerPath: '/etc/sysconfig/deephaven/auth/tls-key.pem' });
   t.match(key.content.toString(), /^-----BEGIN PRIVATE KEY-----\n/, 'PKCS#8, whatever tls.key held');
-  t.match(byPurpose.get('identity chain'), { mode: 0o644, serviceOwned: false });
+  t.match(byPurpose.get('identity chain'), { mode: 0o600, secret: true });
   t.match(byPurpose.get('identity chain')!.content.toString(), /^-----BEGIN CERTIFICATE-----/);
   t.match(byPurpose.get('truststore PEM bundle'), { mode: 0o644, containerPath: '/etc/sysconfig/deephaven/trust/truststore-iris.pem' });
   t.notOk(byPurpose.has('keystore'), 'no PKCS#12 keystore');

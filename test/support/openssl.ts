@@ -40,7 +40,8 @@ export function makeVolume(dir: string, name: string, leaf: { cert: string; key:
   const path = join(dir, name);
   mkdirSync(path, { recursive: true });
   writeFileSync(join(path, 'tls.crt'), [leaf.cert, ...chain].map((file) => readFileSync(file, 'utf8')).join(''));
-  writeFileSync(join(path, 'tls.key'), readFileSync(leaf.key));
-  for (const [file, content] of Object.entries(extra)) writeFileSync(join(path, file), content);
+  // Key files as `cert issue` and OpenSSL write them: 0600, or start refuses them (KEY_FILE_EXPOSED).
+  writeFileSync(join(path, 'tls.key'), readFileSync(leaf.key), { mode: 0o600 });
+  for (const [file, content] of Object.entries(extra)) writeFileSync(join(path, file), content, { mode: file === 'envoy.pem' ? 0o600 : 0o644 });
   return path;
 }

@@ -55,7 +55,11 @@ export async function untagPrefix(prefix: string): Promise<void> {
 
 /** Removes a cluster's pods and network by label, not through its file: t.testdir() may be gone. */
 export async function removeClusterPods(cluster: string): Promise<void> {
-  const left = await podman(['pod', 'ps', '-q', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
-  for (const id of left.stdout.split('\n').filter(Boolean)) await podman(['pod', 'rm', '-f', id], true);
+  const left = await podman(['pod', 'ps', '--format', '{{.Name}}', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
+  const pods = left.stdout.split('\n').filter(Boolean);
+  for (const pod of pods) await podman(['pod', 'rm', '-f', pod], true);
   await podman(['network', 'rm', `dh-${cluster}`], true);
+  // Their keystores and passphrases, which dh-podman keeps as Podman secrets named after the pod.
+  const secrets = (await podman(['secret', 'ls', '--format', '{{.Name}}'], true)).stdout.split('\n');
+  for (const secret of secrets.filter((name) => pods.some((pod) => name.startsWith(`dh-podman.${pod}.`)))) await podman(['secret', 'rm', secret], true);
 }

@@ -1,0 +1,50 @@
+import { basename } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import type { SecretMount } from '../engine/secrets.js';
+import type { DerivedFile } from './derived-files.js';
+
+/**
+ * How a pod's secret files (see isSecretPath) reach its containers: as Podman secrets, which the
+ * engine keeps in its root-only store and copies into each container with the reader's uid and
+ * a read-only mode. Names carry the pod and the digest of the files the pod is started with, so
+ * a replaced pod's secrets never collide with the ones its predecessor still uses (a failed
+ * replacement puts that predecessor back), and stale ones are found by the pod's prefix.
+ */
+
+/** Pod names never hold a dot, so pod "a" never matches pod "a-b"'s secrets. */
+const prefixOf = (pod: string) => `dh-podman.${pod}.`;
+
+export function secretMountsFor(pod: string, filesDigest: string, files: DerivedFile[], uid: number, wanted: (containerPath: string) => boolean): SecretMount[] {
+  return files
+    .filter((file) => file.secret && file.action !== 'remove' && wanted(file.containerPath))
+    .map((file) => ({
+      source: `${prefixOf(pod)}${filesDigest}.${basename(file.containerPath)}`,
+      target: file.containerPath,
+      uid,
+      gid: uid,
+      // Read-only for its reader: 0600 on the host is 0400 in the container, 0644 is 0444.
+      mode: file.mode & 0o444,
+    }));
+}
+
+/**
+ * Stores each mount's file in Podman's secret store unless a secret of that name exists (the
+ * name fixes its contents). Returns the names created, for the caller to undo.
+ */
+export async function storeSecrets(engine: Engine, files: DerivedFile[], mounts: SecretMount[]): Promise<string[]> {
+  const created: string[] = [];
+  const byTarget = new Map(files.map((file) => [file.containerPath, file]));
+  for (const mount of new Map(mounts.map((m) => [m.source, m])).values()) {
+    if (await engine.secrets.exists(mount.source)) continue;
+    await engine.secrets.create(mount.source, byTarget.get(mount.target)!.content);
+    created.push(mount.source);
+  }
+  return created;
+}
+
+/** Removes the pod's secrets except `keep` (all of them when keep is empty: the pod is gone). */
+export async function removePodSecrets(engine: Engine, pod: string, keep: string[] = []): Promise<void> {
+  for (const name of await engine.secrets.list(prefixOf(pod))) {
+    if (!keep.includes(name)) await engine.secrets.remove(name);
+  }
+}
