@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import type { SecretMount } from '../engine/secrets.js';
@@ -11,14 +12,20 @@ import type { DerivedFile } from './derived-files.js';
  * replacement puts that predecessor back), and stale ones are found by the pod's prefix.
  */
 
-/** Pod names never hold a dot, so pod "a" never matches pod "a-b"'s secrets. */
-const prefixOf = (pod: string) => `dh-podman.${pod}.`;
+/**
+ * Podman allows secret names of 64 characters at most, fewer than a pod name and a file name
+ * can take, so the pod is named by a digest: `dhp.<pod digest>.<files digest>.<file>`. The dots
+ * end each part, so one pod's prefix never matches another's.
+ */
+export function secretPrefix(pod: string): string {
+  return `dhp.${createHash('sha256').update(pod).digest('hex').slice(0, 12)}.`;
+}
 
 export function secretMountsFor(pod: string, filesDigest: string, files: DerivedFile[], uid: number, wanted: (containerPath: string) => boolean): SecretMount[] {
   return files
     .filter((file) => file.secret && file.action !== 'remove' && wanted(file.containerPath))
     .map((file) => ({
-      source: `${prefixOf(pod)}${filesDigest}.${basename(file.containerPath)}`,
+      source: `${secretPrefix(pod)}${filesDigest.slice(0, 12)}.${basename(file.containerPath)}`,
       target: file.containerPath,
       uid,
       gid: uid,
@@ -44,7 +51,7 @@ export async function storeSecrets(engine: Engine, files: DerivedFile[], mounts:
 
 /** Removes the pod's secrets except `keep` (all of them when keep is empty: the pod is gone). */
 export async function removePodSecrets(engine: Engine, pod: string, keep: string[] = []): Promise<void> {
-  for (const name of await engine.secrets.list(prefixOf(pod))) {
+  for (const name of await engine.secrets.list(secretPrefix(pod))) {
     if (!keep.includes(name)) await engine.secrets.remove(name);
   }
 }

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { secretPrefix } from '../../src/cluster/secret-delivery.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
@@ -141,7 +142,7 @@ t.test('no host account can read a machine\'s keys; the service reads only its o
   const rotate = await runCli(['rotate', '-f', file, podName(0), '--json'], { env: podmanEnv });
   t.equal(rotate.code, 0, rotate.stderr);
   auditHost(t, stateDir, 'after rotate');
-  const secretNames = (await podman(['secret', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter((name) => name.startsWith(`dh-podman.${podName(0)}.`));
+  const secretNames = (await podman(['secret', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter((name) => name.startsWith(secretPrefix(podName(0))));
   const inUse = JSON.parse((await podman(['inspect', `${podName(0)}-svc`, `${podName(0)}-front`])).stdout) as { Config: { Secrets?: { Name: string }[] } }[];
   t.same(secretNames.sort(), [...new Set(inUse.flatMap((c) => (c.Config.Secrets ?? []).map((s) => s.Name)))].sort(), 'after rotate only the secrets the new pod uses are left');
 
@@ -156,6 +157,6 @@ t.test('no host account can read a machine\'s keys; the service reads only its o
 
   const down = await runCli(['down', '-f', file], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);
-  const left = (await podman(['secret', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter((name) => name.startsWith(`dh-podman.${cluster}-`));
+  const left = (await podman(['secret', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter((name) => hosts.some((_, i) => name.startsWith(secretPrefix(podName(i)))));
   t.same(left, [], 'down removes the pods\' secrets');
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { secretPrefix } from '../../src/cluster/secret-delivery.js';
 import { podmanEnv, podmanSocket } from './podman.js';
 
 const run = promisify(execFile);
@@ -61,5 +62,5 @@ export async function removeClusterPods(cluster: string): Promise<void> {
   await podman(['network', 'rm', `dh-${cluster}`], true);
   // Their keystores and passphrases, which dh-podman keeps as Podman secrets named after the pod.
   const secrets = (await podman(['secret', 'ls', '--format', '{{.Name}}'], true)).stdout.split('\n');
-  for (const secret of secrets.filter((name) => pods.some((pod) => name.startsWith(`dh-podman.${pod}.`)))) await podman(['secret', 'rm', secret], true);
+  for (const secret of secrets.filter((name) => pods.some((pod) => name.startsWith(secretPrefix(pod))))) await podman(['secret', 'rm', secret], true);
 }
