@@ -212,7 +212,7 @@ function checkHostname(leaf: Certificate, hostname: string, file: string, findin
   const san = leaf.san;
   if (!san || san.dns.length + san.ip.length === 0) {
     findings.push(
-      errorFinding('SAN_MISSING', file, `the leaf ${quotedName(leaf.subject)} has no subjectAltName DNS entries; clients never match on the Common Name`, `reissue it with subjectAltName DNS:${hostname}`),
+      errorFinding('SAN_MISSING', file, `the leaf ${quotedName(leaf.subject)} has no subjectAltName DNS entries; Deephaven's services and Java's hostname verification never use the Common Name`, `reissue it with subjectAltName DNS:${hostname}`),
     );
     return;
   }

@@ -36,7 +36,7 @@ export const RULES = {
   // Rule 2: the key belongs to the leaf.
   KEY_MISMATCH: { rule: 2, summary: 'the private key is not the key of the first certificate of the chain' },
   // Rule 3: the SAN covers the hostname.
-  SAN_MISSING: { rule: 3, summary: 'the leaf has no subjectAltName; the Common Name is never used for matching' },
+  SAN_MISSING: { rule: 3, summary: "the leaf has no subjectAltName; Deephaven's (Java's) hostname verification never uses the Common Name" },
   SAN_HOST_MISMATCH: { rule: 3, summary: 'no SAN entry matches the hostname' },
   SAN_WILDCARD: { rule: 3, summary: 'warning: the hostname matches only through a wildcard SAN entry' },
   // Rule 4: leaf usage.
