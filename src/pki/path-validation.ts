@@ -219,6 +219,11 @@ function checkStructure(cert: Certificate, name: string, isLeaf: boolean, add: R
   if (!cert.extensions.every((e) => e.oid !== '2.5.29.36' || e.critical)) {
     add('CERT_MALFORMED', `the ${name} has a non-critical policyConstraints extension (RFC 5280 4.2.1.11 requires it critical)`, 'reissue it with policyConstraints critical');
   }
+  // A client that ignores a non-critical nameConstraints would accept names the CA may not
+  // issue, so such constraints protect nobody (RFC 5280 4.2.1.10: MUST be critical).
+  if (cert.extensions.some((e) => e.oid === '2.5.29.30' && !e.critical)) {
+    add('CERT_MALFORMED', `the ${name} has a non-critical nameConstraints extension, which clients may ignore (RFC 5280 4.2.1.10 requires it critical)`, 'reissue it with nameConstraints critical');
+  }
   if (isLeaf && !isCA(cert) && cert.keyUsage?.includes('keyCertSign')) {
     add('CERT_MALFORMED', `the ${name} is not a CA but its Key Usage has keyCertSign (RFC 5280 4.2.1.3)`, 'reissue it without keyCertSign');
   }
