@@ -138,7 +138,7 @@ function checkIdentity(
   for (const problem of problems) findings.push(errorFinding(problem.code, fileOf(problem.cert), problem.message, problem.fix));
   for (const problem of javaProblems(path)) {
     const name = roleName(path, path.indexOf(problem.cert));
-    const message = `the ${name} has ${problem.reason.replace(/^signed/, 'a signature: signed')}`;
+    const message = `the ${name} ${problem.reason.startsWith('signed') ? 'is' : 'has'} ${problem.reason}`;
     const fix = problem.code.startsWith('JAVA_KEY') ? `reissue ${quotedName(problem.cert.subject)} with an RSA-2048+ or ECDSA P-256/P-384 key` : `reissue ${quotedName(problem.cert.subject)} signed with SHA-256 or stronger`;
     findings.push(problem.code.endsWith('WEAK') ? warningFinding(problem.code, fileOf(problem.cert), message, fix) : errorFinding(problem.code, fileOf(problem.cert), message, fix));
   }

@@ -27,7 +27,22 @@ interface Judged {
   jvm: string;
   ok: boolean;
   codes: string[];
+  text: string;
 }
+
+/** What the finding must say: the certificate by role and subject, and the real reason. */
+const MESSAGES: Record<string, RegExp> = {
+  'int-no-keycertsign': /ISSUER_NO_KEY_CERT_SIGN: the intermediate "CN=Oracle Intermediate no_certsign" lacks keyCertSign/,
+  'int-not-ca': /ISSUER_NOT_CA: the intermediate "CN=Oracle Intermediate not_ca" issues leaf "CN=int-not-ca" but is not a CA/,
+  'pathlen0-broken': /PATH_LENGTH_EXCEEDED: the intermediate "CN=Oracle Pathlen0 Intermediate" allows 0 CA\(s\) below it/,
+  'chain-duplicate': /CHAIN_ORDER: .*certificate 3 repeats certificate 2 \("CN=Oracle Intermediate"\)/,
+  'chain-reversed': /CHAIN_ORDER: .*fix: write \S+ as "CN=chain-reversed", then "CN=Oracle Intermediate"/,
+  'nc-excluded-host': /NAME_CONSTRAINTS_VIOLATED: the leaf "CN=nc-excluded-host" breaks the name constraints of the intermediate/,
+  'critical-int': /CRITICAL_EXTENSION_UNKNOWN: the intermediate "CN=Oracle Intermediate critical" has a critical extension 1\.3\.6\.1\.4\.1\.55555\.1/,
+  'ec-secp256k1': /JAVA_KEY_REFUSED: the leaf "CN=ec-secp256k1" has an EC key on secp256k1/,
+  'sig-md5': /JAVA_SIGNATURE_REFUSED: the leaf "CN=sig-md5" is signed with md5WithRSAEncryption/,
+  'host-cn-only': /SAN_MISSING: .*never use the Common Name/,
+};
 
 t.test('cert check never passes what a Java 17 TLS pair refuses', async (t) => {
   // openssl makes the volumes (about 20 s), one JVM judges them all (about 10 s).
@@ -48,7 +63,8 @@ t.test('cert check never passes what a Java 17 TLS pair refuses', async (t) => {
   for (const [name, , checkHost] of cases) {
     const report = await checkTlsVolume({ hostname: checkHost!, tlsVolume: join(dir, 'cases', name!), caCertFile: join(dir, 'cases', name!, 'ca.pem') });
     const codes = [...new Set(report.findings.filter((f) => f.severity === 'error').map((f) => f.code))];
-    judged.push({ name: name!, jvm: verdicts.get(name!) ?? 'FAIL no verdict', ok: report.ok, codes });
+    const text = report.findings.map((f) => `${f.code}: ${f.message} fix: ${f.fix}`).join('\n');
+    judged.push({ name: name!, jvm: verdicts.get(name!) ?? 'FAIL no verdict', ok: report.ok, codes, text });
   }
   const jvmOk = (j: Judged) => j.jvm.startsWith('OK');
   const agree = judged.filter((j) => j.ok === jvmOk(j));
@@ -56,6 +72,9 @@ t.test('cert check never passes what a Java 17 TLS pair refuses', async (t) => {
   t.comment(`${judged.length} volumes: ${agree.length} agree with the JVM, ${policy.length} refused by policy (${policy.map((j) => j.name).join(', ')})`);
   for (const j of judged) t.comment(`${j.name}: JVM ${j.jvm.slice(0, 140)}; cert check ${j.ok ? 'OK' : j.codes.join(', ')}`);
 
+  for (const [name, pattern] of Object.entries(MESSAGES)) {
+    t.match(judged.find((j) => j.name === name)?.text ?? '', pattern, `${name}: the finding names the certificate and the reason`);
+  }
   const tooLenient = judged.filter((j) => j.ok && !jvmOk(j));
   t.same(tooLenient.map((j) => `${j.name}: ${j.jvm}`), [], 'cert check says OK only where the JVM connects');
   const tooStrict = judged.filter((j) => !j.ok && jvmOk(j) && !policy.includes(j));
