@@ -3,7 +3,8 @@ import type { KeyObject } from 'node:crypto';
 import { isCA, quotedName, type Certificate } from './certificate.js';
 import { daysLeft, expiresWithin } from './expiry.js';
 import { errorFinding, warningFinding, type Finding } from './findings.js';
-import { matchHostname } from './hostname.js';
+import { tryHandshake } from './handshake.js';
+import { matchHostname, normaliseHost } from './hostname.js';
 import { javaProblems } from './java-policy.js';
 import { checkPath, roleName, validatePath } from './path-validation.js';
 import { loadFromVolume, loadPemFile, type PemMaterial } from './material.js';
@@ -25,6 +26,11 @@ export interface CheckOptions {
   now?: Date;
   /** The most intermediates a path may hold; unlimited unless given. */
   maxIntermediates?: number;
+  /**
+   * End with a real TLS handshake on loopback (default on). It runs at the real clock, so it is
+   * skipped when `now` is given.
+   */
+  handshake?: boolean;
 }
 
 export interface LeafSummary {
@@ -71,8 +77,13 @@ export async function checkTlsVolume(options: CheckOptions): Promise<CheckReport
   findings.push(...chainFile.findings, ...keyFile.findings);
   // A missing or unreadable key is reported above; the chain is still checked in full.
   if (chainFile.material) {
-    const leaf = checkIdentity(chainFile.material, keyFile.material, options.hostname, bundle, context, findings);
+    const path: Certificate[] = [];
+    const leaf = checkIdentity(chainFile.material, keyFile.material, options.hostname, bundle, context, findings, path);
     if (leaf) report.leaf = summarise(leaf, chainFile.material.file, context.now);
+    const errorsSoFar = findings.some((finding) => finding.severity === 'error');
+    if (leaf && !errorsSoFar && bundle && keyFile.material && options.handshake !== false && !options.now) {
+      await finalHandshake(chainFile.material, path, keyFile.material, bundle, options.hostname, findings);
+    }
   }
 
   const envoy = await loadFromVolume(options.tlsVolume, 'envoy.pem', false);
@@ -108,6 +119,8 @@ function checkIdentity(
   bundle: Bundle | undefined,
   context: RuleContext,
   findings: Finding[],
+  /** Receives the certificate path that was validated, leaf first. */
+  pathOut: Certificate[] = [],
 ): Certificate | undefined {
   const certs = chainFile.certificates;
   if (certs.length === 0) {
@@ -133,6 +146,7 @@ function checkIdentity(
   // Without a CA file there is no anchor: the chain of issuers found in tls.crt is checked as far
   // as it goes, its top taken as given.
   const path = result.status === 'no-path' ? result.partial : result.path.certs;
+  pathOut.push(...path);
   const problems = result.status === 'no-path' ? checkPath(path, { time: context.now, maxIntermediates: context.maxIntermediates }) : result.path.problems;
   const fileOf = (cert: Certificate) => (certs.includes(cert) || !bundle ? chainFile.file : bundle.file);
   for (const problem of problems) findings.push(errorFinding(problem.code, fileOf(problem.cert), problem.message, problem.fix));
@@ -147,6 +161,25 @@ function checkIdentity(
   const broken = result.status === 'no-path' && bundle && bundle.certificates.length > 0 ? checkTrust(path, pool, bundle, chainFile.file, findings) : false;
   if (!broken) checkOrder(certs, path, anchors, chainFile.file, findings);
   return leaf;
+}
+
+/** The last word: a TLS client trusting only the CA file must connect to the volume's chain and key. */
+async function finalHandshake(chainFile: PemMaterial, path: Certificate[], keyFile: PemMaterial, bundle: Bundle, hostname: string, findings: Finding[]): Promise<void> {
+  const toPem = (cert: Certificate) => cert.x509.toString();
+  // The services present the chain in path order (the keystore is built that way), so the
+  // handshake does too; the order of tls.crt itself is CHAIN_ORDER's business.
+  const presented = path.filter((cert) => chainFile.certificates.includes(cert));
+  const result = await tryHandshake({
+    chainPem: presented.map(toPem).join(''),
+    keyPem: keyFile.keyBlocks[0]!.text,
+    caPem: bundle.certificates.map(toPem).join(''),
+    hostname: normaliseHost(hostname),
+  });
+  if (!result.ok) {
+    findings.push(
+      errorFinding('HANDSHAKE_FAILED', chainFile.file, `a TLS client trusting only ${bundle.file} could not connect to ${hostname} presenting this chain and key: ${result.reason}`, 'fix what the message names; the other rules found nothing, so report it if it is not clear'),
+    );
+  }
 }
 
 function ownsKey(cert: Certificate, key: KeyObject): boolean {

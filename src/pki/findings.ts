@@ -50,6 +50,7 @@ export const RULES = {
   CHAIN_MISSING_INTERMEDIATE: { rule: 5, summary: 'an intermediate CA between the chain and the CA bundle is missing from the chain' },
   CHAIN_UNTRUSTED: { rule: 5, summary: 'the chain does not lead to any certificate in the CA bundle' },
   CA_FILE_NOT_CA: { rule: 5, summary: 'warning: a certificate in the CA bundle is not a CA' },
+  HANDSHAKE_FAILED: { rule: 5, summary: 'every rule passed, but a real TLS handshake on loopback (client trusting only the CA file, SNI, hostname verification) failed' },
   CHAIN_BAD_SIGNATURE: { rule: 5, summary: "a certificate's signature does not verify with the key of the CA named as its issuer (or names two signature algorithms)" },
   ISSUER_NOT_CA: { rule: 5, summary: 'a certificate that issues another in the path is not a CA (basicConstraints CA:TRUE missing)' },
   ISSUER_NO_KEY_CERT_SIGN: { rule: 5, summary: "an issuing CA's Key Usage lacks keyCertSign" },
