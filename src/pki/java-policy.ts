@@ -28,7 +28,9 @@ export const JAVA_RULES: JavaRule[] = [
   { code: 'JAVA_KEY_REFUSED', what: 'EC key on a curve under 224 bits (P-192)', why: 'jdk.certpath and jdk.tls.disabledAlgorithms: EC keySize < 224' },
   { code: 'JAVA_KEY_REFUSED', what: 'EC key on a curve other than P-256, P-384, P-521 (secp256k1, brainpool, P-224)', why: 'no TLS signature scheme in JSSE; SunEC has no such curve since JDK 16' },
   { code: 'JAVA_KEY_REFUSED', what: 'EC key with explicit curve parameters', why: 'Java decodes only named curves (RFC 5480)' },
-  { code: 'JAVA_KEY_REFUSED', what: 'DSA key', why: 'no TLS 1.3 signature scheme; a TLS 1.3 client (the default) cannot verify it' },
+  { code: 'JAVA_KEY_REFUSED', what: 'DSA key on the leaf', why: 'no TLS 1.3 signature scheme to sign the handshake with (a CA with a DSA key of 2048+ bits is accepted)' },
+  { code: 'JAVA_KEY_REFUSED', what: 'DSA key < 1024 bits on a CA', why: 'jdk.certpath.disabledAlgorithms: DSA keySize < 1024' },
+  { code: 'JAVA_KEY_WEAK', what: 'DSA key of 1024 to 2047 bits on a CA (warning)', why: 'jdk.security.legacyAlgorithms: DSA keySize < 2048' },
   { code: 'JAVA_KEY_REFUSED', what: 'unknown key algorithm', why: 'no provider can use it' },
 ];
 
@@ -48,8 +50,8 @@ const SIGNATURES: Record<string, { name: string; hash: 'md' | 'sha1' | 'ok' }> =
   '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', hash: 'sha1' },
 };
 
-/** Problems of the key of `cert`, which the JVM uses (leaf) or verifies signatures with. */
-export function javaKeyProblem(cert: Certificate): Omit<JavaProblem, 'cert'> | undefined {
+/** Problems of the key of `cert`, which the JVM signs the handshake with (leaf) or verifies signatures with. */
+export function javaKeyProblem(cert: Certificate, isLeaf: boolean): Omit<JavaProblem, 'cert'> | undefined {
   const key = cert.publicKey;
   switch (key.type) {
     case 'RSA':
@@ -70,7 +72,12 @@ export function javaKeyProblem(cert: Certificate): Omit<JavaProblem, 'cert'> | u
     case 'ED448':
       return undefined;
     case 'DSA':
-      return { code: 'JAVA_KEY_REFUSED', reason: 'a DSA key, which has no TLS 1.3 signature scheme' };
+      // The handshake cannot be signed with DSA under TLS 1.3, but a CA's DSA signature on a
+      // certificate still verifies (checked with a real Java 17 pair).
+      if (isLeaf) return { code: 'JAVA_KEY_REFUSED', reason: 'a DSA key, which has no TLS 1.3 signature scheme to sign the handshake with' };
+      if ((key.bits ?? 0) < 1024) return { code: 'JAVA_KEY_REFUSED', reason: `a DSA key of ${key.bits ?? 'unknown'} bits, under the JVM's minimum of 1024` };
+      if ((key.bits ?? 0) < 2048) return { code: 'JAVA_KEY_WEAK', reason: `a DSA key of ${key.bits} bits, which the JVM still accepts but lists as legacy` };
+      return undefined;
     default:
       return { code: 'JAVA_KEY_REFUSED', reason: `a key of type ${key.type} (${key.algorithmOid}), which Java cannot use` };
   }
@@ -80,7 +87,7 @@ export function javaKeyProblem(cert: Certificate): Omit<JavaProblem, 'cert'> | u
 export function javaProblems(path: Certificate[]): JavaProblem[] {
   const problems: JavaProblem[] = [];
   path.forEach((cert, index) => {
-    const key = javaKeyProblem(cert);
+    const key = javaKeyProblem(cert, index === 0);
     if (key) problems.push({ ...key, cert });
     // The anchor's own signature is never checked (it is trusted as given).
     if (index === path.length - 1 && path.length > 1) return;
