@@ -64,7 +64,7 @@ export const RULES = {
   CERT_EXPIRES_SOON: { rule: 6, summary: 'warning: a certificate expires within --warn-days (default 30)' },
   // Rule 7: what the services' JVMs accept (table in docs/cert-check-codes.md).
   JAVA_KEY_REFUSED: { rule: 7, summary: "a key in the path is one the JVM refuses (DSA on the leaf, RSA or DSA < 1024, EC under 224 bits, a curve other than P-256/P-384/P-521, explicit curve)" },
-  JAVA_KEY_WEAK: { rule: 7, summary: 'warning: an RSA or DSA key of 1024 to 2047 bits, accepted by the JVM but legacy' },
+  JAVA_KEY_WEAK: { rule: 7, summary: 'warning: an RSA key of 1024 to 2047 bits or a DSA key on a CA, accepted by Java 17 but legacy' },
   JAVA_SIGNATURE_REFUSED: { rule: 7, summary: 'a certificate below the anchor is signed with MD2 or MD5, which the JVM refuses' },
   JAVA_SIGNATURE_WEAK: { rule: 7, summary: 'warning: a certificate below the anchor is signed with SHA-1, accepted by the JVM only under a private CA' },
   // Envoy (rule 3 for the Envoy identity).

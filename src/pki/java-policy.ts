@@ -30,7 +30,7 @@ export const JAVA_RULES: JavaRule[] = [
   { code: 'JAVA_KEY_REFUSED', what: 'EC key with explicit curve parameters', why: 'Java decodes only named curves (RFC 5480)' },
   { code: 'JAVA_KEY_REFUSED', what: 'DSA key on the leaf', why: 'no TLS 1.3 signature scheme to sign the handshake with (a CA with a DSA key of 2048+ bits is accepted)' },
   { code: 'JAVA_KEY_REFUSED', what: 'DSA key < 1024 bits on a CA', why: 'jdk.certpath.disabledAlgorithms: DSA keySize < 1024' },
-  { code: 'JAVA_KEY_WEAK', what: 'DSA key of 1024 to 2047 bits on a CA (warning)', why: 'jdk.security.legacyAlgorithms: DSA keySize < 2048' },
+  { code: 'JAVA_KEY_WEAK', what: 'DSA key on a CA (warning)', why: 'jdk.security.legacyAlgorithms: DSA keySize < 2048; a Java 25 client refuses DSA-signed certificates in TLS 1.3' },
   { code: 'JAVA_KEY_REFUSED', what: 'unknown key algorithm', why: 'no provider can use it' },
 ];
 
@@ -77,7 +77,9 @@ export function javaKeyProblem(cert: Certificate, isLeaf: boolean): Omit<JavaPro
       if (isLeaf) return { code: 'JAVA_KEY_REFUSED', reason: 'a DSA key, which has no TLS 1.3 signature scheme to sign the handshake with' };
       if ((key.bits ?? 0) < 1024) return { code: 'JAVA_KEY_REFUSED', reason: `a DSA key of ${key.bits ?? 'unknown'} bits, under the JVM's minimum of 1024` };
       if ((key.bits ?? 0) < 2048) return { code: 'JAVA_KEY_WEAK', reason: `a DSA key of ${key.bits} bits, which the JVM still accepts but lists as legacy` };
-      return undefined;
+      // Java 17 verifies it; a Java 25 client refused the same chain (no DSA in its TLS 1.3
+      // signature_algorithms_cert), so it is a warning about the next JVM upgrade.
+      return { code: 'JAVA_KEY_WEAK', reason: 'a DSA key; Java 17 verifies its signatures, but newer JVMs (25) refuse DSA-signed certificates in TLS 1.3' };
     default:
       return { code: 'JAVA_KEY_REFUSED', reason: `a key of type ${key.type} (${key.algorithmOid}), which Java cannot use` };
   }
