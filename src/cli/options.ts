@@ -15,7 +15,7 @@ export function parseNonNegativeInt(value: string): number {
 
 export function parseHostname(value: string): string {
   if (!isValidHostname(value)) {
-    throw new InvalidArgumentError(`"${value}" is not a hostname (letters, digits, hyphens and dots) or IP address`);
+    throw new InvalidArgumentError(`"${value}" is not a hostname (letters, digits, hyphens and dots, or Unicode labels IDNA converts) or IP address`);
   }
   return normaliseHost(value);
 }

@@ -22,6 +22,39 @@ export interface Certificate {
   basicConstraints: { ca: boolean; pathLength: number | undefined } | undefined;
   publicKey: PublicKeyInfo;
   selfIssued: boolean;
+  /** X.509 version as written (1 or 3; 2 is rare). */
+  version: number;
+  /** DER of the issuer and subject Names, compared byte for byte when building paths. */
+  issuerDer: Buffer;
+  subjectDer: Buffer;
+  /** The subject as RDNs, each "oid=normalised value" joined by "+", for directoryName constraints. */
+  subjectRdns: string[];
+  /** Every extension as written: OID and critical flag, duplicates kept (RFC 5280 4.2 forbids them). */
+  extensions: ExtensionInfo[];
+  nameConstraints: NameConstraints | undefined;
+  /** The outer signatureAlgorithm OID, and whether the TBS copy of it is the same. */
+  signatureAlgorithm: string;
+  signatureAlgorithmConsistent: boolean;
+}
+
+export interface ExtensionInfo {
+  oid: string;
+  critical: boolean;
+}
+
+/** One GeneralSubtree base of a nameConstraints extension (RFC 5280 4.2.1.10). */
+export type Subtree =
+  | { type: 'dns'; value: string }
+  | { type: 'ip'; address: Buffer; mask: Buffer }
+  | { type: 'dn'; rdns: string[] }
+  /** Forms we do not evaluate (rfc822Name, URI, otherName…): kept so their presence is known. */
+  | { type: 'other'; tag: number };
+
+export interface NameConstraints {
+  permitted: Subtree[];
+  excluded: Subtree[];
+  /** True when the extension's value does not decode as NameConstraints. */
+  malformed: boolean;
 }
 
 export interface SubjectAltNames {
@@ -29,6 +62,8 @@ export interface SubjectAltNames {
   ip: string[];
   email: string[];
   uri: string[];
+  /** GeneralName tags of the other entries (0 otherName, 3 x400Address, 4 directoryName…). */
+  otherTags: number[];
 }
 
 export type KeyUsage =
@@ -58,6 +93,9 @@ export interface PublicKeyInfo {
   type: string;
   bits: number | undefined;
   curve: string | undefined;
+  /** The SPKI algorithm OID, and for EC the named-curve OID or 'explicit' (parameters inline). */
+  algorithmOid: string;
+  curveOid: string | undefined;
 }
 
 const EKU_NAMES: Record<string, string> = {
@@ -75,12 +113,14 @@ const OID = {
   keyUsage: '2.5.29.15',
   extKeyUsage: '2.5.29.37',
   basicConstraints: '2.5.29.19',
+  nameConstraints: '2.5.29.30',
 } as const;
 
 /** Throws node's own error for bytes that are not a certificate; callers turn that into a rule. */
 export function parseCertificate(der: Buffer): Certificate {
   const x509 = new X509Certificate(der);
-  const extensions = readExtensions(der);
+  const raw = readRaw(der);
+  const extensions = raw.parsed;
   const bc = extensions.get(OID.basicConstraints);
   const ku = extensions.get(OID.keyUsage);
   const eku = extensions.get(OID.extKeyUsage);
@@ -100,8 +140,16 @@ export function parseCertificate(der: Buffer): Certificate {
     basicConstraints: bc
       ? { ca: bc.cA === true, pathLength: typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined }
       : undefined,
-    publicKey: describePublicKey(x509),
+    publicKey: describePublicKey(x509, raw.spki),
     selfIssued: oneLineName(x509.subject) === oneLineName(x509.issuer),
+    version: raw.version,
+    issuerDer: raw.issuerDer,
+    subjectDer: raw.subjectDer,
+    subjectRdns: raw.subjectRdns,
+    extensions: raw.extensions,
+    nameConstraints: raw.nameConstraints,
+    signatureAlgorithm: raw.signatureAlgorithm,
+    signatureAlgorithmConsistent: raw.signatureAlgorithmConsistent,
   };
 }
 
@@ -128,24 +176,50 @@ function oneLineName(name: string | undefined): string {
   return (name ?? '').split('\n').filter(Boolean).join(', ');
 }
 
-function describePublicKey(x509: X509Certificate): PublicKeyInfo {
-  const key = x509.publicKey;
-  const details = key.asymmetricKeyDetails ?? {};
-  const type = key.asymmetricKeyType ?? 'unknown';
+function describePublicKey(x509: X509Certificate, spki: { algorithmOid: string; curveOid: string | undefined }): PublicKeyInfo {
+  // OpenSSL refuses some keys a certificate can still carry (explicit curve parameters); the
+  // certificate is then described from its SPKI alone and the policy rules say what is wrong.
+  let type = KEY_TYPES[spki.algorithmOid] ?? 'unknown';
+  let details: { modulusLength?: number; namedCurve?: string } = {};
+  try {
+    const key = x509.publicKey;
+    details = key.asymmetricKeyDetails ?? {};
+    type = (key.asymmetricKeyType ?? type).toUpperCase();
+  } catch {
+    // described from the SPKI above
+  }
+  const curve = spki.curveOid === 'explicit' ? 'explicit parameters' : curveName(details.namedCurve) ?? (spki.curveOid ? CURVES[spki.curveOid]?.name ?? spki.curveOid : undefined);
   const bits =
-    details.modulusLength ?? (details.namedCurve ? curveBits(details.namedCurve) : type === 'ed25519' ? 256 : undefined);
-  return { type: type.toUpperCase() === 'RSA-PSS' ? 'RSA-PSS' : type.toUpperCase(), bits, curve: curveName(details.namedCurve) };
+    details.modulusLength ?? (spki.curveOid ? CURVES[spki.curveOid]?.bits : type === 'ED25519' ? 256 : type === 'ED448' ? 456 : undefined);
+  return { type: type === 'RSA-PSS' ? 'RSA-PSS' : type, bits, curve, algorithmOid: spki.algorithmOid, curveOid: spki.curveOid };
 }
+
+const KEY_TYPES: Record<string, string> = {
+  '1.2.840.113549.1.1.1': 'RSA',
+  '1.2.840.113549.1.1.10': 'RSA-PSS',
+  '1.2.840.10045.2.1': 'EC',
+  '1.2.840.10040.4.1': 'DSA',
+  '1.3.101.112': 'ED25519',
+  '1.3.101.113': 'ED448',
+};
+
+/** Named curves by OID, with the names `cert inspect` and the policy rules use. */
+export const CURVES: Record<string, { name: string; bits: number }> = {
+  '1.2.840.10045.3.1.1': { name: 'P-192', bits: 192 },
+  '1.3.132.0.33': { name: 'P-224', bits: 224 },
+  '1.2.840.10045.3.1.7': { name: 'P-256', bits: 256 },
+  '1.3.132.0.34': { name: 'P-384', bits: 384 },
+  '1.3.132.0.35': { name: 'P-521', bits: 521 },
+  '1.3.132.0.10': { name: 'secp256k1', bits: 256 },
+  '1.3.36.3.3.2.8.1.1.7': { name: 'brainpoolP256r1', bits: 256 },
+  '1.3.36.3.3.2.8.1.1.11': { name: 'brainpoolP384r1', bits: 384 },
+  '1.3.36.3.3.2.8.1.1.13': { name: 'brainpoolP512r1', bits: 512 },
+};
 
 function curveName(namedCurve: string | undefined): string | undefined {
   if (!namedCurve) return undefined;
-  const aliases: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+  const aliases: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', prime192v1: 'P-192', secp224r1: 'P-224' };
   return aliases[namedCurve] ?? namedCurve;
-}
-
-function curveBits(namedCurve: string): number | undefined {
-  const bits: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521, secp256k1: 256 };
-  return bits[namedCurve];
 }
 
 type ForgeExtension = Record<string, unknown> & {
@@ -155,32 +229,160 @@ type ForgeExtension = Record<string, unknown> & {
   altNames?: { type: number; value: string; ip?: string }[];
 };
 
-function readExtensions(der: Buffer): Map<string, ForgeExtension> {
-  const result = new Map<string, ForgeExtension>();
+type Asn1 = forge.asn1.Asn1;
+
+interface RawFields {
+  parsed: Map<string, ForgeExtension>;
+  extensions: ExtensionInfo[];
+  version: number;
+  issuerDer: Buffer;
+  subjectDer: Buffer;
+  subjectRdns: string[];
+  nameConstraints: NameConstraints | undefined;
+  signatureAlgorithm: string;
+  signatureAlgorithmConsistent: boolean;
+  spki: { algorithmOid: string; curveOid: string | undefined };
+}
+
+/** The fields node:crypto does not expose, read from the DER with node-forge's ASN.1 decoder. */
+function readRaw(der: Buffer): RawFields {
   const asn1 = forge.asn1;
   const certificate = asn1.fromDer(forge.util.createBuffer(der.toString('binary')), false);
-  const tbs = (certificate.value as forge.asn1.Asn1[])[0];
-  const fields = (tbs?.value ?? []) as forge.asn1.Asn1[];
-  // Extensions are the [3] EXPLICIT field of TBSCertificate (RFC 5280 4.1).
-  const wrapper = fields.find((field) => field.tagClass === asn1.Class.CONTEXT_SPECIFIC && field.type === 3);
-  const list = ((wrapper?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ?? []) as forge.asn1.Asn1[];
-  const fromAsn1 = (forge.pki as unknown as { certificateExtensionFromAsn1(ext: forge.asn1.Asn1): ForgeExtension })
-    .certificateExtensionFromAsn1;
+  const [tbs, outerAlgorithm] = certificate.value as Asn1[];
+  const fields = (tbs?.value ?? []) as Asn1[];
+  // TBSCertificate (RFC 5280 4.1): [0] version (optional), serial, signature, issuer, validity,
+  // subject, subjectPublicKeyInfo, then [1] [2] [3] optional fields.
+  const versionField = fields[0]?.tagClass === asn1.Class.CONTEXT_SPECIFIC && fields[0].type === 0 ? fields[0] : undefined;
+  const rest = versionField ? fields.slice(1) : fields;
+  const [, tbsAlgorithm, issuer, , subject, spki] = rest;
+  const version = versionField ? integer((versionField.value as Asn1[])[0]) + 1 : 1;
+  const wrapper = rest.find((field) => field.tagClass === asn1.Class.CONTEXT_SPECIFIC && field.type === 3);
+  const list = ((wrapper?.value as Asn1[] | undefined)?.[0]?.value ?? []) as Asn1[];
+  const fromAsn1 = (forge.pki as unknown as { certificateExtensionFromAsn1(ext: Asn1): ForgeExtension }).certificateExtensionFromAsn1;
+  const parsed = new Map<string, ForgeExtension>();
+  const extensions: ExtensionInfo[] = [];
+  let nameConstraints: NameConstraints | undefined;
   for (const ext of list) {
-    const parsed = fromAsn1(ext);
-    result.set(parsed.id, parsed);
+    const parts = ext.value as Asn1[];
+    const oid = asn1.derToOid(parts[0]!.value as string);
+    const critical = parts.length === 3 && (parts[1]!.value as string) !== '\x00';
+    extensions.push({ oid, critical });
+    if (oid === OID.nameConstraints) nameConstraints = readNameConstraints(parts[parts.length - 1]!.value as string);
+    try {
+      const extension = fromAsn1(ext);
+      if (!parsed.has(extension.id)) parsed.set(extension.id, extension);
+    } catch {
+      // an extension forge cannot decode is still listed above, with its critical flag
+    }
+  }
+  const outerOid = algorithmOid(outerAlgorithm);
+  return {
+    parsed,
+    extensions,
+    version,
+    issuerDer: toDer(issuer),
+    subjectDer: toDer(subject),
+    subjectRdns: subject ? nameRdns(subject) : [],
+    nameConstraints,
+    signatureAlgorithm: outerOid,
+    signatureAlgorithmConsistent: !!tbsAlgorithm && !!outerAlgorithm && toDer(tbsAlgorithm).equals(toDer(outerAlgorithm)),
+    spki: readSpkiAlgorithm(spki),
+  };
+}
+
+function toDer(node: Asn1 | undefined): Buffer {
+  return node ? Buffer.from(forge.asn1.toDer(node).getBytes(), 'binary') : Buffer.alloc(0);
+}
+
+function integer(node: Asn1 | undefined): number {
+  const bytes = typeof node?.value === 'string' ? node.value : '';
+  let value = 0;
+  for (const char of bytes) value = value * 256 + char.charCodeAt(0);
+  return value;
+}
+
+function algorithmOid(node: Asn1 | undefined): string {
+  const oid = (node?.value as Asn1[] | undefined)?.[0];
+  return oid && typeof oid.value === 'string' ? forge.asn1.derToOid(oid.value) : '';
+}
+
+function readSpkiAlgorithm(spki: Asn1 | undefined): { algorithmOid: string; curveOid: string | undefined } {
+  const algorithm = (spki?.value as Asn1[] | undefined)?.[0];
+  const oid = algorithmOid(algorithm);
+  const parameters = (algorithm?.value as Asn1[] | undefined)?.[1];
+  if (oid !== '1.2.840.10045.2.1' || !parameters) return { algorithmOid: oid, curveOid: undefined };
+  // ECParameters: a named curve OID, or (explicitly, RFC 5480 forbids it) the whole curve.
+  const named = parameters.type === forge.asn1.Type.OID && typeof parameters.value === 'string';
+  return { algorithmOid: oid, curveOid: named ? forge.asn1.derToOid(parameters.value as string) : 'explicit' };
+}
+
+/**
+ * A Name as comparable RDNs: attribute OID and value, the value trimmed, inner spaces collapsed
+ * and lower-cased (RFC 5280 7.1's comparison, close enough for constraint prefixes).
+ */
+function nameRdns(name: Asn1): string[] {
+  return ((name.value ?? []) as Asn1[]).map((rdn) =>
+    ((rdn.value ?? []) as Asn1[])
+      .map((attribute) => {
+        const [type, value] = attribute.value as Asn1[];
+        const text = typeof value?.value === 'string' ? Buffer.from(value.value, 'binary').toString('utf8') : '';
+        return `${forge.asn1.derToOid(type!.value as string)}=${text.trim().replace(/\s+/g, ' ').toLowerCase()}`;
+      })
+      .sort()
+      .join('+'),
+  );
+}
+
+function readNameConstraints(octets: string): NameConstraints {
+  const result: NameConstraints = { permitted: [], excluded: [], malformed: false };
+  try {
+    const sequence = forge.asn1.fromDer(octets, true);
+    for (const part of (sequence.value ?? []) as Asn1[]) {
+      const target = part.type === 0 ? result.permitted : part.type === 1 ? result.excluded : undefined;
+      if (!target || part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC) {
+        result.malformed = true;
+        continue;
+      }
+      // An empty permittedSubtrees or excludedSubtrees is invalid (RFC 5280 4.2.1.10: SIZE 1..MAX).
+      if (((part.value ?? []) as Asn1[]).length === 0) result.malformed = true;
+      for (const subtree of (part.value ?? []) as Asn1[]) target.push(readSubtree(((subtree.value ?? []) as Asn1[])[0]));
+    }
+    if (((sequence.value ?? []) as Asn1[]).length === 0) result.malformed = true;
+  } catch {
+    result.malformed = true;
   }
   return result;
 }
 
+function readSubtree(base: Asn1 | undefined): Subtree {
+  if (!base) return { type: 'other', tag: -1 };
+  const text = typeof base.value === 'string' ? base.value : '';
+  switch (base.type) {
+    case 2:
+      return { type: 'dns', value: text };
+    case 7: {
+      const bytes = Buffer.from(text, 'binary');
+      const half = bytes.length / 2;
+      return { type: 'ip', address: bytes.subarray(0, half), mask: bytes.subarray(half) };
+    }
+    case 4: {
+      const name = ((base.value ?? []) as Asn1[])[0];
+      return { type: 'dn', rdns: name ? nameRdns(name) : [] };
+    }
+    default:
+      return { type: 'other', tag: base.type };
+  }
+}
+
 function readSan(ext: ForgeExtension): SubjectAltNames {
-  const san: SubjectAltNames = { dns: [], ip: [], email: [], uri: [] };
+  const san: SubjectAltNames = { dns: [], ip: [], email: [], uri: [], otherTags: [] };
   for (const name of ext.altNames ?? []) {
     // GeneralName tags, RFC 5280 4.2.1.6.
     if (name.type === 2) san.dns.push(name.value);
     else if (name.type === 7 && name.ip) san.ip.push(name.ip);
     else if (name.type === 1) san.email.push(name.value);
     else if (name.type === 6) san.uri.push(name.value);
+    else san.otherTags.push(name.type);
   }
   return san;
 }

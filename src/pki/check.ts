@@ -1,10 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { isCA, quotedName, type Certificate } from './certificate.js';
-import { orderChain, verifyToBundle } from './chain.js';
 import { daysLeft, expiresWithin } from './expiry.js';
 import { errorFinding, warningFinding, type Finding } from './findings.js';
-import { matchHostname } from './hostname.js';
+import { tryHandshake } from './handshake.js';
+import { matchHostname, normaliseHost } from './hostname.js';
+import { javaProblems } from './java-policy.js';
+import { checkPath, roleName, validatePath } from './path-validation.js';
 import { loadFromVolume, loadPemFile, type PemMaterial } from './material.js';
 import { parsePrivateKey } from './private-key.js';
 
@@ -22,6 +24,13 @@ export interface CheckOptions {
   mtls?: boolean;
   warnDays?: number;
   now?: Date;
+  /** The most intermediates a path may hold; unlimited unless given. */
+  maxIntermediates?: number;
+  /**
+   * End with a real TLS handshake on loopback (default on). It runs at the real clock, so it is
+   * skipped when `now` is given.
+   */
+  handshake?: boolean;
 }
 
 export interface LeafSummary {
@@ -49,6 +58,7 @@ export async function checkTlsVolume(options: CheckOptions): Promise<CheckReport
     mtls: options.mtls === true,
     warnDays: options.warnDays ?? 30,
     now: options.now ?? new Date(),
+    maxIntermediates: options.maxIntermediates,
   };
   const report: CheckReport = { ok: false, hostname: options.hostname, tlsVolume: options.tlsVolume, findings: [] };
   const findings = report.findings;
@@ -65,9 +75,15 @@ export async function checkTlsVolume(options: CheckOptions): Promise<CheckReport
   const chainFile = await loadFromVolume(options.tlsVolume, 'tls.crt', true);
   const keyFile = await loadFromVolume(options.tlsVolume, 'tls.key', true);
   findings.push(...chainFile.findings, ...keyFile.findings);
-  if (chainFile.material && keyFile.material) {
-    const leaf = checkIdentity(chainFile.material, keyFile.material, options.hostname, bundle, context, findings);
+  // A missing or unreadable key is reported above; the chain is still checked in full.
+  if (chainFile.material) {
+    const path: Certificate[] = [];
+    const leaf = checkIdentity(chainFile.material, keyFile.material, options.hostname, bundle, context, findings, path);
     if (leaf) report.leaf = summarise(leaf, chainFile.material.file, context.now);
+    const errorsSoFar = findings.some((finding) => finding.severity === 'error');
+    if (leaf && !errorsSoFar && bundle && keyFile.material && options.handshake !== false && !options.now) {
+      await finalHandshake(chainFile.material, path, keyFile.material, bundle, options.hostname, findings);
+    }
   }
 
   const envoy = await loadFromVolume(options.tlsVolume, 'envoy.pem', false);
@@ -89,6 +105,7 @@ export async function checkTlsVolume(options: CheckOptions): Promise<CheckReport
 }
 
 interface RuleContext {
+  maxIntermediates: number | undefined;
   mtls: boolean;
   warnDays: number;
   now: Date;
@@ -97,44 +114,111 @@ interface RuleContext {
 /** Rules 2 to 6 for one identity: a chain and the key that goes with its leaf. */
 function checkIdentity(
   chainFile: PemMaterial,
-  keyFile: PemMaterial,
+  keyFile: PemMaterial | undefined,
   hostname: string | undefined,
   bundle: Bundle | undefined,
   context: RuleContext,
   findings: Finding[],
+  /** Receives the certificate path that was validated, leaf first. */
+  pathOut: Certificate[] = [],
 ): Certificate | undefined {
   const certs = chainFile.certificates;
   if (certs.length === 0) {
     findings.push(errorFinding('CERT_MISSING', chainFile.file, 'holds no CERTIFICATE block', 'put the PEM certificate chain in it, leaf first'));
   }
-  const key = checkKey(keyFile, findings);
+  const key = keyFile ? checkKey(keyFile, findings) : undefined;
   if (certs.length === 0) return undefined;
 
-  const keyOwner = key ? certs.find((cert) => cert.x509.checkPrivateKey(key)) : undefined;
-  const order = orderChain(certs, keyOwner);
-  if (order.status === 'reordered') {
-    findings.push(
-      errorFinding('CHAIN_ORDER', chainFile.file, `certificates are out of order; the chain is ${order.chain.map((cert) => quotedName(cert.subject)).join(' → ')}`, 'write the leaf first, then each issuer in turn'),
-    );
-  } else if (order.status === 'broken') {
-    const child = order.chain[order.index]!;
-    findings.push(
-      errorFinding('CHAIN_BROKEN', chainFile.file, `certificate ${order.index + 1} (${quotedName(child.subject)}) is not issued by certificate ${order.index + 2}`, `replace certificate ${order.index + 2} with the CA that issued ${quotedName(child.subject)} (${quotedName(child.issuer)})`),
-    );
-  }
-  const chain = order.chain;
-  const leaf = chain[0]!;
+  const keyOwner = key ? certs.find((cert) => ownsKey(cert, key)) : undefined;
+  const leaf = keyOwner ?? guessLeaf(certs);
+  const pool = certs.filter((cert) => cert !== leaf);
+  const anchors = bundle?.certificates ?? [];
 
-  if (key && !leaf.x509.checkPrivateKey(key)) {
+  if (key && keyFile && !keyOwner) {
     findings.push(
       errorFinding('KEY_MISMATCH', keyFile.file, `is not the private key of the leaf ${quotedName(leaf.subject)}${keyFile === chainFile ? '' : ` in ${chainFile.file}`}`, 'use the key the certificate was issued for, or reissue the certificate for this key'),
     );
   }
   if (hostname !== undefined) checkHostname(leaf, hostname, chainFile.file, findings);
   checkLeafUsage(leaf, chainFile.file, context, findings);
-  for (const cert of chain) checkValidity(cert, chainFile.file, context, findings);
-  if (bundle && bundle.certificates.length > 0) checkTrust(chain, bundle, chainFile.file, context, findings);
+
+  const result = validatePath(leaf, pool, anchors, { time: context.now, maxIntermediates: context.maxIntermediates });
+  // Without a CA file there is no anchor: the chain of issuers found in tls.crt is checked as far
+  // as it goes, its top taken as given.
+  const path = result.status === 'no-path' ? result.partial : result.path.certs;
+  pathOut.push(...path);
+  const problems = result.status === 'no-path' ? checkPath(path, { time: context.now, maxIntermediates: context.maxIntermediates }) : result.path.problems;
+  const fileOf = (cert: Certificate) => (certs.includes(cert) || !bundle ? chainFile.file : bundle.file);
+  for (const problem of problems) findings.push(errorFinding(problem.code, fileOf(problem.cert), problem.message, problem.fix));
+  for (const problem of javaProblems(path)) {
+    const name = roleName(path, path.indexOf(problem.cert));
+    const message = `the ${name} ${problem.reason.startsWith('signed') ? 'is' : 'has'} ${problem.reason}`;
+    const fix = problem.code.startsWith('JAVA_KEY') ? `reissue ${quotedName(problem.cert.subject)} with an RSA-2048+ or ECDSA P-256/P-384 key` : `reissue ${quotedName(problem.cert.subject)} signed with SHA-256 or stronger`;
+    findings.push(problem.code.endsWith('WEAK') ? warningFinding(problem.code, fileOf(problem.cert), message, fix) : errorFinding(problem.code, fileOf(problem.cert), message, fix));
+  }
+  for (const cert of path) checkExpiresSoon(cert, fileOf(cert), context, findings);
+
+  const broken = result.status === 'no-path' && bundle && bundle.certificates.length > 0 ? checkTrust(path, pool, bundle, chainFile.file, findings) : false;
+  if (!broken) checkOrder(certs, path, anchors, chainFile.file, findings);
   return leaf;
+}
+
+/** The last word: a TLS client trusting only the CA file must connect to the volume's chain and key. */
+async function finalHandshake(chainFile: PemMaterial, path: Certificate[], keyFile: PemMaterial, bundle: Bundle, hostname: string, findings: Finding[]): Promise<void> {
+  const toPem = (cert: Certificate) => cert.x509.toString();
+  // The services present the chain in path order (the keystore is built that way), so the
+  // handshake does too; the order of tls.crt itself is CHAIN_ORDER's business.
+  const presented = path.filter((cert) => chainFile.certificates.includes(cert));
+  const result = await tryHandshake({
+    chainPem: presented.map(toPem).join(''),
+    keyPem: keyFile.keyBlocks[0]!.text,
+    caPem: bundle.certificates.map(toPem).join(''),
+    hostname: normaliseHost(hostname),
+  });
+  if (!result.ok) {
+    findings.push(
+      errorFinding('HANDSHAKE_FAILED', chainFile.file, `a TLS client trusting only ${bundle.file} could not connect to ${hostname} presenting this chain and key: ${result.reason}`, 'fix what the message names; the other rules found nothing, so report it if it is not clear'),
+    );
+  }
+}
+
+function ownsKey(cert: Certificate, key: KeyObject): boolean {
+  try {
+    return cert.x509.checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+/** Without a matching key, the leaf is the first certificate that issues none of the others. */
+function guessLeaf(certs: Certificate[]): Certificate {
+  const issuesOther = (cert: Certificate) => certs.some((other) => other !== cert && other.issuerDer.equals(cert.subjectDer) && !other.selfIssued);
+  return certs.find((cert) => !issuesOther(cert)) ?? certs[0]!;
+}
+
+/**
+ * The trust model wants tls.crt to be exactly the path: leaf first, then each issuer, the root
+ * optional. TLS clients (Java included) cope with other orders, spares and duplicates, so this is
+ * a warning, with the exact order to write.
+ */
+function checkOrder(certs: Certificate[], path: Certificate[], anchors: Certificate[], file: string, findings: Finding[]): void {
+  const anchor = path[path.length - 1]!;
+  const anchorIsBundled = anchors.some((cert) => cert.sha256 === anchor.sha256) && path.length > 1;
+  const given = certs.map((cert) => cert.sha256);
+  const ideal = (anchorIsBundled && !given.includes(anchor.sha256) ? path.slice(0, -1) : path).map((cert) => cert.sha256);
+  if (given.length === ideal.length && given.every((hash, index) => hash === ideal[index])) return;
+  const notes: string[] = [];
+  certs.forEach((cert, index) => {
+    const first = given.indexOf(cert.sha256);
+    if (first < index) notes.push(`certificate ${index + 1} repeats certificate ${first + 1} (${quotedName(cert.subject)})`);
+    else if (!ideal.includes(cert.sha256)) notes.push(`certificate ${index + 1} (${quotedName(cert.subject)}) is not part of the path`);
+  });
+  const unique = given.filter((hash, index) => given.indexOf(hash) === index && ideal.includes(hash));
+  if (unique.some((hash, index) => hash !== ideal[index])) notes.push(`the path is in another order`);
+  const order = ideal.map((hash) => quotedName(path.find((cert) => cert.sha256 === hash)!.subject)).join(', then ');
+  findings.push(
+    warningFinding('CHAIN_ORDER', file, `is not exactly the certificate path: ${notes.join('; ')}`, `write ${file} as ${order}${ideal.length < given.length ? ', and nothing else' : ''}`),
+  );
 }
 
 function checkKey(keyFile: PemMaterial, findings: Finding[]): KeyObject | undefined {
@@ -161,7 +245,7 @@ function checkHostname(leaf: Certificate, hostname: string, file: string, findin
   const san = leaf.san;
   if (!san || san.dns.length + san.ip.length === 0) {
     findings.push(
-      errorFinding('SAN_MISSING', file, `the leaf ${quotedName(leaf.subject)} has no subjectAltName DNS entries; clients never match on the Common Name`, `reissue it with subjectAltName DNS:${hostname}`),
+      errorFinding('SAN_MISSING', file, `the leaf ${quotedName(leaf.subject)} has no subjectAltName DNS entries; Deephaven's services and Java's hostname verification never use the Common Name`, `reissue it with subjectAltName DNS:${hostname}`),
     );
     return;
   }
@@ -203,36 +287,47 @@ function checkLeafUsage(leaf: Certificate, file: string, context: RuleContext, f
   }
 }
 
-function checkValidity(cert: Certificate, file: string, context: RuleContext, findings: Finding[]): void {
+function checkExpiresSoon(cert: Certificate, file: string, context: RuleContext, findings: Finding[]): void {
   const now = context.now.getTime();
-  if (now < cert.notBefore.getTime()) {
-    findings.push(
-      errorFinding('CERT_NOT_YET_VALID', file, `${quotedName(cert.subject)} is not valid before ${cert.notBefore.toISOString()}`, "check the host's clock, or reissue the certificate with a start date in the past"),
-    );
-  } else if (now > cert.notAfter.getTime()) {
-    findings.push(errorFinding('CERT_EXPIRED', file, `${quotedName(cert.subject)} expired on ${cert.notAfter.toISOString()}`, 'reissue it and rotate'));
-  } else if (expiresWithin(daysLeft(cert, context.now), context.warnDays)) {
-    const days = daysLeft(cert, context.now);
+  if (now < cert.notBefore.getTime() || now > cert.notAfter.getTime()) return;
+  const days = daysLeft(cert, context.now);
+  if (expiresWithin(days, context.warnDays)) {
     findings.push(
       warningFinding('CERT_EXPIRES_SOON', file, `${quotedName(cert.subject)} expires in ${days} day(s), on ${cert.notAfter.toISOString()}`, 'reissue it and rotate before then'),
     );
   }
 }
 
-function checkTrust(chain: Certificate[], bundle: Bundle, file: string, context: RuleContext, findings: Finding[]): void {
-  const trust = verifyToBundle(chain, bundle.certificates);
-  if (trust.status === 'trusted') {
-    // An expired root breaks every handshake as surely as an expired leaf.
-    if (!chain.includes(trust.anchor)) checkValidity(trust.anchor, bundle.file, context, findings);
-  } else if (trust.status === 'missing-intermediate') {
+/**
+ * Why no path reaches the CA bundle, from the top of the chain of issuers that was found.
+ * Returns true when the finding already says what is wrong with the order of tls.crt.
+ */
+function checkTrust(partial: Certificate[], pool: Certificate[], bundle: Bundle, file: string, findings: Finding[]): boolean {
+  const top = partial[partial.length - 1]!;
+  const namesake = bundle.certificates.find((candidate) => candidate.subjectDer.equals(top.issuerDer));
+  if (namesake) {
     findings.push(
-      errorFinding('CHAIN_MISSING_INTERMEDIATE', file, `holds only the leaf; its issuer ${quotedName(trust.issuer)} is neither in ${file} nor in the CA bundle`, `append the intermediate CA certificate ${quotedName(trust.issuer)} to ${file} after the leaf`),
+      errorFinding('CHAIN_UNTRUSTED', file, `${quotedName(top.subject)} names ${quotedName(top.issuer)} as its issuer, but the certificate of that name in the CA bundle did not sign it (another key)`, `put the CA certificate that really issued ${quotedName(top.subject)} in --ca-cert-file, or reissue it from the CA in the bundle`),
     );
-  } else if (trust.status === 'untrusted') {
-    findings.push(
-      errorFinding('CHAIN_UNTRUSTED', file, `the chain ends at ${quotedName(trust.top.subject)}, issued by ${quotedName(trust.top.issuer)}, which is not in the CA bundle`, `add the root CA ${quotedName(trust.top.issuer)} to --ca-cert-file, or use a certificate from a CA the bundle holds`),
-    );
+    return false;
   }
+  const spares = pool.filter((cert) => !partial.includes(cert));
+  if (spares.length > 0 && partial.length === 1) {
+    findings.push(
+      errorFinding('CHAIN_BROKEN', file, `the leaf ${quotedName(top.subject)} is issued by ${quotedName(top.issuer)}, which is neither in ${file} nor in the CA bundle; ${spares.map((cert) => quotedName(cert.subject)).join(', ')} did not issue it`, `put the CA certificate ${quotedName(top.issuer)} after the leaf in ${file}`),
+    );
+    return true;
+  }
+  if (!top.selfIssued && !partial.some(isCA)) {
+    findings.push(
+      errorFinding('CHAIN_MISSING_INTERMEDIATE', file, `holds only the leaf; its issuer ${quotedName(top.issuer)} is neither in ${file} nor in the CA bundle`, `append the intermediate CA certificate ${quotedName(top.issuer)} to ${file} after the leaf`),
+    );
+    return false;
+  }
+  findings.push(
+    errorFinding('CHAIN_UNTRUSTED', file, `the chain ends at ${quotedName(top.subject)}, issued by ${quotedName(top.issuer)}, which is not in the CA bundle`, `add the root CA ${quotedName(top.issuer)} to --ca-cert-file, or use a certificate from a CA the bundle holds`),
+  );
+  return false;
 }
 
 interface Bundle {

@@ -24,7 +24,8 @@ export function describeCertificate(cert: Certificate, now = new Date()): Certif
     issuer: cert.issuer,
     serialNumber: cert.serialNumber,
     selfSigned: cert.selfIssued && cert.x509.verify(cert.x509.publicKey),
-    subjectAltName: cert.san ?? null,
+    // The forms `cert inspect` shows; other GeneralName tags are kept for name constraints only.
+    subjectAltName: cert.san ? { dns: cert.san.dns, ip: cert.san.ip, email: cert.san.email, uri: cert.san.uri } : null,
     keyUsage: cert.keyUsage ?? null,
     extendedKeyUsage: cert.extKeyUsage ?? null,
     ca: isCA(cert),

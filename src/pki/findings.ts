@@ -36,7 +36,7 @@ export const RULES = {
   // Rule 2: the key belongs to the leaf.
   KEY_MISMATCH: { rule: 2, summary: 'the private key is not the key of the first certificate of the chain' },
   // Rule 3: the SAN covers the hostname.
-  SAN_MISSING: { rule: 3, summary: 'the leaf has no subjectAltName; the Common Name is never used for matching' },
+  SAN_MISSING: { rule: 3, summary: "the leaf has no subjectAltName; Deephaven's (Java's) hostname verification never uses the Common Name" },
   SAN_HOST_MISMATCH: { rule: 3, summary: 'no SAN entry matches the hostname' },
   SAN_WILDCARD: { rule: 3, summary: 'warning: the hostname matches only through a wildcard SAN entry' },
   // Rule 4: leaf usage.
@@ -45,15 +45,28 @@ export const RULES = {
   EKU_NO_SERVER_AUTH: { rule: 4, summary: 'the leaf Extended Key Usage lacks serverAuth' },
   EKU_NO_CLIENT_AUTH: { rule: 4, summary: 'the leaf Extended Key Usage lacks clientAuth (error with --mtls, warning otherwise)' },
   // Rule 5: the chain.
-  CHAIN_ORDER: { rule: 5, summary: 'the chain is not in order (leaf first, each certificate issued by the next)' },
+  CHAIN_ORDER: { rule: 5, summary: 'warning: tls.crt is not exactly the path (leaf first, each certificate issued by the next): out of order, a duplicate or a spare certificate; the fix names the order' },
   CHAIN_BROKEN: { rule: 5, summary: 'a certificate in the chain is not issued by the one after it, in any order' },
   CHAIN_MISSING_INTERMEDIATE: { rule: 5, summary: 'an intermediate CA between the chain and the CA bundle is missing from the chain' },
   CHAIN_UNTRUSTED: { rule: 5, summary: 'the chain does not lead to any certificate in the CA bundle' },
   CA_FILE_NOT_CA: { rule: 5, summary: 'warning: a certificate in the CA bundle is not a CA' },
+  HANDSHAKE_FAILED: { rule: 5, summary: 'every rule passed, but a real TLS handshake on loopback (client trusting only the CA file, SNI, hostname verification) failed' },
+  CHAIN_BAD_SIGNATURE: { rule: 5, summary: "a certificate's signature does not verify with the key of the CA named as its issuer (or names two signature algorithms)" },
+  ISSUER_NOT_CA: { rule: 5, summary: 'a certificate that issues another in the path is not a CA (basicConstraints CA:TRUE missing)' },
+  ISSUER_NO_KEY_CERT_SIGN: { rule: 5, summary: "an issuing CA's Key Usage lacks keyCertSign" },
+  PATH_LENGTH_EXCEEDED: { rule: 5, summary: "more CAs follow a CA in the path than its pathLenConstraint allows" },
+  NAME_CONSTRAINTS_VIOLATED: { rule: 5, summary: "a name (DNS, IP, subject) is outside a CA's permitted subtrees or inside its excluded ones, or the constraints cannot be evaluated" },
+  CRITICAL_EXTENSION_UNKNOWN: { rule: 5, summary: "a certificate of the path has a critical extension Java's validator does not process" },
+  CERT_MALFORMED: { rule: 5, summary: 'a certificate of the path breaks an RFC 5280 structure rule (duplicate extension, nameConstraints on a leaf, empty subject without critical SAN)' },
   // Rule 6: validity.
   CERT_EXPIRED: { rule: 6, summary: 'a certificate has expired' },
   CERT_NOT_YET_VALID: { rule: 6, summary: 'a certificate is not valid yet' },
   CERT_EXPIRES_SOON: { rule: 6, summary: 'warning: a certificate expires within --warn-days (default 30)' },
+  // Rule 7: what the services' JVMs accept (table in docs/cert-check-codes.md).
+  JAVA_KEY_REFUSED: { rule: 7, summary: "a key in the path is one the JVM refuses (DSA on the leaf, RSA or DSA < 1024, EC under 224 bits, a curve other than P-256/P-384/P-521, explicit curve)" },
+  JAVA_KEY_WEAK: { rule: 7, summary: 'warning: an RSA key of 1024 to 2047 bits or a DSA key on a CA, accepted by Java 17 but legacy' },
+  JAVA_SIGNATURE_REFUSED: { rule: 7, summary: 'a certificate below the anchor is signed with MD2 or MD5, which the JVM refuses' },
+  JAVA_SIGNATURE_WEAK: { rule: 7, summary: 'warning: a certificate below the anchor is signed with SHA-1, accepted by the JVM only under a private CA' },
   // Envoy (rule 3 for the Envoy identity).
   ENVOY_HOSTNAME_MISSING: { rule: 3, summary: 'warning: envoy.pem is present but no --envoy-hostname was given to check it against' },
 } as const;

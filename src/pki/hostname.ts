@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 
 /**
  * RFC 6125 name matching as TLS clients do it: case-insensitive, a trailing dot ignored, a
@@ -45,7 +46,17 @@ function wildcardMatches(pattern: string, host: string): boolean {
 export function normaliseHost(name: string): string {
   const trimmed = name.trim();
   if (isIP(trimmed)) return canonicalIp(trimmed);
-  return trimmed.toLowerCase().replace(/\.$/, '');
+  return toALabels(trimmed).toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * A name with Unicode labels (U-labels, "bücher.example.test") as its A-labels
+ * ("xn--bcher-kva.example.test"): what DNS, certificates and Java's HostnameChecker use. ASCII
+ * names are returned as given; a name IDNA refuses too.
+ */
+export function toALabels(name: string): string {
+  if (/^[\x00-\x7f]*$/.test(name)) return name;
+  return domainToASCII(name) || name;
 }
 
 /**
@@ -105,7 +116,7 @@ function formatIpv6(bytes: Buffer): string {
 /** A name we accept as a machine identity: a DNS name (no wildcard) or an IP address. */
 export function isValidHostname(name: string): boolean {
   if (isIP(name)) return true;
-  const host = name.replace(/\.$/, '');
+  const host = toALabels(name).replace(/\.$/, '');
   if (host.length === 0 || host.length > 253) return false;
   return host.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
 }

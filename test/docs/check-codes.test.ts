@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { RULES } from '../../src/pki/findings.js';
+import { JAVA_RULES } from '../../src/pki/java-policy.js';
 
 /**
  * docs/cert-check-codes.md is the public list of codes. It is rendered from the code table so
@@ -15,6 +16,7 @@ const RULE_TITLES: Record<number, string> = {
   4: 'The leaf is a server certificate',
   5: 'The chain is in order and trusted',
   6: 'Every certificate is valid now',
+  7: "The services' JVMs accept the keys and signatures",
 };
 
 function render(): string {
@@ -27,13 +29,24 @@ function render(): string {
     '`EKU_NO_CLIENT_AUTH` is an error with `--mtls` and a warning otherwise.',
     '',
   ];
-  for (const rule of [1, 2, 3, 4, 5, 6]) {
+  for (const rule of [1, 2, 3, 4, 5, 6, 7]) {
     lines.push(`## Rule ${rule}: ${RULE_TITLES[rule]}`, '', '| code | meaning |', '|---|---|');
     for (const [code, entry] of Object.entries(RULES)) {
       if (entry.rule === rule) lines.push(`| \`${code}\` | ${entry.summary} |`);
     }
     lines.push('');
   }
+  lines.push(
+    '### The JVM rules',
+    '',
+    'Java 17 defaults (`conf/security/java.security`), each checked against a real Java 17 handshake',
+    'with hostname verification (`test/pki/java-oracle.test.ts`):',
+    '',
+    '| what | code | why |',
+    '|---|---|---|',
+    ...JAVA_RULES.map((rule) => `| ${rule.what} | \`${rule.code}\` | ${rule.why} |`),
+    '',
+  );
   return lines.join('\n');
 }
 

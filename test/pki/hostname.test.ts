@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isValidHostname, matchHostname } from '../../src/pki/hostname.js';
+import { isValidHostname, matchHostname, normaliseHost } from '../../src/pki/hostname.js';
 
 const dns = (...names: string[]) => ({ dns: names, ip: [] as string[] });
 
@@ -24,6 +24,11 @@ t.test('RFC 6125 matching', async (t) => {
     ['127.0.0.1', { dns: [], ip: ['127.0.0.1'] }, 'exact'],
     ['::1', { dns: [], ip: ['0:0:0:0:0:0:0:1'] }, 'exact'],
     ['dh1.example.test', { dns: [], ip: ['127.0.0.1'] }, 'none'],
+    // A Unicode name matches its punycode A-labels, as Java's HostnameChecker sees it.
+    ['bücher.example.test', dns('xn--bcher-kva.example.test'), 'exact'],
+    ['BÜCHER.example.test', dns('xn--bcher-kva.example.test'), 'exact'],
+    ['dh1.bücher.example.test', dns('*.xn--bcher-kva.example.test'), 'wildcard'],
+    ['bucher.example.test', dns('xn--bcher-kva.example.test'), 'none'],
   ];
   for (const [host, san, expected] of cases) {
     const match = matchHostname(host, san);
@@ -33,10 +38,16 @@ t.test('RFC 6125 matching', async (t) => {
 });
 
 t.test('hostname validation', async (t) => {
-  for (const good of ['dh1.example.test', 'localhost', 'a-b.c', 'x.y.', '10.0.0.1', '::1', `${'a'.repeat(63)}.test`]) {
+  for (const good of ['dh1.example.test', 'localhost', 'a-b.c', 'x.y.', '10.0.0.1', '::1', `${'a'.repeat(63)}.test`, 'é.test', 'bücher.example.test']) {
     t.ok(isValidHostname(good), good);
   }
-  for (const bad of ['', '-a.test', 'a-.test', 'a..test', 'a_b.test', '*.example.test', 'a b', `${'a'.repeat(64)}.test`, 'é.test']) {
+  for (const bad of ['', '-a.test', 'a-.test', 'a..test', 'a_b.test', '*.example.test', 'a b', `${'a'.repeat(64)}.test`]) {
     t.notOk(isValidHostname(bad), JSON.stringify(bad));
   }
+});
+
+t.test('Unicode names become A-labels', async (t) => {
+  t.equal(normaliseHost('bücher.example.test'), 'xn--bcher-kva.example.test');
+  t.equal(normaliseHost('Bücher.Example.Test.'), 'xn--bcher-kva.example.test');
+  t.equal(normaliseHost('dh1.example.test'), 'dh1.example.test');
 });

@@ -311,7 +311,7 @@ t.test('hostname and IP validation', async (t) => {
     [[`${'a'.repeat(64)}.example`], [], 'HOSTNAME_INVALID', '--hostname'],
     [[longName], [], 'HOSTNAME_INVALID', '--hostname'],
     [['10.0.0'], [], 'HOSTNAME_INVALID', '--hostname'],
-    [['bücher.example'], [], 'HOSTNAME_INVALID', '--hostname'],
+    [['a_b.example'], [], 'HOSTNAME_INVALID', '--hostname'],
     [['ok.example'], ['300.1.1.1'], 'IP_INVALID', '--ip'],
     [['ok.example'], ['fe80::1%eth0'], 'IP_INVALID', '--ip'],
     [['ok.example'], ['ok.example'], 'IP_INVALID', '--ip'],

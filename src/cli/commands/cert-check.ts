@@ -13,6 +13,7 @@ interface CheckFlags {
   mtls?: boolean;
   strict?: boolean;
   warnDays: number;
+  handshake: boolean;
 }
 
 export function registerCertCheck(cert: Command, context: CommandContext): void {
@@ -25,6 +26,7 @@ export function registerCertCheck(cert: Command, context: CommandContext): void 
     .option('--envoy-hostname <fqdn>', 'hostname Envoy answers on; envoy.pem (or tls.crt) must cover it', parseHostname)
     .option('--mtls', 'mutual TLS is on: clientAuth is required')
     .option('--strict', 'fail on warnings too')
+    .option('--no-handshake', 'skip the final TLS handshake on loopback (done when a CA file is given and every rule passed)')
     .addOption(new Option('--warn-days <n>', 'warn when a certificate expires within n days').default(30).argParser(parseNonNegativeInt))
     .addHelpText(
       'after',
@@ -44,6 +46,7 @@ Example:
         envoyHostname: flags.envoyHostname,
         mtls: flags.mtls === true,
         warnDays: flags.warnDays,
+        handshake: flags.handshake,
       });
       const failed = !report.ok || (flags.strict === true && report.findings.length > 0);
       output.data({ ...report, ok: !failed });
