@@ -23,6 +23,8 @@ export const IN_CONTAINER = {
 /** The uid of the service account images/base creates (dhsvc); it must read the keystore. */
 export const SERVICE_UID = 9000;
 export const SERVICE_PORT = 8123;
+/** Images dh-podman builds are tagged <prefix><name>:latest. */
+export const DEFAULT_TAG_PREFIX = 'localhost/dh-podman/';
 export const DEFAULT_IMAGE = 'localhost/dh-podman/probe:latest';
 export const DEFAULT_NETWORK = 'dh-podman';
 export const ENVOY_PORT = 8000;
