@@ -7,7 +7,7 @@ import { writeFileIfChanged } from '../src/base/atomic-write.js';
 import { encodeTruststore } from '../src/trust/pkcs12.js';
 import { buildPool } from '../src/trust/pool.js';
 import { findSystemBundle, readSource } from '../src/trust/sources.js';
-import { dhPodman, median } from './support.js';
+import { dhPodman, median, repoRoot } from './support.js';
 
 /**
  * A truststore from the host's whole CA bundle, three ways in the same run:
@@ -85,6 +85,8 @@ function endToEnd(dir: string, log: (line: string) => void): void {
   const extract = (file: string) =>
     execFileSync('trust', ['extract', '--format=java-cacerts', '--filter=ca-anchors', '--purpose=server-auth', '--overwrite', file], { stdio: 'ignore' });
   try {
+    // Installed like the tests' tools (as root, from the OS packages), so a fresh machine runs it too.
+    execFileSync('bash', ['scripts/ensure-tools.sh', 'trust:p11-kit'], { cwd: repoRoot, stdio: 'ignore' });
     extract(join(dir, 'p11-kit.jks'));
   } catch {
     log("end to end: skipped, p11-kit's trust command is missing (apt-get install p11-kit)");

@@ -2,7 +2,6 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
 import { PACKAGED_IMAGES_DIR } from '../../base/version.js';
 import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
-import { printCheckRows } from '../check-rows.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
@@ -36,6 +35,7 @@ Examples:
   dh-podman doctor -f dh-podman.yaml`,
     )
     .action(async (flags: { baseImage: string; tagPrefix: string; file?: string; stateDir?: string }, command: Command) => {
+      const { printCheckRows } = await import('../check-rows.js');
       const { runDoctor } = await import('../../cluster/doctor.js');
       const { discoveryOptions, withEngine } = await import('../engine-options.js');
       const output = context.output(command);

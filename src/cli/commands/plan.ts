@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { pathExists } from '../../base/atomic-write.js';
 import { clusterStatePaths } from '../../cluster/layout.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
@@ -13,6 +12,7 @@ export function registerPlan(program: Command, context: CommandContext): void {
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addHelpText('after', '\nEvery problem in the file is reported at once, with its JSON path and line:column; exit 3.\n\nExample:\n  dh-podman plan -f dh-podman.yaml --json')
     .action(async (flags: { file: string; stateDir?: string }, command: Command) => {
+      const { pathExists } = await import('../../base/atomic-write.js');
       const { clusterNetwork, requestFor } = await import('../../cluster/cluster-up.js');
       const { checkMachine, planMachine } = await import('../../cluster/machine-plan.js');
       const { withEngine } = await import('../engine-options.js');

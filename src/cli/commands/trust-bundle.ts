@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { writeFileIfChanged, type WriteOutcome } from '../../base/atomic-write.js';
+import type { WriteOutcome } from '../../base/atomic-write.js';
 import { ExitCode, usageError } from '../../base/errors.js';
 import type { Finding } from '../../pki/findings.js';
 import type { TrustCode } from '../../trust/codes.js';
 import { DEFAULT_TRUSTSTORE_PASSWORD, readPassphraseFile } from '../../trust/passphrase.js';
 import type { SourceContents, TrustSource } from '../../trust/sources.js';
-import { renderFindings } from '../findings-view.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
 
@@ -40,6 +39,8 @@ Example:
   dh-podman trust bundle --from system --from corp-ca.pem --out-pem trust.pem --out-p12 trust.p12`,
     )
     .action(async (flags: BundleFlags, command: Command) => {
+      const { writeFileIfChanged } = await import('../../base/atomic-write.js');
+      const { renderFindings } = await import('../findings-view.js');
       const { encodePemBundle } = await import('../../trust/pem-bundle.js');
       const { encodeTruststore } = await import('../../trust/pkcs12.js');
       const { buildPool } = await import('../../trust/pool.js');
