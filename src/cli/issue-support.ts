@@ -1,30 +1,13 @@
-import { Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { inputError, isDhError, runtimeError, usageError } from '../base/errors.js';
 import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
 import type { CaSource } from '../pki/ca-source.js';
 import { formatFingerprint, parseCertificate } from '../pki/certificate.js';
-import { checkDays, type Issued } from '../pki/issue.js';
-import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS } from '../pki/keys.js';
+import type { Issued } from '../pki/issue.js';
 import type { Output } from './output.js';
 
-/** Options, file handling and summaries shared by `cert ca` and `cert issue`. */
-
-export function addCaOptions(command: Command, role: string): Command {
-  return command
-    .addOption(new Option('--ca-dir <dir>', `${role}: a directory with ca.crt and ca.key (from 'cert ca')`).conflicts(['caCert', 'caKey']))
-    .option('--ca-cert <file>', `${role}: your own CA certificate (PEM; the CA first, then its chain)`)
-    .option('--ca-key <file>', `${role}: your own CA's private key (PEM, unencrypted)`);
-}
-
-export function daysOption(defaultDays: number): Option {
-  return new Option('--days <n>', 'validity in days').default(defaultDays).argParser((value: string) => checkDays(value));
-}
-
-export function keyOption(): Option {
-  return new Option('--key <algorithm>', 'key algorithm of the new key').choices(KEY_ALGORITHMS).default(DEFAULT_KEY_ALGORITHM);
-}
+/** File handling and summaries shared by `cert ca` and `cert issue` (their options: issue-options.ts). */
 
 export interface PlannedWrite {
   path: string;

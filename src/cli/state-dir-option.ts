@@ -1,8 +1,10 @@
 import type { ClusterSpec } from '../cluster/cluster-file.js';
-import { contradictedRecord, resolveStateDir, type ResolvedStateDir } from '../cluster/state-dir.js';
+import type { ResolvedStateDir } from '../cluster/state-dir.js';
 import type { Output } from './output.js';
 import type { CommandContext } from './program.js';
 
+// The flag and its help are built with every command (and --help); the state-dir code is
+// imported when a command resolves its directory.
 export const STATE_DIR_FLAG = '--state-dir <dir>';
 export const CLUSTER_STATE_DIR_HELP =
   'where the cluster\'s state is kept (default: the file\'s stateDir, else where "up -f" put it, else $DH_PODMAN_STATE_DIR, /var/lib/dh-podman as root, the XDG data dir otherwise)';
@@ -14,6 +16,7 @@ export const MACHINE_STATE_DIR_HELP = 'where derived files are kept (default: $D
  * overrules that record: state left where the record points is not touched by this run.
  */
 export async function clusterStateDir(context: CommandContext, output: Output, spec: ClusterSpec, file: string, given: string | undefined): Promise<ResolvedStateDir> {
+  const { contradictedRecord, resolveStateDir } = await import('../cluster/state-dir.js');
   const resolved = await resolveStateDir({ given, cluster: { name: spec.cluster, file, stateDir: spec.stateDir }, env: context.io.env });
   const recorded = contradictedRecord(resolved);
   if (recorded) {
@@ -27,5 +30,6 @@ export async function clusterStateDir(context: CommandContext, output: Output, s
 
 /** The state dir of a single-machine command: --state-dir, else the default. */
 export async function machineStateDir(context: CommandContext, given: string | undefined): Promise<string> {
+  const { resolveStateDir } = await import('../cluster/state-dir.js');
   return (await resolveStateDir({ given, env: context.io.env })).dir;
 }

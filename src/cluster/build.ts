@@ -10,7 +10,7 @@ import { buildOrder, discoverImages, rewriteLocalFroms, rootOf, type ImageSpec }
 import { caFiles, finalContainerfile, trustStageContainerfile } from './trust-layer.js';
 import { defaultCacheDir, ensureWheelhouse, WHEELS_IN_CONTEXT, type Wheelhouse } from './wheelhouse.js';
 
-export const DEFAULT_TAG_PREFIX = 'localhost/dh-podman/';
+export { DEFAULT_TAG_PREFIX } from './layout.js';
 export const LABEL_CA_FINGERPRINTS = 'io.dh-podman.ca-sha256';
 
 /** The tag `build` gives the image built from images/<name>. */

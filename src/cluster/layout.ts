@@ -28,6 +28,8 @@ export const SERVICE_UID = 9000;
  */
 export const FRONT_UID = 101;
 export const SERVICE_PORT = 8123;
+/** Images dh-podman builds are tagged <prefix><name>:latest. */
+export const DEFAULT_TAG_PREFIX = 'localhost/dh-podman/';
 export const DEFAULT_IMAGE = 'localhost/dh-podman/probe:latest';
 export const DEFAULT_NETWORK = 'dh-podman';
 export const ENVOY_PORT = 8000;

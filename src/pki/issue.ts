@@ -5,6 +5,9 @@ import { parseCertificate } from './certificate.js';
 import { ipToBytes, normaliseHost } from './hostname.js';
 import { DEFAULT_KEY_ALGORITHM, generateKey, isRsaKey, privateKeyToPem, type KeyAlgorithm } from './keys.js';
 import { toPem } from './pem.js';
+import { checkDays, DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS } from './validity-days.js';
+
+export { checkDays, DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS, MAX_DAYS } from './validity-days.js';
 import {
   authorityKeyIdentifier,
   basicConstraints,
@@ -27,10 +30,6 @@ import {
  * with the extensions TLS clients and the `cert check` rules expect. No file I/O happens here.
  */
 
-export const DEFAULT_CA_DAYS = 3650;
-/** 397 days stays under the 398-day ceiling browsers enforce on publicly trusted leaves. */
-export const DEFAULT_LEAF_DAYS = 397;
-export const MAX_DAYS = 36500;
 export const DEFAULT_ROOT_CN = 'dh-podman CA';
 export const DEFAULT_INTERMEDIATE_CN = 'dh-podman Intermediate CA';
 const ORGANIZATION = 'dh-podman';
@@ -258,18 +257,6 @@ export function checkCommonName(value: string): string {
     });
   }
   return name;
-}
-
-/** For commander: a whole number of days in 1..MAX_DAYS. */
-export function checkDays(value: number | string): number {
-  const days = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
-    throw usageError('DAYS_INVALID', `${JSON.stringify(String(value))} is not a number of days`, {
-      subject: '--days',
-      fix: `give a whole number from 1 to ${MAX_DAYS}`,
-    });
-  }
-  return days;
 }
 
 /**

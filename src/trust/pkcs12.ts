@@ -1,10 +1,14 @@
-import { createCipheriv, createHash, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
+import { asn1Null, bmpString, derOids, explicit0, integer, octetString, sequence, set } from './der.js';
+import { pkcs12Sha256Key } from './pkcs12-kdf.js';
 
 /**
  * PKCS#12 encoders for Java services: pure functions from certificates, key and password to
- * bytes. node-forge's own toPkcs12Asn1 only handles RSA and cannot add bag attributes, so the
- * structure (RFC 7292) is assembled here with forge's ASN.1, PKCS#12 KDF and PBES2 primitives.
+ * bytes. node-forge's toPkcs12Asn1 only handles RSA and cannot add bag attributes, so the
+ * structure (RFC 7292) is assembled here as DER from Buffers (der.ts), with node:crypto's
+ * HMAC, PBKDF2 and AES and the PKCS#12 KDF of pkcs12-kdf.ts. The bytes are exactly those the
+ * earlier forge-built encoder wrote (test/trust/pkcs12-bytes.test.ts), so an unchanged
+ * truststore stays unchanged across versions.
  *
  * Algorithms (see docs/pkcs12.md): MAC HMAC-SHA-256 with the PKCS#12 KDF, 10,000 iterations;
  * key bag PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC), 10,000 iterations; certificate bags are
@@ -12,8 +16,8 @@ import forge from 'node-forge';
  * and OpenSSL 3's default provider reads them without -legacy.
  */
 
-const { asn1 } = forge;
-const OID = {
+/** Encoded once: a truststore writes several per certificate. */
+const OID = derOids({
   data: '1.2.840.113549.1.7.1',
   certBag: '1.2.840.113549.1.12.10.1.3',
   pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
@@ -31,7 +35,7 @@ const OID = {
    */
   javaTrustedKeyUsage: '2.16.840.1.113894.746875.1.1',
   anyExtendedKeyUsage: '2.5.29.37.0',
-} as const;
+});
 
 export const PKCS12_ITERATIONS = 10_000;
 
@@ -51,9 +55,9 @@ export interface EncodeOptions {
 /** A truststore: every certificate a trustedCertEntry under its alias. */
 export function encodeTruststore(certificates: TrustedCertificate[], password: string, options: EncodeOptions = {}): Buffer {
   const bags = certificates.map((cert) =>
-    certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), attribute(OID.javaTrustedKeyUsage, oid(OID.anyExtendedKeyUsage))]),
+    certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), attribute(OID.javaTrustedKeyUsage, OID.anyExtendedKeyUsage)]),
   );
-  const authSafe = sequence([dataContentInfo(sequence(bags))]);
+  const authSafe = sequence(dataContentInfo(sequence(...bags)));
   return pfx(authSafe, password, options.macSalt ?? contentSalt);
 }
 
@@ -69,47 +73,26 @@ export function encodeKeystore(entry: KeystoreEntry, password: string): Buffer {
   const [leaf, ...issuers] = entry.chain;
   if (!leaf) throw new Error('a keystore entry needs at least the leaf certificate');
   // localKeyId pairs the key with its certificate; SHA-1 of the leaf is what keytool uses.
-  const keyId = octetString(createHash('sha1').update(leaf).digest());
-  const pairing = [attribute(OID.friendlyName, bmpString(entry.alias)), attribute(OID.localKeyId, keyId)];
+  const pairing = [attribute(OID.friendlyName, bmpString(entry.alias)), attribute(OID.localKeyId, octetString(createHash('sha1').update(leaf).digest()))];
   const certBags = [certBag(leaf, pairing), ...issuers.map((der) => certBag(der, []))];
-  const keyBag = shroudedKeyBag(entry.key, password, [
-    attribute(OID.friendlyName, bmpString(entry.alias)),
-    attribute(OID.localKeyId, octetString(createHash('sha1').update(leaf).digest())),
-  ]);
-  const authSafe = sequence([dataContentInfo(sequence(certBags)), dataContentInfo(sequence([keyBag]))]);
+  const keyBag = safeBag(OID.pkcs8ShroudedKeyBag, encryptedPrivateKeyInfo(entry.key, password), pairing);
+  const authSafe = sequence(dataContentInfo(sequence(...certBags)), dataContentInfo(sequence(keyBag)));
   return pfx(authSafe, password, randomBytes(16));
 }
 
 /** Derives the MAC salt from the bytes the MAC covers. */
-type SaltFromContents = (authSafeDer: string) => Buffer;
+type SaltFromContents = (authSafeDer: Buffer) => Buffer;
 
-function pfx(authSafe: forge.asn1.Asn1, password: string, salt: Buffer | SaltFromContents): Buffer {
-  const authSafeDer = asn1.toDer(authSafe).getBytes();
-  const macSalt = typeof salt === 'function' ? salt(authSafeDer) : salt;
-  const macKey = forge.pkcs12.generateKey(password, forge.util.createBuffer(macSalt.toString('binary')), 3, PKCS12_ITERATIONS, 32, forge.md.sha256.create());
-  const hmac = forge.hmac.create();
-  hmac.start(forge.md.sha256.create(), macKey);
-  hmac.update(authSafeDer);
-  const macData = sequence([
-    sequence([sequence([oid(OID.sha256), asn1Null()]), octetStringBytes(hmac.digest().getBytes())]),
-    octetString(macSalt),
-    integer(PKCS12_ITERATIONS),
-  ]);
-  const structure = sequence([
-    integer(3),
-    sequence([oid(OID.data), explicit0(octetStringBytes(authSafeDer))]),
-    macData,
-  ]);
-  return Buffer.from(asn1.toDer(structure).getBytes(), 'binary');
+function pfx(authSafe: Buffer, password: string, salt: Buffer | SaltFromContents): Buffer {
+  const macSalt = typeof salt === 'function' ? salt(authSafe) : salt;
+  const macKey = pkcs12Sha256Key(password, macSalt, 3, PKCS12_ITERATIONS, 32);
+  const mac = createHmac('sha256', macKey).update(authSafe).digest();
+  const macData = sequence(sequence(sequence(OID.sha256, asn1Null()), octetString(mac)), octetString(macSalt), integer(PKCS12_ITERATIONS));
+  return sequence(integer(3), sequence(OID.data, explicit0(octetString(authSafe))), macData);
 }
 
-function certBag(der: Buffer, attributes: forge.asn1.Asn1[]): forge.asn1.Asn1 {
-  const value = sequence([oid(OID.x509Certificate), explicit0(octetString(der))]);
-  return safeBag(OID.certBag, value, attributes);
-}
-
-function shroudedKeyBag(key: KeyObject, password: string, attributes: forge.asn1.Asn1[]): forge.asn1.Asn1 {
-  return safeBag(OID.pkcs8ShroudedKeyBag, encryptedPrivateKeyInfo(key, password), attributes);
+function certBag(der: Buffer, attributes: Buffer[]): Buffer {
+  return safeBag(OID.certBag, sequence(OID.x509Certificate, explicit0(octetString(der))), attributes);
 }
 
 /**
@@ -117,32 +100,27 @@ function shroudedKeyBag(key: KeyObject, password: string, attributes: forge.asn1
  * writes the same structure but runs PBKDF2-SHA-256 in JavaScript, about 70 ms of the
  * keystore's cost; here the key derivation and cipher are node:crypto's.
  */
-function encryptedPrivateKeyInfo(key: KeyObject, password: string): forge.asn1.Asn1 {
+function encryptedPrivateKeyInfo(key: KeyObject, password: string): Buffer {
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const derivedKey = pbkdf2Sync(password, salt, PKCS12_ITERATIONS, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', derivedKey, iv);
   const encrypted = Buffer.concat([cipher.update(key.export({ type: 'pkcs8', format: 'der' })), cipher.final()]);
-  const pbkdf2Params = sequence([octetString(salt), integer(PKCS12_ITERATIONS), integer(32), sequence([oid(OID.hmacWithSha256), asn1Null()])]);
-  const algorithm = sequence([
-    oid(OID.pbes2),
-    sequence([sequence([oid(OID.pbkdf2), pbkdf2Params]), sequence([oid(OID.aes256Cbc), octetString(iv)])]),
-  ]);
-  return sequence([algorithm, octetString(encrypted)]);
+  const pbkdf2Params = sequence(octetString(salt), integer(PKCS12_ITERATIONS), integer(32), sequence(OID.hmacWithSha256, asn1Null()));
+  const algorithm = sequence(OID.pbes2, sequence(sequence(OID.pbkdf2, pbkdf2Params), sequence(OID.aes256Cbc, octetString(iv))));
+  return sequence(algorithm, octetString(encrypted));
 }
 
-function safeBag(bagId: string, value: forge.asn1.Asn1, attributes: forge.asn1.Asn1[]): forge.asn1.Asn1 {
-  const parts = [oid(bagId), explicit0(value)];
-  if (attributes.length > 0) parts.push(set(attributes));
-  return sequence(parts);
+function safeBag(bagId: Buffer, value: Buffer, attributes: Buffer[]): Buffer {
+  return attributes.length > 0 ? sequence(bagId, explicit0(value), set(...attributes)) : sequence(bagId, explicit0(value));
 }
 
-function dataContentInfo(safeContents: forge.asn1.Asn1): forge.asn1.Asn1 {
-  return sequence([oid(OID.data), explicit0(octetStringBytes(asn1.toDer(safeContents).getBytes()))]);
+function dataContentInfo(safeContents: Buffer): Buffer {
+  return sequence(OID.data, explicit0(octetString(safeContents)));
 }
 
-function attribute(id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
-  return sequence([oid(id), set([value])]);
+function attribute(id: Buffer, value: Buffer): Buffer {
+  return sequence(id, set(value));
 }
 
 /**
@@ -151,14 +129,4 @@ function attribute(id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
  * holding the file test a guess with one SHA-256 instead of the KDF's 10,000 iterations.
  */
 const contentSalt: SaltFromContents = (authSafeDer) =>
-  createHash('sha256').update('dh-podman pkcs12 mac salt\0').update(Buffer.from(authSafeDer, 'binary')).digest().subarray(0, 16);
-
-const sequence = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, value);
-const set = (value: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, value);
-const oid = (id: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
-const asn1Null = () => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '');
-const integer = (n: number) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
-const octetString = (bytes: Buffer) => octetStringBytes(bytes.toString('binary'));
-const octetStringBytes = (bytes: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
-const bmpString = (text: string) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, text);
-const explicit0 = (inner: forge.asn1.Asn1) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [inner]);
+  createHash('sha256').update('dh-podman pkcs12 mac salt\0').update(authSafeDer).digest().subarray(0, 16);

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../../cluster/base-image.js';
-import { withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
 
 interface BootstrapFlags {
@@ -21,6 +20,7 @@ export function registerBaseCommands(program: Command, context: CommandContext):
     .option('--force', 'rebuild even when the tag exists')
     .addHelpText('after', '\nNeeds root and debootstrap. Skips when the tag exists.\n\nExample:\n  sudo dh-podman base bootstrap --mirror http://deb.debian.org/debian')
     .action(async (flags: BootstrapFlags, command: Command) => {
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const result = await withEngine(context, output, (engine) =>
         bootstrapBaseImage(engine, { suite: flags.suite, mirror: flags.mirror, tag: flags.tag, force: flags.force === true, onProgress: (line) => output.info(line) }),

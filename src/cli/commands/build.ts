@@ -3,12 +3,9 @@ import { resolve } from 'node:path';
 import { ExitCode } from '../../base/errors.js';
 import { PACKAGED_IMAGES_DIR } from '../../base/version.js';
 import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
-import { buildImages, checkBuild, DEFAULT_TAG_PREFIX } from '../../cluster/build.js';
-import { renderFindings } from '../findings-view.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
-import { withEngine } from '../engine-options.js';
-import { defaultCacheDir } from '../../cluster/wheelhouse.js';
+import { DEFAULT_TAG_PREFIX } from '../../cluster/layout.js';
 
 interface BuildFlags {
   caCertFile?: string;
@@ -42,6 +39,10 @@ Example:
   dh-podman build --ca-cert-file corp-ca.pem --json`,
     )
     .action(async (flags: BuildFlags, command: Command) => {
+      const { renderFindings } = await import('../findings-view.js');
+      const { buildImages, checkBuild } = await import('../../cluster/build.js');
+      const { withEngine } = await import('../engine-options.js');
+      const { defaultCacheDir } = await import('../../cluster/wheelhouse.js');
       const output = context.output(command);
       const checked = await checkBuild({
         imagesDir: resolve(flags.imagesDir),

@@ -1,23 +1,11 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { usageError } from '../../base/errors.js';
-import { CA_CERT_FILE, CA_KEY_FILE, hasCaFlags, intermediatesOf, issuerOf, loadCaFromFlags, ROOT_CERT_FILE } from '../../pki/ca-source.js';
-import { checkCommonName, DEFAULT_CA_DAYS, issueIntermediateCa, issueRootCa } from '../../pki/issue.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
-import { toPem } from '../../pki/pem.js';
 import type { CommandContext } from '../program.js';
-import {
-  addCaOptions,
-  daysOption,
-  describeHuman,
-  describeWrite,
-  keyOption,
-  refuseExisting,
-  summarise,
-  noteCutShort,
-  writeAll,
-  type PlannedWrite,
-} from '../issue-support.js';
+import type { PlannedWrite } from '../issue-support.js';
+import { DEFAULT_CA_DAYS } from '../../pki/validity-days.js';
+import { addCaOptions, daysOption, keyOption } from '../issue-options.js';
 
 interface CaCommandFlags {
   out: string;
@@ -56,6 +44,10 @@ Examples:
   dh-podman cert ca --intermediate --ca-cert corp-ca.pem --ca-key corp-ca.key --out ~/dh-ca`,
     )
     .action(async (flags: CaCommandFlags, command: Command) => {
+      const { CA_CERT_FILE, CA_KEY_FILE, hasCaFlags, intermediatesOf, issuerOf, loadCaFromFlags, ROOT_CERT_FILE } = await import('../../pki/ca-source.js');
+      const { checkCommonName, issueIntermediateCa, issueRootCa } = await import('../../pki/issue.js');
+      const { toPem } = await import('../../pki/pem.js');
+      const { describeHuman, describeWrite, refuseExisting, summarise, noteCutShort, writeAll } = await import('../issue-support.js');
       const output = context.output(command);
       const intermediate = flags.intermediate === true;
       if (flags.cn !== undefined) checkCommonName(flags.cn);

@@ -1,7 +1,5 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
-import { checkTlsVolume } from '../../pki/check.js';
-import { renderFindings } from '../findings-view.js';
 import { parseHostname, parseNonNegativeInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 
@@ -38,6 +36,8 @@ Example:
   dh-podman cert check -h dh1.example.com --tls-volume /etc/dh/tls --ca-cert-file corp-ca.pem`,
     )
     .action(async (flags: CheckFlags, command: Command) => {
+      const { renderFindings } = await import('../findings-view.js');
+      const { checkTlsVolume } = await import('../../pki/check.js');
       const output = context.output(command);
       const report = await checkTlsVolume({
         hostname: flags.hostname,

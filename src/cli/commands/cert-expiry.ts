@@ -1,13 +1,9 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
-import { clusterCertificateFiles, type ClusterCertificateFile } from '../../cluster/cluster-certificates.js';
-import { formatFingerprint } from '../../pki/certificate.js';
-import { daysLeft, expiresWithin } from '../../pki/expiry.js';
-import { errorFinding, type Finding } from '../../pki/findings.js';
-import { loadPemFile } from '../../pki/material.js';
+import type { ClusterCertificateFile } from '../../cluster/cluster-certificates.js';
+import type { Finding } from '../../pki/findings.js';
 import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
-import { expirySummary, renderExpiryTable, type ExpiryEntry, type NotIssued } from '../expiry-view.js';
-import { renderFindings } from '../findings-view.js';
+import type { ExpiryEntry, NotIssued } from '../expiry-view.js';
 import { parseNonNegativeInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
@@ -37,6 +33,9 @@ Example (cron):
   dh-podman cert expiry -f /etc/dh-podman/dh-podman.yaml --warn-days 21 --quiet`,
     )
     .action(async (flags: ExpiryFlags, command: Command) => {
+      const { expirySummary, renderExpiryTable } = await import('../expiry-view.js');
+      const { renderFindings } = await import('../findings-view.js');
+      const { clusterCertificateFiles } = await import('../../cluster/cluster-certificates.js');
       const output = context.output(command);
       const file = await clusterFileOrDefault(flags.file);
       // Expired certificates are what this command is for: list them, don't refuse the file.
@@ -75,6 +74,10 @@ const ROLES: Record<ClusterCertificateFile['role'], [first: string, rest: string
 };
 
 async function readEntries(source: ClusterCertificateFile, now: Date, warnDays: number): Promise<{ entries: ExpiryEntry[]; findings: Finding[] }> {
+  const { formatFingerprint } = await import('../../pki/certificate.js');
+  const { daysLeft, expiresWithin } = await import('../../pki/expiry.js');
+  const { loadPemFile } = await import('../../pki/material.js');
+  const { errorFinding } = await import('../../pki/findings.js');
   // Only looking, as `cert inspect` does, so a DER CA file is read rather than refused.
   const loaded = await loadPemFile(source.file, source.file, { acceptDer: true });
   if (!loaded.material) return { entries: [], findings: loaded.findings };

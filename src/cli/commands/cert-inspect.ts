@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
-import { describeCertificate, formatDescription, type CertificateDescription } from '../../pki/describe.js';
-import { errorFinding, type Finding } from '../../pki/findings.js';
-import { loadPemFile } from '../../pki/material.js';
-import { renderFindings } from '../findings-view.js';
+import type { CertificateDescription } from '../../pki/describe.js';
+import type { Finding } from '../../pki/findings.js';
 import type { CommandContext } from '../program.js';
 
 interface InspectedFile {
@@ -20,6 +18,8 @@ export function registerCertInspect(cert: Command, context: CommandContext): voi
     .argument('<file...>', 'PEM (one or many certificates) or DER files')
     .addHelpText('after', '\nExample:\n  dh-podman cert inspect /etc/dh/tls/tls.crt\n  dh-podman cert inspect --json ca.der | jq .files[0].certificates[0].notAfter')
     .action(async (files: string[], _flags: object, command: Command) => {
+      const { renderFindings } = await import('../findings-view.js');
+      const { formatDescription } = await import('../../pki/describe.js');
       const output = context.output(command);
       const inspected: InspectedFile[] = [];
       const problems: Finding[] = [];
@@ -43,6 +43,9 @@ export function registerCertInspect(cert: Command, context: CommandContext): voi
 }
 
 async function inspectFile(file: string): Promise<InspectedFile | { findings: Finding[] }> {
+  const { describeCertificate } = await import('../../pki/describe.js');
+  const { loadPemFile } = await import('../../pki/material.js');
+  const { errorFinding } = await import('../../pki/findings.js');
   // Unlike `cert check`, inspect is where people look at DER files, so DER is read, not refused.
   const loaded = await loadPemFile(file, file, { acceptDer: true });
   if (!loaded.material || loaded.findings.length > 0) return { findings: loaded.findings };

@@ -1,23 +1,11 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { intermediatesOf, issuerOf, loadCaFromFlags } from '../../pki/ca-source.js';
-import { DEFAULT_LEAF_DAYS, issueLeaf, parseSubjectNames } from '../../pki/issue.js';
 import type { KeyAlgorithm } from '../../pki/keys.js';
-import { toPem } from '../../pki/pem.js';
-import {
-  addCaOptions,
-  daysOption,
-  describeHuman,
-  describeWrite,
-  keyOption,
-  noteCutShort,
-  refuseExisting,
-  summarise,
-  writeAll,
-  type PlannedWrite,
-} from '../issue-support.js';
+import type { PlannedWrite } from '../issue-support.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
+import { DEFAULT_LEAF_DAYS } from '../../pki/validity-days.js';
+import { addCaOptions, daysOption, keyOption } from '../issue-options.js';
 
 interface IssueFlags {
   caDir?: string;
@@ -66,6 +54,10 @@ Example:
   dh-podman cert check -h dh1.example.com --tls-volume ~/dh1-tls --ca-cert-file ~/dh-ca/ca.crt`,
     )
     .action(async (flags: IssueFlags, command: Command) => {
+      const { intermediatesOf, issuerOf, loadCaFromFlags } = await import('../../pki/ca-source.js');
+      const { issueLeaf, parseSubjectNames } = await import('../../pki/issue.js');
+      const { toPem } = await import('../../pki/pem.js');
+      const { describeHuman, describeWrite, noteCutShort, refuseExisting, summarise, writeAll } = await import('../issue-support.js');
       const output = context.output(command);
       // Names first: a typo must not cost a CA load or a key generation.
       parseSubjectNames(flags.hostname, flags.ip ?? []);

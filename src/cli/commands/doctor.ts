@@ -2,13 +2,10 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
 import { PACKAGED_IMAGES_DIR } from '../../base/version.js';
 import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
-import { DEFAULT_TAG_PREFIX } from '../../cluster/build.js';
-import { runDoctor } from '../../cluster/doctor.js';
-import { printCheckRows } from '../check-rows.js';
 import { loadOrReport } from '../cluster-view.js';
-import { discoveryOptions, withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { DEFAULT_TAG_PREFIX } from '../../cluster/layout.js';
 
 export function registerDoctor(program: Command, context: CommandContext): void {
   program
@@ -38,6 +35,9 @@ Examples:
   dh-podman doctor -f dh-podman.yaml`,
     )
     .action(async (flags: { baseImage: string; tagPrefix: string; file?: string; stateDir?: string }, command: Command) => {
+      const { printCheckRows } = await import('../check-rows.js');
+      const { runDoctor } = await import('../../cluster/doctor.js');
+      const { discoveryOptions, withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const file = flags.file;
       if (file !== undefined) {

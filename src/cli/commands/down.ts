@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { clusterDown } from '../../cluster/cluster-up.js';
-import { forgetStateDir } from '../../cluster/state-dir.js';
-import { removeClusterState, STATE_MARKER } from '../../cluster/state-marker.js';
+import { STATE_MARKER } from '../../cluster/state-marker.js';
 import { loadOrReport } from '../cluster-view.js';
-import { withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
@@ -15,6 +12,10 @@ export function registerDown(program: Command, context: CommandContext): void {
     .option('--volumes', `also delete the derived files and the certificates dh-podman generated: only directories whose ${STATE_MARKER} names this cluster (never your TLS volumes)`)
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .action(async (flags: { file: string; volumes?: boolean; stateDir?: string }, command: Command) => {
+      const { clusterDown } = await import('../../cluster/cluster-up.js');
+      const { forgetStateDir } = await import('../../cluster/state-dir.js');
+      const { removeClusterState } = await import('../../cluster/state-marker.js');
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       // A cluster whose certificate has expired must still come down.
       const spec = await loadOrReport(flags.file, output, context, { checkCertificates: false });

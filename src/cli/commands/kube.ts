@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../base/atomic-write.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
@@ -26,6 +25,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       ].join('\n'),
     )
     .action(async (flags: { file: string; out: string; stateDir?: string }, command: Command) => {
+      const { writeFileAtomic } = await import('../../base/atomic-write.js');
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
       if (!spec) return;

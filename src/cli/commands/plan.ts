@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { pathExists } from '../../base/atomic-write.js';
-import { clusterNetwork, requestFor } from '../../cluster/cluster-up.js';
 import { clusterStatePaths } from '../../cluster/layout.js';
-import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
-import { withEngine } from '../engine-options.js';
 import { loadOrReport } from '../cluster-view.js';
-import { planData } from '../plan-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 
@@ -17,6 +12,11 @@ export function registerPlan(program: Command, context: CommandContext): void {
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addHelpText('after', '\nEvery problem in the file is reported at once, with its JSON path and line:column; exit 3.\n\nExample:\n  dh-podman plan -f dh-podman.yaml --json')
     .action(async (flags: { file: string; stateDir?: string }, command: Command) => {
+      const { pathExists } = await import('../../base/atomic-write.js');
+      const { clusterNetwork, requestFor } = await import('../../cluster/cluster-up.js');
+      const { checkMachine, planMachine } = await import('../../cluster/machine-plan.js');
+      const { withEngine } = await import('../engine-options.js');
+      const { planData } = await import('../plan-view.js');
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
       if (!spec) return;

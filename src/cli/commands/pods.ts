@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { runtimeError } from '../../base/errors.js';
-import { LABEL_CERT_NOT_AFTER, LABEL_HOSTNAME, LABEL_TRUST } from '../../cluster/machine-plan.js';
 import { LABEL_TOOL } from '../../engine/labels.js';
-import { LABEL_TLS_PROFILE } from '../../cluster/tls-profile.js';
 import type { Engine } from '../../engine/engine.js';
-import { withEngine } from '../engine-options.js';
 import type { CommandContext } from '../program.js';
 
 const OURS = { [LABEL_TOOL]: 'dh-podman' };
@@ -14,6 +11,9 @@ export function registerPodCommands(program: Command, context: CommandContext): 
     .command('status')
     .description('the pods dh-podman started: hostname, state, ports, TLS profile, trust source, days until the certificate expires')
     .action(async (_flags: object, command: Command) => {
+      const { LABEL_CERT_NOT_AFTER, LABEL_HOSTNAME, LABEL_TRUST } = await import('../../cluster/machine-plan.js');
+      const { LABEL_TLS_PROFILE } = await import('../../cluster/tls-profile.js');
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const pods = await withEngine(context, output, async (engine) => {
         const rows = [];
@@ -58,6 +58,7 @@ export function registerPodCommands(program: Command, context: CommandContext): 
     .description('stop pods started by dh-podman (all of them when none is named); their files stay')
     .argument('[pod...]', 'pod names')
     .action(async (names: string[], _flags: object, command: Command) => {
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const stopped = await withEngine(context, output, async (engine) => {
         const targets = names.length > 0 ? names : await engine.pods.list(OURS);
@@ -78,6 +79,7 @@ export function registerPodCommands(program: Command, context: CommandContext): 
     .argument('<pod>', 'pod name')
     .option('--tail <n>', 'only the last n lines')
     .action(async (name: string, flags: { tail?: string }, command: Command) => {
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const logs = await withEngine(context, output, async (engine) => {
         await ensureOurs(engine, name);

@@ -1,7 +1,5 @@
 import { Option, type Command } from 'commander';
-import { clusterRotate } from '../../cluster/rotate.js';
 import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
-import { withEngine } from '../engine-options.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
@@ -37,6 +35,8 @@ export function registerRotate(program: Command, context: CommandContext): void 
       ].join('\n'),
     )
     .action(async (pods: string[], flags: RotateFlags, command: Command) => {
+      const { clusterRotate } = await import('../../cluster/rotate.js');
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const file = await clusterFileOrDefault(flags.file);
       const spec = await loadOrReport(file, output, context);

@@ -1,11 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { applyMachinePlan } from '../../cluster/machine-apply.js';
-import { checkMachine, planMachine } from '../../cluster/machine-plan.js';
 import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, ENVOY_PORT, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
 import type { PortMapping } from '../../engine/pods.js';
-import { withEngine } from '../engine-options.js';
 import { collect, parseHostname, parsePositiveInt } from '../options.js';
-import { planData, renderPlan } from '../plan-view.js';
 import type { CommandContext } from '../program.js';
 import { machineStateDir, MACHINE_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 
@@ -55,6 +51,10 @@ Example:
   dh-podman start -h dh1.example.com --tls-volume /etc/dh/tls/dh1 --ca-cert-file corp-ca.pem --publish 8123`,
     )
     .action(async (flags: StartFlags, command: Command) => {
+      const { applyMachinePlan } = await import('../../cluster/machine-apply.js');
+      const { checkMachine, planMachine } = await import('../../cluster/machine-plan.js');
+      const { withEngine } = await import('../engine-options.js');
+      const { planData, renderPlan } = await import('../plan-view.js');
       const output = context.output(command);
       const request = {
         hostname: flags.hostname,

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import { writeFileIfChanged, type WriteOutcome } from '../../base/atomic-write.js';
+import type { WriteOutcome } from '../../base/atomic-write.js';
 import { ExitCode, usageError } from '../../base/errors.js';
 import type { Finding } from '../../pki/findings.js';
 import type { TrustCode } from '../../trust/codes.js';
-import { encodePemBundle } from '../../trust/pem-bundle.js';
-import { encodeTruststore } from '../../trust/pkcs12.js';
 import { DEFAULT_TRUSTSTORE_PASSWORD, readPassphraseFile } from '../../trust/passphrase.js';
-import { buildPool } from '../../trust/pool.js';
-import { readSource, type SourceContents, type TrustSource } from '../../trust/sources.js';
-import { renderFindings } from '../findings-view.js';
+import type { SourceContents, TrustSource } from '../../trust/sources.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
 
@@ -43,6 +39,12 @@ Example:
   dh-podman trust bundle --from system --from corp-ca.pem --out-pem trust.pem --out-p12 trust.p12`,
     )
     .action(async (flags: BundleFlags, command: Command) => {
+      const { writeFileIfChanged } = await import('../../base/atomic-write.js');
+      const { renderFindings } = await import('../findings-view.js');
+      const { encodePemBundle } = await import('../../trust/pem-bundle.js');
+      const { encodeTruststore } = await import('../../trust/pkcs12.js');
+      const { buildPool } = await import('../../trust/pool.js');
+      const { readSource } = await import('../../trust/sources.js');
       const output = context.output(command);
       const sources = toSources(flags);
       if (sources.length === 0) {

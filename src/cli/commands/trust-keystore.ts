@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { pathExists, writeFileAtomic, writeFileIfChanged } from '../../base/atomic-write.js';
 import { ExitCode } from '../../base/errors.js';
-import { buildKeystore, readKeystoreMaterial } from '../../trust/keystore.js';
 import { generatePassphrase, readPassphraseFile } from '../../trust/passphrase.js';
-import { renderFindings } from '../findings-view.js';
 import type { CommandContext } from '../program.js';
 
 interface KeystoreFlags {
@@ -30,6 +27,9 @@ Example (one keystore per service for mutual TLS):
   dh-podman trust keystore --tls-volume tls/auth --out auth.p12`,
     )
     .action(async (flags: KeystoreFlags, command: Command) => {
+      const { pathExists, writeFileAtomic, writeFileIfChanged } = await import('../../base/atomic-write.js');
+      const { renderFindings } = await import('../findings-view.js');
+      const { buildKeystore, readKeystoreMaterial } = await import('../../trust/keystore.js');
       const output = context.output(command);
       const { material, findings } = await readKeystoreMaterial(flags.tlsVolume, flags.alias);
       if (!material) {

@@ -1,9 +1,5 @@
 import { Option, type Command } from 'commander';
-import { clusterUp } from '../../cluster/cluster-up.js';
-import { devUp } from '../../cluster/dev-up.js';
 import { loadOrReport } from '../cluster-view.js';
-import { rememberStateDir } from '../../cluster/state-dir.js';
-import { withEngine } from '../engine-options.js';
 import { parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { clusterStateDir, machineStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
@@ -25,6 +21,10 @@ export function registerUp(program: Command, context: CommandContext): void {
     .option('-f, --file <file>', 'bring up the cluster this file describes (see "dh-podman plan -f")')
     .addHelpText('after', '\nEach step is skipped when already done; run it again any time.\n\nExample:\n  dh-podman up && curl --cacert "$(dh-podman up --json | jq -r .caFile)" https://dh.localhost:8123/health')
     .action(async (flags: UpFlags, command: Command) => {
+      const { clusterUp } = await import('../../cluster/cluster-up.js');
+      const { devUp } = await import('../../cluster/dev-up.js');
+      const { rememberStateDir } = await import('../../cluster/state-dir.js');
+      const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       if (flags.file) {
         const spec = await loadOrReport(flags.file, output, context);
