@@ -8,9 +8,11 @@ set -euo pipefail
 
 # python3 and its venv module: `dh-podman build` downloads images/deephaven's wheels with pip from
 # a venv, and the Deephaven end-to-end test runs pydeephaven in one. A package without a command
-# is named by a file it installs (Debian 12's Python is 3.11).
+# is named by a file it installs (Debian 12's Python is 3.11). Headless Chromium and NSS's certutil:
+# the Deephaven browser test loads the web IDE with the test CA trusted in Chromium's NSS database.
 [ $# -gt 0 ] || set -- openssl:openssl keytool:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless \
-  python3:python3 /usr/lib/python3.11/ensurepip/__init__.py:python3-venv
+  python3:python3 /usr/lib/python3.11/ensurepip/__init__.py:python3-venv \
+  chromium:chromium certutil:libnss3-tools
 
 missing=()
 for pair in "$@"; do

@@ -34,7 +34,8 @@ def main():
     # TLS profile (tls.keystore, from a start that did not see this image's label) are not enough.
     if properties.get("ssl.identity.type") != "privatekey":
         sys.exit(f"dh-podman deephaven: {PROPERTIES} has no ssl.identity.* (the community TLS profile); refusing to serve without TLS")
-    # Authentication is not part of this profile yet: clients are anonymous, TLS authenticates the server.
+    # Users are not part of this profile yet: sessions are anonymous. TLS authenticates the server,
+    # and with ssl.clientAuthentication (start --mtls) the client's certificate too.
     properties.setdefault("AuthHandlers", "io.deephaven.auth.AnonymousAuthenticationHandler")
     jvm_args = [f"-Xmx{os.environ.get('DH_HEAP', '2g')}"] + [f"-D{key}={value}" for key, value in properties.items()]
 

@@ -2,6 +2,7 @@ import { toPem } from '../pki/pem.js';
 import { encodePemBundle } from '../trust/pem-bundle.js';
 import { compareBytes, ENTERPRISE_ONLY, removals, withProperties, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { IN_CONTAINER } from './layout.js';
+import type { ClientAuth } from './tls-profile.js';
 
 /**
  * The derived files of the community TLS profile (images labelled io.dh-podman.tls-profile=
@@ -9,9 +10,12 @@ import { IN_CONTAINER } from './layout.js';
  * and a PKCS#8 PEM key (ssl.identity.type=privatekey) and its trust as a PEM bundle
  * (ssl.trust.type=certs), not the PKCS#12 stores and passphrases of the enterprise profile.
  * The key is written from the parsed key, so any form tls.key may hold (PKCS#1, SEC1, PKCS#8)
- * arrives as PKCS#8, readable by the service account only (as a Podman secret; see secret-delivery.ts).
+ * arrives as PKCS#8, readable by the service account only (as a Podman secret; see
+ * secret-delivery.ts). With clientAuth, the server asks clients for a certificate
+ * (ssl.clientAuthentication) and verifies it against the same trust bundle it uses for its own
+ * outgoing TLS.
  */
-export async function planCommunityFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
+export async function planCommunityFiles(inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
   const { paths, keystore, cas } = inputs;
   const files: DerivedFile[] = [];
   const chainPem = keystore.chain.map((certificate) => toPem('CERTIFICATE', certificate.der)).join('');
@@ -32,6 +36,7 @@ export async function planCommunityFiles(inputs: DerivedInputs): Promise<Derived
   } else {
     files.push(...(await removals([trustPem])));
   }
+  if (clientAuth) properties['ssl.clientAuthentication'] = clientAuth.toUpperCase();
   // What the enterprise profile derived, when the pod ran such an image before.
   files.push(...(await removals(ENTERPRISE_ONLY(paths))));
   return withProperties(paths, files, properties);

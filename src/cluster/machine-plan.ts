@@ -18,7 +18,7 @@ import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_P
 import { secretMountsFor } from './secret-delivery.js';
 import { refuseExposedKeys } from './key-exposure.js';
 import { pathExists } from '../base/atomic-write.js';
-import { LABEL_TLS_PROFILE, planProfileFiles, tlsProfileOf, type TlsProfile } from './tls-profile.js';
+import { LABEL_TLS_PROFILE, planProfileFiles, tlsProfileOf, type ClientAuth, type TlsProfile } from './tls-profile.js';
 import type { KeystoreMaterial } from '../trust/keystore.js';
 
 export interface MachineRequest {
@@ -42,6 +42,8 @@ export interface MachineRequest {
   peerTlsVolumes?: string[] | undefined;
   /** Set for pods of a cluster file: `down` finds them, and their network, by this label. */
   cluster?: string | undefined;
+  /** Mutual TLS: the service asks clients for a certificate issued by the caCertFile CAs. */
+  clientAuth?: ClientAuth | undefined;
 }
 
 export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
@@ -93,7 +95,14 @@ export interface CheckedMachine {
  */
 export async function checkMachine(request: MachineRequest): Promise<CheckedMachine> {
   const tlsVolume = resolve(request.tlsVolume);
-  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname });
+  // Client certificates are verified against named CAs, never silently against the system's.
+  if (request.clientAuth && !request.caCertFile) {
+    throw inputError('MTLS_NEEDS_CA', 'mutual TLS needs the CAs whose client certificates the service accepts', {
+      subject: '--mtls',
+      fix: 'add --ca-cert-file with the CA that issues your clients\' certificates',
+    });
+  }
+  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
   if (!check.ok) throw checkFailed(check);
   await refuseExposedKeys(tlsVolume, ['tls.key', 'envoy.pem']);
 
@@ -128,7 +137,13 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
       fix: 'start it without --envoy, or use an image of the enterprise profile',
     });
   }
-  const derived = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs);
+  if (request.clientAuth && profile !== 'community') {
+    throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
+      subject: '--mtls',
+      fix: 'start it without --mtls, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
+    });
+  }
+  const derived = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
       subject: '--envoy-image',

@@ -22,6 +22,13 @@ export function tlsProfileOf(imageLabels: Record<string, string>, image: string)
   });
 }
 
-export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs): Promise<DerivedPlan> {
-  return profile === 'community' ? planCommunityFiles(inputs) : planDerivedFiles(inputs);
+/**
+ * Whether the service asks clients for a certificate (mutual TLS): `wanted` verifies one when
+ * offered, `needed` refuses clients without one. Only the community profile applies it so far.
+ */
+export const CLIENT_AUTH_MODES = ['wanted', 'needed'] as const;
+export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
+
+export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
+  return profile === 'community' ? planCommunityFiles(inputs, clientAuth) : planDerivedFiles(inputs);
 }

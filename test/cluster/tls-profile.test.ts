@@ -54,6 +54,18 @@ t.test('community: PEM chain, PKCS#8 key for the service account only, ssl.* pro
   t.notOk(system.properties['ssl.trust.type']);
 });
 
+t.test('community with client certificates: ssl.clientAuthentication WANTED or NEEDED, nothing else changes', async (t) => {
+  const dir = t.testdir();
+  const input = await inputs(dir, true);
+  const plain = await planProfileFiles('community', input);
+  t.notOk(plain.properties['ssl.clientAuthentication'], 'off unless asked for');
+  for (const [mode, value] of [['wanted', 'WANTED'], ['needed', 'NEEDED']] as const) {
+    const plan = await planProfileFiles('community', input, mode);
+    t.same(plan.properties, { ...plain.properties, 'ssl.clientAuthentication': value });
+    t.match(plan.javaOpts, `-Dssl.clientAuthentication=${value}`);
+  }
+});
+
 t.test('switching profile removes what the other one derived', async (t) => {
   const dir = t.testdir();
   const input = await inputs(dir, true);

@@ -2,11 +2,11 @@ import t from 'tap';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { clientPython, DEEPHAVEN_IMAGE, query, TEST_CACHE_DIR } from '../support/deephaven.js';
+import { clientPython, DEEPHAVEN_IMAGE, ensureDeephavenImage, firstQuery, query } from '../support/deephaven.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { podmanEnv, requirePodman } from '../support/podman.js';
+import { curlHttps, podman } from '../support/podman-cli.js';
 
 /**
  * The real Deephaven Community server (images/deephaven) started by `dh-podman start`, and its
@@ -28,12 +28,7 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
     await podman(['network', 'rm', '-f', network], true);
   });
 
-  if ((await podman(['image', 'exists', DEEPHAVEN_IMAGE], true)).code !== 0) {
-    const started = Date.now();
-    const build = await runCli(['build', '--only', 'deephaven', '--base-image', BASE_IMAGE, '--cache-dir', TEST_CACHE_DIR], { env: podmanEnv });
-    t.equal(build.code, 0, `build: ${build.stderr.split('\n').slice(-5).join(' ')}`);
-    t.comment(`built ${DEEPHAVEN_IMAGE} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
+  await ensureDeephavenImage(t);
   const python = await clientPython();
 
   const ca = makeCa(dir, 'ca', '/CN=dh-podman deephaven test CA');
@@ -73,13 +68,7 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
   t.match(readFileSync(join(podDir, 'auth/tls-key.pem'), 'utf8'), /^-----BEGIN PRIVATE KEY-----/, 'PKCS#8');
   t.throws(() => statSync(join(podDir, 'auth/keystore.p12')), 'no keystore.p12');
 
-  // Each try starts a Python client; spaced out so they do not slow the JVM's start on small hosts.
-  const first = await eventually(async () => {
-    const result = await query(python, port, ca.cert, HOST);
-    if (result.code === 0) return result;
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    return undefined;
-  }, 300_000);
+  const first = await firstQuery(python, port, ca.cert, HOST);
   const ready = (Date.now() - started) / 1000;
   t.ok(first, 'pydeephaven connects by the FQDN, trusting only the CA');
   if (!first) {

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { Test } from 'tap';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureWheelhouse } from '../../src/cluster/wheelhouse.js';
-import { repoRoot } from './cli.js';
+import { repoRoot, runCli } from './cli.js';
+import { BASE_IMAGE, podmanEnv } from './podman.js';
+import { eventually, podman } from './podman-cli.js';
 import { tool, type ToolResult } from './tools.js';
 
 /** The Deephaven image and where its wheels are cached for the tests (kept across runs). */
@@ -38,7 +41,33 @@ export async function clientPython(): Promise<string> {
   return python;
 }
 
-/** test/python/query.py: empty_table(5) over TLS, trusting only caFile, verifying `name`. */
-export function query(python: string, port: number, caFile: string, name: string): Promise<ToolResult> {
-  return tool(python, [join(repoRoot, 'test', 'python', 'query.py'), '127.0.0.1', String(port), caFile, name], { timeoutMs: 60_000 });
+/**
+ * test/python/query.py: empty_table(5) over TLS, trusting only caFile, verifying `name`; with
+ * `client`, presenting that certificate and key (mutual TLS).
+ */
+export function query(python: string, port: number, caFile: string, name: string, client?: { cert: string; key: string }): Promise<ToolResult> {
+  const clientArgs = client ? [client.cert, client.key] : [];
+  return tool(python, [join(repoRoot, 'test', 'python', 'query.py'), '127.0.0.1', String(port), caFile, name, ...clientArgs], { timeoutMs: 60_000 });
+}
+
+/**
+ * The first query that succeeds, while the server's JVM starts (up to 5 minutes), or undefined.
+ * Each try starts a Python client; spaced out so they do not slow the JVM's start on small hosts.
+ */
+export async function firstQuery(...args: Parameters<typeof query>): Promise<ToolResult | undefined> {
+  return eventually(async () => {
+    const result = await query(...args);
+    if (result.code === 0) return result;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    return undefined;
+  }, 300_000);
+}
+
+/** Builds images/deephaven unless an image of that tag exists (once per machine: minutes cold). */
+export async function ensureDeephavenImage(t: Test): Promise<void> {
+  if ((await podman(['image', 'exists', DEEPHAVEN_IMAGE], true)).code === 0) return;
+  const started = Date.now();
+  const build = await runCli(['build', '--only', 'deephaven', '--base-image', BASE_IMAGE, '--cache-dir', TEST_CACHE_DIR], { env: podmanEnv });
+  t.equal(build.code, 0, `build: ${build.stderr.split('\n').slice(-5).join(' ')}`);
+  t.comment(`built ${DEEPHAVEN_IMAGE} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -3,6 +3,7 @@ import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, ENVOY_PORT, podNam
 import type { PortMapping } from '../../engine/pods.js';
 import { collect, parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
+import type { ClientAuth } from '../../cluster/tls-profile.js';
 import { machineStateDir, MACHINE_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface StartFlags {
@@ -20,6 +21,7 @@ interface StartFlags {
   envoyPort: number;
   envoyImage: string;
   internalCaCertFile?: string;
+  mtls?: ClientAuth;
 }
 
 export function registerStart(program: Command, context: CommandContext): void {
@@ -39,6 +41,7 @@ export function registerStart(program: Command, context: CommandContext): void {
     .addOption(new Option('--envoy-port <n>', 'with --envoy: the port the front listens on in the pod').default(ENVOY_PORT).argParser(parsePositiveInt))
     .addOption(new Option('--envoy-image <image>', 'with --envoy: the front image (localhost/dh-podman/front:latest is the stand-in built from images/front)').default(DEFAULT_ENVOY_IMAGE))
     .option('--internal-ca-cert-file <file>', "with --envoy: the internal CAs, instead of the issuer found from the machine's chain")
+    .addOption(new Option('--mtls <mode>', 'mutual TLS (community profile): "want" verifies a client certificate when offered, "need" refuses clients without one; needs --ca-cert-file').argParser(parseMtls))
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -67,6 +70,7 @@ Example:
         stateDir: await machineStateDir(context, flags.stateDir),
         envoy: flags.envoy ? { hostname: flags.envoyHostname ?? flags.hostname, port: flags.envoyPort, image: flags.envoyImage } : undefined,
         internalCaCertFile: flags.internalCaCertFile,
+        clientAuth: flags.mtls,
       };
       const checked = await checkMachine(request);
       await withEngine(context, output, async (engine) => {
@@ -88,6 +92,15 @@ Example:
         );
       });
     });
+}
+
+/** The flag's verbs name the cluster layer's modes. */
+const MTLS_MODES: Record<string, ClientAuth> = { want: 'wanted', need: 'needed' };
+
+function parseMtls(value: string): ClientAuth {
+  const mode = MTLS_MODES[value];
+  if (!mode) throw new InvalidArgumentError('expected want or need');
+  return mode;
 }
 
 function parsePublish(value: string): PortMapping {

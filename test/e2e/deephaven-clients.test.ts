@@ -1,0 +1,136 @@
+import t from 'tap';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { browserTrusting } from '../support/browser.js';
+import { repoRoot, runCli } from '../support/cli.js';
+import { clientPython, DEEPHAVEN_IMAGE, ensureDeephavenImage, firstQuery, query } from '../support/deephaven.js';
+import { freePort } from '../support/net.js';
+import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
+import { podmanEnv, requirePodman } from '../support/podman.js';
+import { podman } from '../support/podman-cli.js';
+
+/**
+ * The real Deephaven Community server (images/deephaven) with its other real clients: headless
+ * Chromium loading the web IDE with the test CA trusted in its NSS database (and refusing the
+ * server when it trusts another CA), and pydeephaven under mutual TLS (`start --mtls`): with
+ * `want` a client without a certificate still gets in, with `need` only one presenting a
+ * certificate from the --ca-cert-file CAs does. One server at a time: each start replaces the pod.
+ */
+
+const suffix = `${process.pid}`;
+const HOST = 'dh2-ide.localhost';
+const pod = `dh2-deephaven-${suffix}`;
+const network = `dh2-deephaven-${suffix}`;
+/** Kept after the run for a person to look at: what the browser showed. */
+const SCREENSHOT = join(repoRoot, '.test-work', 'artifacts', 'deephaven-ide.png');
+
+t.test('Deephaven Community: the web IDE in Chromium trusting the CA, pydeephaven with client certificates', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  t.teardown(async () => {
+    await podman(['pod', 'rm', '-f', pod], true);
+    await podman(['network', 'rm', '-f', network], true);
+  });
+  await ensureDeephavenImage(t);
+  const python = await clientPython();
+
+  const ca = makeCa(dir, 'ca', '/CN=dh-podman deephaven test CA');
+  const other = makeCa(dir, 'other', '/CN=dh-podman other CA');
+  // The machine's certificate carries serverAuth and clientAuth: the server presents it, and so
+  // does the client below (as Deephaven services do between themselves).
+  const leaf = makeLeaf(dir, HOST, ca, [HOST]);
+  const stranger = makeLeaf(dir, 'stranger', other, ['dh2-stranger.localhost']);
+  const volume = makeVolume(dir, 'tls', leaf);
+  const port = await freePort();
+  const start = (...mtls: string[]) =>
+    runCli(['start', '--json', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', pod, '--network', network,
+      '--publish', `127.0.0.1:${port}:8123`, '--state-dir', join(dir, 'state'), ...mtls], { env: podmanEnv });
+  /** The server's first answer to `client` (undefined: none in 5 minutes, and its log is shown). */
+  const ready = async (client?: { cert: string; key: string }) => {
+    const first = await firstQuery(python, port, ca.cert, HOST, client);
+    if (!first) t.comment((await podman(['logs', '--tail', '40', `${pod}-svc`], true)).stderr);
+    return first;
+  };
+  const ROWS = { X: [0, 2, 4, 6, 8] };
+
+  // Without --mtls: a browser asked for a client certificate would wait on its selection dialog.
+  const plain = await start();
+  t.equal(plain.code, 0, plain.code === 0 ? 'start' : plain.stderr);
+  t.notOk(JSON.parse(plain.stdout).plan.properties['ssl.clientAuthentication'], 'no client certificates asked for by default');
+  if (!(await ready())) return t.fail('the server never answered');
+
+  // The IDE renders its layout, then its console once the JS API has connected back to the
+  // server over the same TLS: both mean the page really works, not just that HTML arrived.
+  const url = `https://${HOST}:${port}/ide/`;
+  const IDE_READY = '[data-testid="app-loaded"] .console-pane';
+  mkdirSync(dirname(SCREENSHOT), { recursive: true });
+  const trusting = await browserTrusting(join(dir, 'browser'), ca.cert, HOST);
+  // The IDE shows a final "Unable to load API" when it loads a moment before the server's JS API
+  // is served (the gRPC port answers first): a fresh load then, as a user would reload.
+  let page = await trusting.visit(url, IDE_READY, { screenshot: SCREENSHOT, timeoutMs: 60_000 });
+  for (let retry = 0; retry < 2 && !page.error && !page.found; retry++) page = await trusting.visit(url, IDE_READY, { screenshot: SCREENSHOT, timeoutMs: 60_000 });
+  t.equal(page.error, undefined, 'Chromium trusting the CA in its NSS database loads the page, no certificate error');
+  t.ok(page.found, `the web IDE renders with its console connected (screenshot: ${SCREENSHOT})`);
+  t.match(page.html, /<title>Deephaven<\/title>/);
+
+  const distrusting = await browserTrusting(join(dir, 'browser-other'), other.cert, HOST);
+  const refused = await distrusting.visit(url, IDE_READY, { timeoutMs: 5000 });
+  t.equal(refused.error, 'net::ERR_CERT_AUTHORITY_INVALID', 'Chromium trusting another CA refuses the server');
+  t.notOk(refused.found, '(and shows no IDE)');
+
+  const wanted = await start('--mtls', 'want');
+  t.equal(wanted.code, 0, wanted.code === 0 ? 'start --mtls want' : wanted.stderr);
+  t.equal(JSON.parse(wanted.stdout).plan.properties['ssl.clientAuthentication'], 'WANTED');
+  const anonymous = await ready();
+  t.same(JSON.parse(anonymous?.stdout ?? '{}'), ROWS, 'WANTED: a client without a certificate still queries');
+  const presenting = await query(python, port, ca.cert, HOST, leaf);
+  t.same(JSON.parse(presenting.stdout || '{}'), ROWS, 'WANTED: so does one presenting the machine\'s certificate');
+
+  const needed = await start('--mtls', 'need');
+  t.equal(needed.code, 0, needed.code === 0 ? 'start --mtls need' : needed.stderr);
+  t.equal(JSON.parse(needed.stdout).action, 'replace', 'the changed setting replaces the pod');
+  t.equal(JSON.parse(needed.stdout).plan.properties['ssl.clientAuthentication'], 'NEEDED');
+  const withCertificate = await ready(leaf);
+  t.same(JSON.parse(withCertificate?.stdout ?? '{}'), ROWS, "NEEDED: a client presenting the machine's certificate queries");
+  if (!withCertificate) return;
+  const without = await query(python, port, ca.cert, HOST);
+  t.not(without.code, 0, 'NEEDED: a client without a certificate is refused');
+  t.match(without.stderr, /CERTIFICATE_REQUIRED/, '(the server asked for one: TLS alert certificate_required)');
+  const foreign = await query(python, port, ca.cert, HOST, stranger);
+  t.not(foreign.code, 0, 'NEEDED: a certificate from a CA outside --ca-cert-file is refused');
+  t.match(foreign.stderr, /ALERT_CERTIFICATE_UNKNOWN/, '(the server did not trust its issuer: TLS alert certificate_unknown)');
+});
+
+t.test('--mtls without --ca-cert-file is refused before Podman is asked anything', async (t) => {
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'ca');
+  const volume = makeVolume(dir, 'tls', makeLeaf(dir, HOST, ca, [HOST]));
+  const result = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--image', DEEPHAVEN_IMAGE, '--name', `${pod}-x`, '--state-dir', join(dir, 'state'), '--mtls', 'need'], { env: podmanEnv });
+  t.equal(result.code, 3);
+  t.match(result.stderr, /MTLS_NEEDS_CA/);
+  const bad = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--mtls', 'maybe'], { env: podmanEnv });
+  t.equal(bad.code, 2, 'an unknown mode is a usage error');
+
+  // A server-only certificate (no clientAuth) cannot be what the services present as clients.
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server-only.key', '-out', 'server-only.csr', '-subj', `/CN=${HOST}`], dir);
+  writeFileSync(join(dir, 'server-only.ext'), `subjectAltName=DNS:${HOST}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  openssl(['x509', '-req', '-in', 'server-only.csr', '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', 'server-only.ext', '-out', 'server-only.crt'], dir);
+  const serverOnly = makeVolume(dir, 'tls-server-only', { cert: join(dir, 'server-only.crt'), key: join(dir, 'server-only.key') });
+  const noClientAuth = await runCli(['start', '-h', HOST, '--tls-volume', serverOnly, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', `${pod}-x`,
+    '--state-dir', join(dir, 'state'), '--mtls', 'want'], { env: podmanEnv });
+  t.equal(noClientAuth.code, 3, 'a machine certificate without clientAuth is refused with --mtls');
+  t.match(noClientAuth.stderr, /EKU_NO_CLIENT_AUTH/);
+});
+
+t.test('--mtls with an image of the enterprise profile is refused, nothing is created', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'ca');
+  const volume = makeVolume(dir, 'tls', makeLeaf(dir, HOST, ca, [HOST]));
+  // The test setup's busybox image has no io.dh-podman.tls-profile label: the enterprise profile.
+  const result = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', 'localhost/dh-podman/busybox:latest',
+    '--name', `${pod}-enterprise`, '--network', network, '--state-dir', join(dir, 'state'), '--mtls', 'need'], { env: podmanEnv });
+  t.equal(result.code, 3);
+  t.match(result.stderr, /--mtls: .*enterprise TLS profile.*TLS_PROFILE_UNSUPPORTED/);
+  t.equal((await podman(['pod', 'exists', `${pod}-enterprise`], true)).code, 1, 'no pod');
+});
