@@ -16,8 +16,8 @@ export const CLUSTER_FILE_LIMITS = {
   aliasCount: 100,
 } as const;
 
-/** One problem in the file's text, before any schema applies; the same shape as a ClusterIssue. */
-export interface TextIssue {
+/** One problem in a cluster file, where it is (JSON path, and line/column in the file), and what to do. */
+export interface ClusterIssue {
   code: string;
   path: string;
   line: number | undefined;
@@ -26,7 +26,7 @@ export interface TextIssue {
   fix: string;
 }
 
-export type ParsedClusterFile = { data: unknown; document: Document; lines: LineCounter; issues: [] } | { issues: TextIssue[] };
+export type ParsedClusterFile = { data: unknown; document: Document; lines: LineCounter; issues: [] } | { issues: ClusterIssue[] };
 
 /**
  * Reads a cluster file and turns it into plain data, or into issues that say where and why it
@@ -53,7 +53,7 @@ export async function parseClusterFile(file: string): Promise<ParsedClusterFile>
     return { issues: [exhausted(error)] };
   }
   const at = (offset: number) => lines.linePos(offset);
-  const problems = [...document.errors, ...document.warnings].map((error): TextIssue => {
+  const problems = [...document.errors, ...document.warnings].map((error): ClusterIssue => {
     const pos = at(error.pos[0]);
     const known = YAML_CODES[error.code];
     return {
@@ -102,7 +102,7 @@ const YAML_CODES: Record<string, { code: string; fix: string; message?: (text: s
 };
 
 /** UTF-8 text without control characters; anything else is binary, or the wrong file. */
-function decodeText(bytes: Buffer): string | TextIssue {
+function decodeText(bytes: Buffer): string | ClusterIssue {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -117,7 +117,7 @@ function decodeText(bytes: Buffer): string | TextIssue {
   return text;
 }
 
-function notText(before: string, why: string): TextIssue {
+function notText(before: string, why: string): ClusterIssue {
   const { line, column } = positionAfter(before);
   return { code: 'CLUSTER_NOT_TEXT', path: '', line, column, message: `is not a YAML or JSON text file (${why})`, fix: 'check the path: a cluster file is UTF-8 text' };
 }
@@ -128,7 +128,7 @@ function notText(before: string, why: string): TextIssue {
  * once leading block indicators (`- `, `? `) are skipped. Brackets in plain text may be counted
  * too; no real cluster file comes near the limit either way.
  */
-function nestingIssue(text: string): TextIssue | undefined {
+function nestingIssue(text: string): ClusterIssue | undefined {
   let depth = 0;
   let quote: '"' | "'" | undefined;
   let comment = false;
@@ -169,11 +169,11 @@ function nestingIssue(text: string): TextIssue | undefined {
   return undefined;
 }
 
-function tooDeep(line: number, column: number, why: string): TextIssue {
+function tooDeep(line: number, column: number, why: string): ClusterIssue {
   return { code: 'CLUSTER_TOO_DEEP', path: '', line, column, message: `is nested too deeply (${why})`, fix: 'flatten it: a cluster file is a few levels deep (pods, then each pod\'s keys)' };
 }
 
-function exhausted(error: unknown): TextIssue {
+function exhausted(error: unknown): ClusterIssue {
   if (!(error instanceof RangeError)) throw error;
   return { code: 'CLUSTER_TOO_DEEP', path: '', line: undefined, column: undefined, message: `is nested too deeply to read (${error.message})`, fix: 'flatten it: a cluster file is a few levels deep (pods, then each pod\'s keys)' };
 }

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { isNode, type Document, type LineCounter } from 'yaml';
 import { PACKAGE_ROOT } from '../base/version.js';
 import { checkTlsVolume } from '../pki/check.js';
-import { parseClusterFile } from './cluster-file-parse.js';
+import { parseClusterFile, type ClusterIssue } from './cluster-file-parse.js';
 
 /** The cluster file, validated; relative paths already resolved against the file's directory. */
 export interface ClusterSpec {
@@ -27,15 +27,7 @@ export interface PodSpecEntry {
   certificate: { mode: 'existing'; tlsVolume: string } | { mode: 'generate'; tlsVolume?: string } | { mode: 'ca'; caCert: string; caKey: string; tlsVolume?: string };
 }
 
-/** One problem, where it is (JSON path, and line/column in the file), and what to do. */
-export interface ClusterIssue {
-  code: string;
-  path: string;
-  line: number | undefined;
-  column: number | undefined;
-  message: string;
-  fix: string;
-}
+export type { ClusterIssue };
 
 export const SCHEMA_PATH = `${PACKAGE_ROOT}schema/cluster.schema.json`;
 
