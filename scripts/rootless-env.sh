@@ -112,6 +112,8 @@ start_service() {
 copy_images() {
   local rootful image id
   rootful=$(scripts/podman-env.sh socket)
+  [ $# -eq 0 ] || curl -sf --max-time 2 --unix-socket "$rootful" http://d/_ping >/dev/null 2>&1 ||
+    fail "image" "root's test service does not answer on $rootful" "run: scripts/podman-env.sh start"
   for image in "$@"; do
     id=$(env -u CONTAINER_HOST podman --url "unix://$rootful" image inspect --format '{{.Id}}' "$image" 2>/dev/null) ||
       fail "image" "root's test service has no $image" "build it first (dh-podman build --only probe)"
@@ -121,11 +123,15 @@ copy_images() {
   done
 }
 
-# Proves the rootless engine runs a container with a published loopback port (slirp4netns,
-# newuidmap, the runtime dir), the steps that fail first on a host not set up for it.
+# Proves the rootless engine starts a container with a port published on loopback: the user
+# namespace (newuidmap, the subordinate ranges) and slirp4netns (/dev/net/tun, the runtime dir),
+# the steps that fail first on a host not set up for it.
 prove() {
   local out
-  out=$(as_user podman run --rm --network none "$1" true 2>&1) || fail "container start" "$(tail -1 <<<"$out")" "check /etc/subuid and /etc/subgid for $user and that uidmap is installed"
+  out=$(as_user podman run --rm -p 127.0.0.1::8080 "$1" true 2>&1) || case "$out" in
+    *tun*) fail "container start" "$(tail -1 <<<"$out")" "make /dev/net/tun readable and writable by users (chmod 0666 /dev/net/tun)" ;;
+    *) fail "container start" "$(tail -1 <<<"$out")" "check /etc/subuid and /etc/subgid for $user and that uidmap and slirp4netns are installed" ;;
+  esac
 }
 
 stop_service() {

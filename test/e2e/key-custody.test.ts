@@ -1,9 +1,10 @@
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { secretPrefix } from '../../src/cluster/secret-delivery.js';
 import { runCli } from '../support/cli.js';
+import { filesUnder, readableAs9000, SERVICE_UID } from '../support/custody.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
@@ -19,20 +20,8 @@ import { eventually, podman, removeClusterPods, untagPrefix } from '../support/p
 
 const PREFIX = 'localhost/dh-podman-test-custody/';
 const cluster = `kc${process.pid}`;
-const SERVICE_UID = 9000;
 const hosts = ['one.kc.test', 'two.kc.test'];
 const podName = (i: number) => `${cluster}-${i}`;
-
-/** Whether uid 9000, with no account and no groups, can read the file (setpriv from util-linux). */
-function readableAs9000(path: string): boolean {
-  return spawnSync('setpriv', ['--reuid', `${SERVICE_UID}`, '--regid', `${SERVICE_UID}`, '--clear-groups', 'cat', path], { stdio: 'ignore' }).status === 0;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
-}
 
 /** Every secret the state dir holds: passphrases (as text) and keystores/keys (as bytes). */
 function secretsOf(stateDir: string): { path: string; needles: string[] }[] {
