@@ -98,8 +98,10 @@ start_service() {
   rm -f "$(socket)"
   local log
   log=$(runtime_dir)/podman/service.log
-  as_user nohup podman system service --time=0 "unix://$(socket)" >"$log" 2>&1 &
-  echo $! >"$(runtime_dir)/podman/service.pid"
+  # The service writes its own pid: $! would be runuser's, which outlives a signal to it.
+  # shellcheck disable=SC2016 # $$ is the user's shell's, expanded there
+  as_user nohup sh -c 'echo $$ >"$1"; exec podman system service --time=0 "unix://$2"' sh \
+    "$(runtime_dir)/podman/service.pid" "$(socket)" >"$log" 2>&1 &
   for _ in $(seq 1 100); do
     ping_socket && return 0
     sleep 0.1
