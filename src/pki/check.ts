@@ -27,8 +27,9 @@ export interface CheckOptions {
   /** The most intermediates a path may hold; unlimited unless given. */
   maxIntermediates?: number;
   /**
-   * End with a real TLS handshake on loopback (default on). It runs at the real clock, so it is
-   * skipped when `now` is given.
+   * End with a real TLS handshake on loopback (`cert check` asks for it; the checks `start`, `up`
+   * and `rotate` run do not: the service's own handshake follows moments later, and start-up time
+   * is the operator's wait). It runs at the real clock, so it is skipped when `now` is given.
    */
   handshake?: boolean;
 }
@@ -81,7 +82,7 @@ export async function checkTlsVolume(options: CheckOptions): Promise<CheckReport
     const leaf = checkIdentity(chainFile.material, keyFile.material, options.hostname, bundle, context, findings, path);
     if (leaf) report.leaf = summarise(leaf, chainFile.material.file, context.now);
     const errorsSoFar = findings.some((finding) => finding.severity === 'error');
-    if (leaf && !errorsSoFar && bundle && keyFile.material && options.handshake !== false && !options.now) {
+    if (leaf && !errorsSoFar && bundle && keyFile.material && options.handshake === true && !options.now) {
       await finalHandshake(chainFile.material, path, keyFile.material, bundle, options.hostname, findings);
     }
   }

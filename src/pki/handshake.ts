@@ -50,8 +50,8 @@ export async function tryHandshake(input: HandshakeInput): Promise<HandshakeResu
       });
       const timer = setTimeout(() => {
         socket.destroy();
-        resolve({ ok: false, reason: `no handshake within ${input.timeoutMs ?? 5000} ms` });
-      }, input.timeoutMs ?? 5000);
+        resolve({ ok: false, reason: `no handshake within ${input.timeoutMs ?? 15_000} ms` });
+      }, input.timeoutMs ?? 15_000);
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         const protocol = socket.getProtocol() ?? 'TLS';
