@@ -1,12 +1,13 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { closeSync, cpSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { waitForHealth } from '../src/cluster/health.js';
 import { issueRootCa, type Issued } from '../src/pki/issue.js';
+import { fileBytes } from '../test/support/custody.js';
 import { FaultEngine, type KillPoint } from './fault-engine.js';
 import { clusterFile, dhPodmanRun, freePort, makePods, repoRoot, writeLeaf, type BenchPod } from './support.js';
 
@@ -272,7 +273,7 @@ async function diskFull(bench: Bench): Promise<Row> {
     for (let pages = 0; pages <= 4; pages++) {
       await must(dhPodmanRun(without(), env), 'set-up start');
       await waitForHealth({ ...endpoint, caPem }, 90_000);
-      const files = snapshot(join(stateDir, 'pods', spec.pod));
+      const files = fileBytes(join(stateDir, 'pods', spec.pod));
       const filler = join(mount, 'filler');
       fill(filler, pages);
       await attempt(row, {
@@ -282,7 +283,7 @@ async function diskFull(bench: Bench): Promise<Row> {
         before: [[endpoint]],
         after: [endpoint],
         expect: (fault) => {
-          const after = snapshot(join(stateDir, 'pods', spec.pod));
+          const after = fileBytes(join(stateDir, 'pods', spec.pod));
           rmSync(filler, { force: true });
           if (fault.code !== 4) return `${pages} pages left: exit ${fault.code}, not 4`;
           if (JSON.stringify(after) !== JSON.stringify(files)) return `${pages} pages left: the files changed`;
@@ -402,20 +403,6 @@ function fill(file: string, pages: number): void {
   }
   ftruncateSync(fd, Math.max(0, size - pages * 4096));
   closeSync(fd);
-}
-
-/** Every file under `root` but the lock, path → bytes. */
-function snapshot(root: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name !== '.lock') files[relative(root, path)] = readFileSync(path).toString('base64');
-    }
-  };
-  walk(root);
-  return files;
 }
 
 async function must(result: Promise<{ code: number; stderr: string }>, what: string): Promise<void> {

@@ -1,8 +1,9 @@
 import t from 'tap';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { repoRoot, runCli } from '../support/cli.js';
+import { fileBytes } from '../support/custody.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
@@ -20,19 +21,6 @@ const HOST = 'r.out-replace.test';
 const pod = `out-replace-${process.pid}`;
 const network = `out-replace-${process.pid}`;
 
-/** Every file of the pod's state directory (the lock aside), path → bytes. */
-function derivedFiles(root: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name !== '.lock') files[relative(root, path)] = readFileSync(path).toString('base64');
-    }
-  };
-  walk(root);
-  return files;
-}
 
 t.test('a failed replace leaves the working pod serving', async (t) => {
   if (!(await requirePodman(t))) return;
@@ -66,7 +54,7 @@ t.test('a failed replace leaves the working pod serving', async (t) => {
   t.equal(first.code, 0, first.stderr);
   t.ok(await answers(), 'the pod answers /health over TLS');
   const podRoot = join(stateDir, 'pods', pod);
-  const files = derivedFiles(podRoot);
+  const files = fileBytes(podRoot);
   const infraName = async () => (await podman(['pod', 'inspect', pod, '--format', '{{.InfraContainerID}}'])).stdout.trim();
   const ipOf = async () => (await podman(['inspect', await infraName(), '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`])).stdout.trim();
   const ipBefore = await ipOf();
@@ -84,7 +72,7 @@ t.test('a failed replace leaves the working pod serving', async (t) => {
     t.match(result.stderr, new RegExp(`port ${taken}: host port 0\\.0\\.0\\.0:${taken} is held by another process; pod ${pod} was not touched.*\\[PORT_IN_USE\\]`));
     t.equal((await inspect()).Id, before.Id, 'the same pod, never removed');
     t.ok(await answers(), 'the old endpoint still answers /health');
-    t.same(derivedFiles(podRoot), files, 'the derived files are the same bytes');
+    t.same(fileBytes(podRoot), files, 'the derived files are the same bytes');
   });
 
   await t.test('a new pod that fails after the old one was removed: the old one is put back', async (t) => {
@@ -97,7 +85,7 @@ t.test('a failed replace leaves the working pod serving', async (t) => {
     t.not(after.Id, before.Id, 'the old pod was removed and created again');
     t.equal(after.State, 'Running');
     t.ok(await answers(), 'the old endpoint answers /health again');
-    t.same(derivedFiles(podRoot), files, 'its derived files are the same bytes as before');
+    t.same(fileBytes(podRoot), files, 'its derived files are the same bytes as before');
     t.equal(await ipOf(), ipBefore, 'at the same address on the network');
     const again = await start(port);
     t.equal(again.code, 0, again.stderr);
