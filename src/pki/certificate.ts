@@ -1,5 +1,8 @@
-import { X509Certificate, createHash } from 'node:crypto';
-import forge from 'node-forge';
+import * as crypto from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
+import { readSkeleton } from './certificate-skeleton.js';
 
 /**
  * One parsed certificate with the fields the rules and `cert inspect` need. node:crypto parses
@@ -116,40 +119,119 @@ const OID = {
   nameConstraints: '2.5.29.30',
 } as const;
 
-/** Throws node's own error for bytes that are not a certificate; callers turn that into a rule. */
+/**
+ * Throws node's own error for bytes that are not a certificate; callers turn that into a rule.
+ *
+ * Fields are read when first asked for. What a truststore needs of every CA (subject and issuer
+ * text, validity, basicConstraints, fingerprint) comes from a walk of the DER skeleton
+ * (readSkeleton below); node:crypto's X509Certificate (about 0.2 ms per certificate in
+ * OpenSSL 3) and node-forge (about 35 ms to load) are only reached by the fields that need them.
+ * That is what makes a truststore of the host's ~150 CAs cost a few milliseconds. Bytes the walk
+ * does not read as strict DER (BER lengths, an unusual version) take the old path: node parses
+ * them at once and throws when it cannot.
+ */
 export function parseCertificate(der: Buffer): Certificate {
-  const x509 = new X509Certificate(der);
-  const raw = readRaw(der);
-  const extensions = raw.parsed;
-  const bc = extensions.get(OID.basicConstraints);
-  const ku = extensions.get(OID.keyUsage);
-  const eku = extensions.get(OID.extKeyUsage);
-  const san = extensions.get(OID.subjectAltName);
+  const skeleton = readSkeleton(der);
+  // Without the skeleton, node and forge read everything now, as before: bytes they refuse throw here.
+  let x509 = skeleton ? undefined : new X509Certificate(der);
+  let raw = skeleton ? undefined : readRaw(der);
+  const node = () => (x509 ??= new X509Certificate(der));
+  const fields = () => (raw ??= readRaw(der));
+  const memo = <T>(compute: () => T): (() => T) => {
+    let done = false;
+    let value: T;
+    return () => {
+      if (!done) {
+        value = compute();
+        done = true;
+      }
+      return value;
+    };
+  };
+  const subject = memo(() => skeleton?.subject ?? oneLineName(node().subject));
+  const issuer = memo(() => skeleton?.issuer ?? oneLineName(node().issuer));
+  const notBefore = memo(() => skeleton?.notBefore ?? new Date(node().validFrom));
+  const notAfter = memo(() => skeleton?.notAfter ?? new Date(node().validTo));
+  const basicConstraints = memo(() => (skeleton ? skeleton.basicConstraints : forgeBasicConstraints(fields().parsed.get(OID.basicConstraints))));
+  const sha256 = memo(() => hashHex(der));
+  const san = memo(() => {
+    const ext = fields().parsed.get(OID.subjectAltName);
+    return ext ? readSan(ext) : undefined;
+  });
+  const keyUsage = memo(() => {
+    const ku = fields().parsed.get(OID.keyUsage);
+    return ku ? KEY_USAGES.filter((name) => ku[name] === true) : undefined;
+  });
+  const extKeyUsage = memo(() => {
+    const eku = fields().parsed.get(OID.extKeyUsage);
+    return eku ? readEku(eku) : undefined;
+  });
+  const publicKey = memo(() => describePublicKey(node(), fields().spki));
   return {
-    x509,
     der,
-    subject: oneLineName(x509.subject),
-    issuer: oneLineName(x509.issuer),
-    serialNumber: x509.serialNumber,
-    notBefore: new Date(x509.validFrom),
-    notAfter: new Date(x509.validTo),
-    sha256: createHash('sha256').update(der).digest('hex'),
-    san: san ? readSan(san) : undefined,
-    keyUsage: ku ? KEY_USAGES.filter((name) => ku[name] === true) : undefined,
-    extKeyUsage: eku ? readEku(eku) : undefined,
-    basicConstraints: bc
-      ? { ca: bc.cA === true, pathLength: typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined }
-      : undefined,
-    publicKey: describePublicKey(x509, raw.spki),
-    selfIssued: oneLineName(x509.subject) === oneLineName(x509.issuer),
-    version: raw.version,
-    issuerDer: raw.issuerDer,
-    subjectDer: raw.subjectDer,
-    subjectRdns: raw.subjectRdns,
-    extensions: raw.extensions,
-    nameConstraints: raw.nameConstraints,
-    signatureAlgorithm: raw.signatureAlgorithm,
-    signatureAlgorithmConsistent: raw.signatureAlgorithmConsistent,
+    get x509() {
+      return node();
+    },
+    get subject() {
+      return subject();
+    },
+    get issuer() {
+      return issuer();
+    },
+    get serialNumber() {
+      return node().serialNumber;
+    },
+    get notBefore() {
+      return notBefore();
+    },
+    get notAfter() {
+      return notAfter();
+    },
+    get sha256() {
+      return sha256();
+    },
+    get san() {
+      return san();
+    },
+    get keyUsage() {
+      return keyUsage();
+    },
+    get extKeyUsage() {
+      return extKeyUsage();
+    },
+    get basicConstraints() {
+      return basicConstraints();
+    },
+    get publicKey() {
+      return publicKey();
+    },
+    get selfIssued() {
+      return subject() === issuer();
+    },
+    get version() {
+      return skeleton?.version ?? fields().version;
+    },
+    get issuerDer() {
+      return skeleton?.issuerDer ?? fields().issuerDer;
+    },
+    get subjectDer() {
+      return skeleton?.subjectDer ?? fields().subjectDer;
+    },
+    get subjectRdns() {
+      return fields().subjectRdns;
+    },
+    get extensions() {
+      return fields().extensions;
+    },
+    get nameConstraints() {
+      return fields().nameConstraints;
+    },
+    get signatureAlgorithm() {
+      return fields().signatureAlgorithm;
+    },
+    get signatureAlgorithmConsistent() {
+      return fields().signatureAlgorithmConsistent;
+    },
   };
 }
 
@@ -229,7 +311,28 @@ type ForgeExtension = Record<string, unknown> & {
   altNames?: { type: number; value: string; ip?: string }[];
 };
 
-type Asn1 = forge.asn1.Asn1;
+type Asn1 = forgeModule.asn1.Asn1;
+
+const require = createRequire(import.meta.url);
+let loadedForge: typeof forgeModule | undefined;
+
+/**
+ * node-forge, loaded on first use: loading it takes about 35 ms, more than a whole truststore
+ * of the host's CAs, and only the fields a truststore never reads need it.
+ */
+function forgeLib(): typeof forgeModule {
+  return (loadedForge ??= require('node-forge') as typeof forgeModule);
+}
+
+/** SHA-256 as hex; crypto.hash (Node 20.12+) is one call instead of a Hash object per certificate. */
+function hashHex(der: Buffer): string {
+  return typeof crypto.hash === 'function' ? crypto.hash('sha256', der, 'hex') : crypto.createHash('sha256').update(der).digest('hex');
+}
+
+/** basicConstraints as forge decoded it, for certificates the skeleton walk left to node. */
+function forgeBasicConstraints(bc: ForgeExtension | undefined): Certificate['basicConstraints'] {
+  return bc ? { ca: bc.cA === true, pathLength: typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined } : undefined;
+}
 
 interface RawFields {
   parsed: Map<string, ForgeExtension>;
@@ -246,6 +349,7 @@ interface RawFields {
 
 /** The fields node:crypto does not expose, read from the DER with node-forge's ASN.1 decoder. */
 function readRaw(der: Buffer): RawFields {
+  const forge = forgeLib();
   const asn1 = forge.asn1;
   const certificate = asn1.fromDer(forge.util.createBuffer(der.toString('binary')), false);
   const [tbs, outerAlgorithm] = certificate.value as Asn1[];
@@ -291,6 +395,7 @@ function readRaw(der: Buffer): RawFields {
 }
 
 function toDer(node: Asn1 | undefined): Buffer {
+  const forge = forgeLib();
   return node ? Buffer.from(forge.asn1.toDer(node).getBytes(), 'binary') : Buffer.alloc(0);
 }
 
@@ -302,11 +407,13 @@ function integer(node: Asn1 | undefined): number {
 }
 
 function algorithmOid(node: Asn1 | undefined): string {
+  const forge = forgeLib();
   const oid = (node?.value as Asn1[] | undefined)?.[0];
   return oid && typeof oid.value === 'string' ? forge.asn1.derToOid(oid.value) : '';
 }
 
 function readSpkiAlgorithm(spki: Asn1 | undefined): { algorithmOid: string; curveOid: string | undefined } {
+  const forge = forgeLib();
   const algorithm = (spki?.value as Asn1[] | undefined)?.[0];
   const oid = algorithmOid(algorithm);
   const parameters = (algorithm?.value as Asn1[] | undefined)?.[1];
@@ -321,6 +428,7 @@ function readSpkiAlgorithm(spki: Asn1 | undefined): { algorithmOid: string; curv
  * and lower-cased (RFC 5280 7.1's comparison, close enough for constraint prefixes).
  */
 function nameRdns(name: Asn1): string[] {
+  const forge = forgeLib();
   return ((name.value ?? []) as Asn1[]).map((rdn) =>
     ((rdn.value ?? []) as Asn1[])
       .map((attribute) => {
@@ -334,6 +442,7 @@ function nameRdns(name: Asn1): string[] {
 }
 
 function readNameConstraints(octets: string): NameConstraints {
+  const forge = forgeLib();
   const result: NameConstraints = { permitted: [], excluded: [], malformed: false };
   try {
     const sequence = forge.asn1.fromDer(octets, true);

@@ -1,0 +1,301 @@
+/**
+ * The fast path of parseCertificate (certificate.ts), not a reader of its own: callers use
+ * parseCertificate. It walks a certificate's DER with Buffer offsets and reads only what a
+ * truststore needs of every CA: subject and issuer (their DER, and the text node:crypto would
+ * print), validity, version and basicConstraints. Anything it does not read exactly as
+ * node:crypto would (BER, an unusual string type or attribute, a multi-valued RDN) gives
+ * undefined for that field or for the whole certificate, and certificate.ts asks node instead.
+ */
+
+export interface Skeleton {
+  version: number;
+  issuerDer: Buffer;
+  subjectDer: Buffer;
+  /** Undefined when the Name is one node must print (see nameText). */
+  subject: string | undefined;
+  issuer: string | undefined;
+  notBefore: Date | undefined;
+  notAfter: Date | undefined;
+  basicConstraints: { ca: boolean; pathLength: number | undefined } | undefined;
+}
+
+interface Tlv {
+  tag: number;
+  /** Offset of the tag byte. */
+  start: number;
+  /** Offset of the first content byte. */
+  body: number;
+  end: number;
+}
+
+const TAG = {
+  boolean: 0x01,
+  integer: 0x02,
+  bitString: 0x03,
+  octetString: 0x04,
+  oid: 0x06,
+  utf8String: 0x0c,
+  printableString: 0x13,
+  ia5String: 0x16,
+  utcTime: 0x17,
+  generalizedTime: 0x18,
+  sequence: 0x30,
+  set: 0x31,
+  version: 0xa0,
+  issuerUniqueId: 0x81,
+  subjectUniqueId: 0x82,
+  extensions: 0xa3,
+} as const;
+
+const BASIC_CONSTRAINTS = '2.5.29.19';
+
+/** Undefined when the bytes are not a certificate in strict DER: the caller lets node decide. */
+export function readSkeleton(der: Buffer): Skeleton | undefined {
+  try {
+    return walk(der);
+  } catch (error) {
+    if (error instanceof NotStrictDer) return undefined;
+    throw error;
+  }
+}
+
+class NotStrictDer extends Error {}
+
+function fail(): never {
+  throw new NotStrictDer();
+}
+
+/** One TLV at `offset`: single-byte tag, definite minimal length, inside `limit`. */
+function tlvAt(der: Buffer, offset: number, limit: number): Tlv {
+  if (offset + 2 > limit) fail();
+  const tag = der[offset]!;
+  if ((tag & 0x1f) === 0x1f) fail();
+  const first = der[offset + 1]!;
+  let length = first;
+  let body = offset + 2;
+  if (first & 0x80) {
+    const count = first & 0x7f;
+    if (count === 0 || count > 4 || body + count > limit || der[body] === 0) fail();
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + der[body + i]!;
+    body += count;
+    if (length < 0x80) fail();
+  }
+  const end = body + length;
+  if (end > limit) fail();
+  return { tag, start: offset, body, end };
+}
+
+/** The children of a constructed TLV, which must fill it exactly. */
+function children(der: Buffer, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let offset = parent.body; offset < parent.end; ) {
+    const child = tlvAt(der, offset, parent.end);
+    out.push(child);
+    offset = child.end;
+  }
+  return out;
+}
+
+function expect(node: Tlv | undefined, tag: number): Tlv {
+  if (!node || node.tag !== tag) fail();
+  return node;
+}
+
+function walk(der: Buffer): Skeleton {
+  const outer = expect(tlvAt(der, 0, der.length), TAG.sequence);
+  if (outer.end !== der.length) fail();
+  const [tbs, algorithm, signature, ...extra] = children(der, outer);
+  expect(algorithm, TAG.sequence);
+  expect(signature, TAG.bitString);
+  if (extra.length > 0) fail();
+  // TBSCertificate (RFC 5280 4.1): [0] version (optional), serial, signature, issuer, validity,
+  // subject, subjectPublicKeyInfo, then [1] [2] [3] optional fields, in that order.
+  const fields = children(der, expect(tbs, TAG.sequence));
+  let index = 0;
+  let version = 1;
+  if (fields[0]?.tag === TAG.version) {
+    const [value, ...more] = children(der, fields[0]);
+    const number = smallInteger(der, expect(value, TAG.integer));
+    // OpenSSL refuses versions other than v1..v3; node decides those.
+    if (more.length > 0 || number === undefined || number > 2) fail();
+    version = number + 1;
+    index = 1;
+  }
+  expect(fields[index], TAG.integer);
+  expect(fields[index + 1], TAG.sequence);
+  const issuer = expect(fields[index + 2], TAG.sequence);
+  const validity = children(der, expect(fields[index + 3], TAG.sequence));
+  const subject = expect(fields[index + 4], TAG.sequence);
+  expect(fields[index + 5], TAG.sequence);
+  if (validity.length !== 2) fail();
+  let rest = fields.slice(index + 6);
+  if (rest[0]?.tag === TAG.issuerUniqueId) rest = rest.slice(1);
+  if (rest[0]?.tag === TAG.subjectUniqueId) rest = rest.slice(1);
+  let basicConstraints: Skeleton['basicConstraints'];
+  if (rest[0]?.tag === TAG.extensions) {
+    basicConstraints = readBasicConstraints(der, rest[0]);
+    rest = rest.slice(1);
+  }
+  if (rest.length > 0) fail();
+  return {
+    version,
+    issuerDer: der.subarray(issuer.start, issuer.end),
+    subjectDer: der.subarray(subject.start, subject.end),
+    subject: nameText(der, subject),
+    issuer: nameText(der, issuer),
+    notBefore: time(der, validity[0]!),
+    notAfter: time(der, validity[1]!),
+    basicConstraints,
+  };
+}
+
+/** The first basicConstraints among the extensions; undefined when absent or undecodable. */
+function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstraints'] {
+  const [list, ...more] = children(der, wrapper);
+  if (more.length > 0) fail();
+  for (const extension of children(der, expect(list, TAG.sequence))) {
+    const parts = children(der, expect(extension, TAG.sequence));
+    const id = expect(parts[0], TAG.oid);
+    if (oidText(der, id) !== BASIC_CONSTRAINTS) continue;
+    const value = parts[parts.length - 1];
+    if (!value || value.tag !== TAG.octetString) return undefined;
+    try {
+      const inner = tlvAt(der, value.body, value.end);
+      if (inner.tag !== TAG.sequence || inner.end !== value.end) return undefined;
+      const [first, second] = children(der, inner);
+      const ca = first?.tag === TAG.boolean && first.end - first.body === 1 && der[first.body] !== 0;
+      const lengthNode = first?.tag === TAG.integer ? first : second?.tag === TAG.integer ? second : undefined;
+      const pathLength = lengthNode ? smallInteger(der, lengthNode) : undefined;
+      return { ca, pathLength };
+    } catch (error) {
+      if (error instanceof NotStrictDer) return undefined;
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+/** A non-negative INTEGER that fits a safe number; undefined otherwise. */
+function smallInteger(der: Buffer, node: Tlv): number | undefined {
+  const length = node.end - node.body;
+  if (length === 0 || length > 6 || der[node.body]! & 0x80) return undefined;
+  let value = 0;
+  for (let i = node.body; i < node.end; i++) value = value * 256 + der[i]!;
+  return value;
+}
+
+function oidText(der: Buffer, node: Tlv): string {
+  const arcs: number[] = [];
+  let arc = 0;
+  for (let i = node.body; i < node.end; i++) {
+    const byte = der[i]!;
+    arc = arc * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      arcs.push(arc);
+      arc = 0;
+    }
+  }
+  const [first = 0, ...rest] = arcs;
+  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
+  return [...head, ...rest].join('.');
+}
+
+/** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 4.1.2.5); else node reads it. */
+function time(der: Buffer, node: Tlv): Date | undefined {
+  const text = der.toString('latin1', node.body, node.end);
+  const match =
+    node.tag === TAG.utcTime ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text) : node.tag === TAG.generalizedTime ? /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text) : null;
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
+  // RFC 5280: a two-digit year of 50 or more is 19YY, else 20YY.
+  const year = node.tag === TAG.utcTime ? (y! >= 50 ? 1900 + y! : 2000 + y!) : y!;
+  const date = new Date(Date.UTC(year, mo! - 1, d!, h!, mi!, s!));
+  // Date.UTC rolls 31 February over into March; OpenSSL refuses it, so node decides.
+  if (date.getUTCMonth() !== mo! - 1 || date.getUTCDate() !== d! || h! > 23 || mi! > 59 || s! > 59) return undefined;
+  if (year < 100) date.setUTCFullYear(year);
+  return date;
+}
+
+/** OpenSSL's short names (the ones node prints) for the attributes CA names use. */
+const SHORT_NAMES: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.15': 'businessCategory',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.42': 'GN',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A Name as certificate.ts shows it: node's text (OpenSSL's X509_NAME_print_ex with RFC 2253
+ * escaping, one RDN per line) joined with ", ". Undefined for what is not printed here exactly
+ * as OpenSSL would: multi-valued RDNs, attributes without a short name above, string types
+ * other than UTF8, Printable and IA5, control characters.
+ */
+function nameText(der: Buffer, name: Tlv): string | undefined {
+  try {
+    const parts: string[] = [];
+    for (const rdn of children(der, name)) {
+      const attributes = children(der, expect(rdn, TAG.set));
+      if (attributes.length !== 1) return undefined;
+      const [type, value, ...more] = children(der, expect(attributes[0], TAG.sequence));
+      const short = SHORT_NAMES[oidText(der, expect(type, TAG.oid))];
+      if (!short || !value || more.length > 0) return undefined;
+      const text = stringValue(der, value);
+      if (text === undefined) return undefined;
+      parts.push(`${short}=${escape2253(text)}`);
+    }
+    return parts.join(', ');
+  } catch (error) {
+    if (error instanceof NotStrictDer) return undefined;
+    throw error;
+  }
+}
+
+function stringValue(der: Buffer, node: Tlv): string | undefined {
+  const bytes = der.subarray(node.body, node.end);
+  let text: string;
+  if (node.tag === TAG.utf8String) {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return undefined;
+    }
+  } else if (node.tag === TAG.printableString || node.tag === TAG.ia5String) {
+    text = bytes.toString('latin1');
+    if (/[^\x00-\x7f]/.test(text)) return undefined;
+  } else {
+    return undefined;
+  }
+  // OpenSSL writes control characters as \XX; those names are left to node.
+  if (/[\x00-\x1f\x7f-\x9f]/.test(text)) return undefined;
+  return text;
+}
+
+/** RFC 2253 escaping as OpenSSL applies it: , + " \ < > ; anywhere, # or space first, space last. */
+function escape2253(text: string): string {
+  if (!/[,+"\\<>;]|^[# ]| $/.test(text)) return text;
+  const chars = [...text];
+  return chars
+    .map((c, i) => {
+      const special = ',+"\\<>;'.includes(c) || (i === 0 && (c === '#' || c === ' ')) || (i === chars.length - 1 && c === ' ');
+      return special ? `\\${c}` : c;
+    })
+    .join('');
+}
