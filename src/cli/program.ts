@@ -3,18 +3,6 @@ import type { Writable } from 'node:stream';
 import { DhError, ExitCode, isDhError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
 import { Output } from './output.js';
-import { registerCertCommands } from './commands/cert.js';
-import { registerTrustCommands } from './commands/trust.js';
-import { registerBaseCommands } from './commands/base.js';
-import { registerBuild } from './commands/build.js';
-import { registerStart } from './commands/start.js';
-import { registerPodCommands } from './commands/pods.js';
-import { registerUp } from './commands/up.js';
-import { registerPlan } from './commands/plan.js';
-import { registerDown } from './commands/down.js';
-import { registerRotate } from './commands/rotate.js';
-import { registerKubeCommands } from './commands/kube.js';
-import { registerDoctor } from './commands/doctor.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -33,7 +21,33 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
-export function buildProgram(context: CommandContext): Command {
+type Register = (program: Command, context: CommandContext) => void;
+
+/**
+ * The top-level commands, in help order, with the module that registers them. A module is
+ * imported only when its command is the one on the command line (or for the whole tree: help,
+ * an unknown command): loading every command's module was a third of a quick command's run.
+ */
+export const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['cert'], load: async () => (await import('./commands/cert.js')).registerCertCommands },
+  { names: ['trust'], load: async () => (await import('./commands/trust.js')).registerTrustCommands },
+  { names: ['base'], load: async () => (await import('./commands/base.js')).registerBaseCommands },
+  { names: ['build'], load: async () => (await import('./commands/build.js')).registerBuild },
+  { names: ['start'], load: async () => (await import('./commands/start.js')).registerStart },
+  { names: ['status', 'stop', 'logs'], load: async () => (await import('./commands/pods.js')).registerPodCommands },
+  { names: ['up'], load: async () => (await import('./commands/up.js')).registerUp },
+  { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },
+  { names: ['down'], load: async () => (await import('./commands/down.js')).registerDown },
+  { names: ['rotate'], load: async () => (await import('./commands/rotate.js')).registerRotate },
+  { names: ['kube'], load: async () => (await import('./commands/kube.js')).registerKubeCommands },
+  { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
+];
+
+/**
+ * The command tree: only the named command's part when argv names one (global options take no
+ * value, so the first word that is not an option is the command), else all of it.
+ */
+export async function buildProgram(context: CommandContext, argv: string[] = []): Promise<Command> {
   const program = new Command('dh-podman')
     .description('Run Deephaven-style clusters on Podman with TLS done right.')
     .version(VERSION, '-V, --version', 'print the version and exit')
@@ -42,18 +56,10 @@ export function buildProgram(context: CommandContext): Command {
     .helpOption('--help', 'show help for a command')
     .showSuggestionAfterError(true)
     .addHelpText('after', EXIT_CODE_HELP);
-  registerCertCommands(program, context);
-  registerTrustCommands(program, context);
-  registerBaseCommands(program, context);
-  registerBuild(program, context);
-  registerStart(program, context);
-  registerPodCommands(program, context);
-  registerUp(program, context);
-  registerPlan(program, context);
-  registerDown(program, context);
-  registerRotate(program, context);
-  registerKubeCommands(program, context);
-  registerDoctor(program, context);
+  const word = argv.find((arg) => !arg.startsWith('-'));
+  const named = COMMAND_MODULES.filter((module) => word !== undefined && module.names.includes(word));
+  const registers = await Promise.all((named.length > 0 ? named : COMMAND_MODULES).map((module) => module.load()));
+  for (const register of registers) register(program, context);
   return program;
 }
 
@@ -76,7 +82,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
       exitCode = code;
     },
   };
-  const program = buildProgram(context);
+  const program = await buildProgram(context, argv);
   applyToAll(program, (command) =>
     command
       // Remember which command failed, so the usage error can point at its --help.

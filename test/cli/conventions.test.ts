@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DhError, ExitCode } from '../../src/base/errors.js';
 import { Output } from '../../src/cli/output.js';
-import { buildProgram, run, type CommandContext, type Io } from '../../src/cli/program.js';
+import { buildProgram, COMMAND_MODULES, run, type CommandContext, type Io } from '../../src/cli/program.js';
 import { spawn } from 'node:child_process';
 import { cliPath, runCli } from '../support/cli.js';
 
@@ -29,7 +29,7 @@ t.test('--version prints the package version', async (t) => {
 });
 
 /** Every command path in the tree buildProgram makes, so a new command is covered without a list. */
-function commandPaths(): string[][] {
+async function commandPaths(): Promise<string[][]> {
   const context: CommandContext = {
     io: { stdout: new Sink(false), stderr: new Sink(false), env: {} },
     output: () => {
@@ -42,12 +42,12 @@ function commandPaths(): string[][] {
     paths.push(path);
     for (const sub of command.commands) walk(sub, [...path, sub.name()]);
   };
-  walk(buildProgram(context), []);
+  walk(await buildProgram(context), []);
   return paths;
 }
 
 t.test('every command and sub-command has --help: usage on stdout, exit 0, nothing on stderr', async (t) => {
-  const paths = commandPaths();
+  const paths = await commandPaths();
   // A floor, so an empty walk cannot pass: the tree has at least the commands the README lists.
   for (const known of ['cert inspect', 'cert expiry', 'trust bundle', 'trust keystore', 'base bootstrap', 'build', 'start', 'status', 'stop', 'logs', 'up', 'plan', 'down', 'rotate', 'kube generate']) {
     t.ok(paths.some((path) => path.join(' ') === known), `the walk finds ${known}`);
@@ -69,6 +69,24 @@ t.test('every command and sub-command has --help: usage on stdout, exit 0, nothi
     const listed = [...(help.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]).filter((name) => name !== 'help');
     t.same(listed.sort(), children.sort(), `${['dh-podman', ...group].join(' ')} --help lists its sub-commands`);
   }
+});
+
+t.test('a command line naming a command loads only that command, and the same command', async (t) => {
+  const context: CommandContext = {
+    io: { stdout: new Sink(false), stderr: new Sink(false), env: {} },
+    output: () => {
+      throw new Error('no action runs while the tree is only walked');
+    },
+    exit: () => undefined,
+  };
+  const whole = (await buildProgram(context)).commands.map((command) => command.name());
+  t.same(COMMAND_MODULES.flatMap((module) => module.names).sort(), [...whole].sort(), 'the module table names every top-level command once');
+  for (const name of whole) {
+    const only = await buildProgram(context, ['--json', name, '--help']);
+    const module = COMMAND_MODULES.find((m) => m.names.includes(name))!;
+    t.same(only.commands.map((command) => command.name()), module.names, `${name}: only its module's commands`);
+  }
+  t.equal((await buildProgram(context, ['no-such-command'])).commands.length, whole.length, 'an unknown command gets the whole tree, for suggestions');
 });
 
 t.test('usage errors exit 2 with one line naming the flag', async (t) => {
