@@ -94,6 +94,7 @@ function endToEnd(dir: string, log: (line: string) => void): void {
   }
   const ours: number[] = [];
   const theirs: number[] = [];
+  const bare: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     let started = performance.now();
     dhPodman('trust', 'bundle', '-q', '--from', 'system', '--out-p12', join(dir, `cli-${round}.p12`));
@@ -101,9 +102,15 @@ function endToEnd(dir: string, log: (line: string) => void): void {
     started = performance.now();
     extract(join(dir, `p11-kit-${round}.jks`));
     theirs.push(performance.now() - started);
+    started = performance.now();
+    execFileSync(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    bare.push(performance.now() - started);
   }
   const a = median(ours);
   const b = median(theirs);
+  const floor = median(bare);
   log(`dh-podman trust bundle --from system --out-p12: ${a.toFixed(0)} ms; p11-kit trust extract --format=java-cacerts: ${b.toFixed(0)} ms (medians of ${ROUNDS})`);
   log(`ratio dh-podman/p11-kit: ${(a / b).toFixed(2)}× (target ≤ 2×: ${a / b <= 2 ? 'met' : 'MISSED'})`);
+  // What no Node CLI can go below: a process that loads nothing, in the same rounds.
+  log(`node -e 0: ${floor.toFixed(0)} ms, ratio to p11-kit ${(floor / b).toFixed(2)}×; dh-podman above it: ${(a - floor).toFixed(0)} ms`);
 }

@@ -7,34 +7,67 @@
 
 const TAG = { integer: 0x02, octetString: 0x04, null: 0x05, oid: 0x06, bmpString: 0x1e, sequence: 0x30, set: 0x31, context0: 0xa0 } as const;
 
-export function tlv(tag: number, contents: Buffer[]): Buffer {
+/**
+ * DER not yet joined: its bytes as pieces, in order. Nesting adds a header piece in front
+ * instead of copying the contents into a new Buffer at every level, so a store's certificates
+ * are copied once, by `joined`. (Copying them at each of a truststore's ten levels, into fresh
+ * memory each time, was most of its encoding time.)
+ */
+export interface Pieces {
+  pieces: Buffer[];
+  length: number;
+}
+
+export type Der = Buffer | Pieces;
+
+export function tlv(tag: number, contents: Der[]): Pieces {
+  const pieces: Buffer[] = [EMPTY];
   let length = 0;
-  for (const part of contents) length += part.length;
-  const header = lengthOctets(length);
-  const out = Buffer.allocUnsafe(1 + header.length + length);
+  for (const part of contents) {
+    if (Buffer.isBuffer(part)) {
+      pieces.push(part);
+    } else {
+      for (const piece of part.pieces) pieces.push(piece);
+    }
+    length += part.length;
+  }
+  const head = header(tag, length);
+  pieces[0] = head;
+  return { pieces, length: head.length + length };
+}
+
+/** The bytes of `der` in one Buffer. */
+export function joined(der: Der): Buffer {
+  return Buffer.isBuffer(der) ? der : Buffer.concat(der.pieces, der.length);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The tag, then the length: short form below 128, else 0x80 | count and the length big-endian, minimal. */
+function header(tag: number, length: number): Buffer {
+  if (length < 0x80) {
+    const out = Buffer.allocUnsafe(2);
+    out[0] = tag;
+    out[1] = length;
+    return out;
+  }
+  let count = 0;
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) count++;
+  const out = Buffer.allocUnsafe(2 + count);
   out[0] = tag;
-  out.set(header, 1);
-  let offset = 1 + header.length;
-  for (const part of contents) offset += part.copy(out, offset);
+  out[1] = 0x80 | count;
+  for (let i = count, rest = length; i > 0; i--, rest = Math.floor(rest / 256)) out[1 + i] = rest & 0xff;
   return out;
 }
 
-/** Short form below 128, else 0x80 | count followed by the length big-endian, minimal. */
-function lengthOctets(length: number): number[] {
-  if (length < 0x80) return [length];
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return [0x80 | bytes.length, ...bytes];
-}
-
-export const sequence = (...contents: Buffer[]) => tlv(TAG.sequence, contents);
+export const sequence = (...contents: Der[]) => tlv(TAG.sequence, contents);
 /** Elements are written in the order given (callers pass them in the order they always had). */
-export const set = (...contents: Buffer[]) => tlv(TAG.set, contents);
-export const explicit0 = (inner: Buffer) => tlv(TAG.context0, [inner]);
-export const octetString = (bytes: Buffer) => tlv(TAG.octetString, [bytes]);
-export const asn1Null = () => tlv(TAG.null, []);
+export const set = (...contents: Der[]) => tlv(TAG.set, contents);
+export const explicit0 = (inner: Der) => tlv(TAG.context0, [inner]);
+export const octetString = (bytes: Der) => tlv(TAG.octetString, [bytes]);
+export const asn1Null = () => joined(tlv(TAG.null, []));
 /** UCS-2 big-endian code units, as PKCS#12 friendlyName and keytool use. */
-export const bmpString = (text: string) => tlv(TAG.bmpString, [Buffer.from(text, 'utf16le').swap16()]);
+export const bmpString = (text: string) => joined(tlv(TAG.bmpString, [Buffer.from(text, 'utf16le').swap16()]));
 
 /** A non-negative INTEGER, minimal two's complement (a leading 0 only when the top bit is set). */
 export function integer(value: number): Buffer {
@@ -42,7 +75,7 @@ export function integer(value: number): Buffer {
   const bytes: number[] = [];
   for (let rest = value; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
   if (bytes.length === 0 || bytes[0]! & 0x80) bytes.unshift(0);
-  return tlv(TAG.integer, [Buffer.from(bytes)]);
+  return joined(tlv(TAG.integer, [Buffer.from(bytes)]));
 }
 
 /** Dotted OID to DER: the first two arcs as 40·a + b, then each arc base-128, high bit = more. */
@@ -55,7 +88,7 @@ export function oid(dotted: string): Buffer {
     for (let high = Math.floor(arc / 128); high > 0; high = Math.floor(high / 128)) groups.unshift(0x80 | (high & 0x7f));
     bytes.push(...groups);
   }
-  return tlv(TAG.oid, [Buffer.from(bytes)]);
+  return joined(tlv(TAG.oid, [Buffer.from(bytes)]));
 }
 
 /** A table of dotted OIDs as their DER, for encoders that write the same OIDs many times. */

@@ -1,5 +1,5 @@
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
-import { asn1Null, bmpString, derOids, explicit0, integer, octetString, sequence, set } from './der.js';
+import { asn1Null, bmpString, derOids, explicit0, integer, joined, octetString, sequence, set, type Der } from './der.js';
 import { pkcs12Sha256Key } from './pkcs12-kdf.js';
 
 /**
@@ -57,7 +57,7 @@ export function encodeTruststore(certificates: TrustedCertificate[], password: s
   const bags = certificates.map((cert) =>
     certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), attribute(OID.javaTrustedKeyUsage, OID.anyExtendedKeyUsage)]),
   );
-  const authSafe = sequence(dataContentInfo(sequence(...bags)));
+  const authSafe = joined(sequence(dataContentInfo(sequence(...bags))));
   return pfx(authSafe, password, options.macSalt ?? contentSalt);
 }
 
@@ -76,7 +76,7 @@ export function encodeKeystore(entry: KeystoreEntry, password: string): Buffer {
   const pairing = [attribute(OID.friendlyName, bmpString(entry.alias)), attribute(OID.localKeyId, octetString(createHash('sha1').update(leaf).digest()))];
   const certBags = [certBag(leaf, pairing), ...issuers.map((der) => certBag(der, []))];
   const keyBag = safeBag(OID.pkcs8ShroudedKeyBag, encryptedPrivateKeyInfo(entry.key, password), pairing);
-  const authSafe = sequence(dataContentInfo(sequence(...certBags)), dataContentInfo(sequence(keyBag)));
+  const authSafe = joined(sequence(dataContentInfo(sequence(...certBags)), dataContentInfo(sequence(keyBag))));
   return pfx(authSafe, password, randomBytes(16));
 }
 
@@ -88,10 +88,10 @@ function pfx(authSafe: Buffer, password: string, salt: Buffer | SaltFromContents
   const macKey = pkcs12Sha256Key(password, macSalt, 3, PKCS12_ITERATIONS, 32);
   const mac = createHmac('sha256', macKey).update(authSafe).digest();
   const macData = sequence(sequence(sequence(OID.sha256, asn1Null()), octetString(mac)), octetString(macSalt), integer(PKCS12_ITERATIONS));
-  return sequence(integer(3), sequence(OID.data, explicit0(octetString(authSafe))), macData);
+  return joined(sequence(integer(3), sequence(OID.data, explicit0(octetString(authSafe))), macData));
 }
 
-function certBag(der: Buffer, attributes: Buffer[]): Buffer {
+function certBag(der: Buffer, attributes: Der[]): Der {
   return safeBag(OID.certBag, sequence(OID.x509Certificate, explicit0(octetString(der))), attributes);
 }
 
@@ -100,7 +100,7 @@ function certBag(der: Buffer, attributes: Buffer[]): Buffer {
  * writes the same structure but runs PBKDF2-SHA-256 in JavaScript, about 70 ms of the
  * keystore's cost; here the key derivation and cipher are node:crypto's.
  */
-function encryptedPrivateKeyInfo(key: KeyObject, password: string): Buffer {
+function encryptedPrivateKeyInfo(key: KeyObject, password: string): Der {
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const derivedKey = pbkdf2Sync(password, salt, PKCS12_ITERATIONS, 32, 'sha256');
@@ -111,15 +111,15 @@ function encryptedPrivateKeyInfo(key: KeyObject, password: string): Buffer {
   return sequence(algorithm, octetString(encrypted));
 }
 
-function safeBag(bagId: Buffer, value: Buffer, attributes: Buffer[]): Buffer {
+function safeBag(bagId: Buffer, value: Der, attributes: Der[]): Der {
   return attributes.length > 0 ? sequence(bagId, explicit0(value), set(...attributes)) : sequence(bagId, explicit0(value));
 }
 
-function dataContentInfo(safeContents: Buffer): Buffer {
+function dataContentInfo(safeContents: Der): Der {
   return sequence(OID.data, explicit0(octetString(safeContents)));
 }
 
-function attribute(id: Buffer, value: Buffer): Buffer {
+function attribute(id: Buffer, value: Der): Der {
   return sequence(id, set(value));
 }
 
