@@ -33,10 +33,12 @@ export async function run(log: (line: string) => void): Promise<void> {
     return;
   }
   const ours: number[] = [];
+  const cpu: number[] = [];
   const phases = { read: [] as number[], pool: [] as number[], encode: [] as number[], write: [] as number[] };
   let count = 0;
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const source = await readSource({ kind: 'system' });
     const read = performance.now();
     const pool = buildPool(source.contents ? [source.contents] : []);
@@ -46,6 +48,8 @@ export async function run(log: (line: string) => void): Promise<void> {
     await writeFileIfChanged(join(dir, `ours-${i}.p12`), bytes, 0o644);
     const written = performance.now();
     ours.push(written - started);
+    const used = process.cpuUsage(cpuStarted);
+    cpu.push((used.user + used.system) / 1000);
     phases.read.push(read - started);
     phases.pool.push(pooled - read);
     phases.encode.push(encoded - pooled);
@@ -54,6 +58,8 @@ export async function run(log: (line: string) => void): Promise<void> {
   }
   const oursMedian = median(ours);
   log(`truststore from ${count} system CAs (${bundlePath}), in process: ${oursMedian.toFixed(1)} ms (median of ${RUNS}; target ≤ 30 ms: ${oursMedian <= 30 ? 'met' : 'MISSED'})`);
+  // CPU time is what the machine's other load inflates least; the target is for the wall time.
+  log(`  CPU time ${median(cpu).toFixed(1)} ms (median of ${RUNS})`);
   log(`  of which ${Object.entries(phases).map(([phase, times]) => `${phase} ${median(times).toFixed(1)} ms`).join(', ')}`);
 
   endToEnd(dir, log);
