@@ -106,7 +106,7 @@ function walk(der: Buffer): Skeleton {
   const outer = expect(tlvAt(der, 0, der.length), TAG.sequence);
   if (outer.end !== der.length) fail();
   const [tbs, algorithm, signature, ...extra] = children(der, outer);
-  expect(algorithm, TAG.sequence);
+  algorithmIdentifier(der, algorithm);
   expect(signature, TAG.bitString);
   if (extra.length > 0) fail();
   // TBSCertificate (RFC 5280 4.1): [0] version (optional), serial, signature, issuer, validity,
@@ -122,13 +122,17 @@ function walk(der: Buffer): Skeleton {
     version = number + 1;
     index = 1;
   }
-  expect(fields[index], TAG.integer);
-  expect(fields[index + 1], TAG.sequence);
+  const serial = expect(fields[index], TAG.integer);
+  if (serial.end === serial.body) fail();
+  algorithmIdentifier(der, fields[index + 1]);
   const issuer = expect(fields[index + 2], TAG.sequence);
   const validity = children(der, expect(fields[index + 3], TAG.sequence));
   const subject = expect(fields[index + 4], TAG.sequence);
-  expect(fields[index + 5], TAG.sequence);
-  if (validity.length !== 2) fail();
+  // SubjectPublicKeyInfo: the algorithm, then the key as a BIT STRING.
+  const [keyAlgorithm, key, ...keyExtra] = children(der, expect(fields[index + 5], TAG.sequence));
+  algorithmIdentifier(der, keyAlgorithm);
+  expect(key, TAG.bitString);
+  if (keyExtra.length > 0 || validity.length !== 2) fail();
   let rest = fields.slice(index + 6);
   if (rest[0]?.tag === TAG.issuerUniqueId) rest = rest.slice(1);
   if (rest[0]?.tag === TAG.subjectUniqueId) rest = rest.slice(1);
@@ -150,30 +154,46 @@ function walk(der: Buffer): Skeleton {
   };
 }
 
-/** The first basicConstraints among the extensions; undefined when absent or undecodable. */
+/** AlgorithmIdentifier: an OID, then parameters of any type, or none. */
+function algorithmIdentifier(der: Buffer, node: Tlv | undefined): void {
+  const [id, , ...extra] = children(der, expect(node, TAG.sequence));
+  expect(id, TAG.oid);
+  if (extra.length > 0) fail();
+}
+
+/**
+ * Every extension must be OID, optional BOOLEAN, OCTET STRING (what OpenSSL's decoder requires
+ * too). basicConstraints is the first such extension that decodes, as it was with forge.
+ */
 function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstraints'] {
   const [list, ...more] = children(der, wrapper);
   if (more.length > 0) fail();
+  let found: Skeleton['basicConstraints'];
   for (const extension of children(der, expect(list, TAG.sequence))) {
     const parts = children(der, expect(extension, TAG.sequence));
+    if (parts.length < 2 || parts.length > 3) fail();
     const id = expect(parts[0], TAG.oid);
-    if (oidText(der, id) !== BASIC_CONSTRAINTS) continue;
-    const value = parts[parts.length - 1];
-    if (!value || value.tag !== TAG.octetString) return undefined;
-    try {
-      const inner = tlvAt(der, value.body, value.end);
-      if (inner.tag !== TAG.sequence || inner.end !== value.end) return undefined;
-      const [first, second] = children(der, inner);
-      const ca = first?.tag === TAG.boolean && first.end - first.body === 1 && der[first.body] !== 0;
-      const lengthNode = first?.tag === TAG.integer ? first : second?.tag === TAG.integer ? second : undefined;
-      const pathLength = lengthNode ? smallInteger(der, lengthNode) : undefined;
-      return { ca, pathLength };
-    } catch (error) {
-      if (error instanceof NotStrictDer) return undefined;
-      throw error;
-    }
+    if (parts.length === 3 && expect(parts[1], TAG.boolean).end - parts[1]!.body !== 1) fail();
+    const value = expect(parts[parts.length - 1], TAG.octetString);
+    if (!found && oidText(der, id) === BASIC_CONSTRAINTS) found = decodeBasicConstraints(der, value);
   }
-  return undefined;
+  return found;
+}
+
+/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }. */
+function decodeBasicConstraints(der: Buffer, value: Tlv): Skeleton['basicConstraints'] {
+  try {
+    const inner = tlvAt(der, value.body, value.end);
+    if (inner.tag !== TAG.sequence || inner.end !== value.end) return undefined;
+    const [first, second] = children(der, inner);
+    const ca = first?.tag === TAG.boolean && first.end - first.body === 1 && der[first.body] !== 0;
+    const lengthNode = first?.tag === TAG.integer ? first : second?.tag === TAG.integer ? second : undefined;
+    const pathLength = lengthNode ? smallInteger(der, lengthNode) : undefined;
+    return { ca, pathLength };
+  } catch (error) {
+    if (error instanceof NotStrictDer) return undefined;
+    throw error;
+  }
 }
 
 /** A non-negative INTEGER that fits a safe number; undefined otherwise. */

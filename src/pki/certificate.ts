@@ -132,8 +132,11 @@ const OID = {
  */
 export function parseCertificate(der: Buffer): Certificate {
   const skeleton = readSkeleton(der);
-  // Without the skeleton, node and forge read everything now, as before: bytes they refuse throw here.
-  let x509 = skeleton ? undefined : new X509Certificate(der);
+  // Without the skeleton, node and forge read everything now, as before: bytes they refuse throw
+  // here. So does node when the walk left a field to it (an unusual name or time), so that a
+  // certificate node refuses is never found out later, in a getter.
+  const complete = skeleton && skeleton.subject !== undefined && skeleton.issuer !== undefined && skeleton.notBefore && skeleton.notAfter;
+  let x509 = complete ? undefined : new X509Certificate(der);
   let raw = skeleton ? undefined : readRaw(der);
   const node = () => (x509 ??= new X509Certificate(der));
   const fields = () => (raw ??= readRaw(der));
