@@ -20,6 +20,9 @@ const POLICY: Record<string, { codes: string[]; why: string }> = {
   'leaf-is-ca': { codes: ['LEAF_IS_CA'], why: 'trust model rule 4: a service never holds a CA key' },
   'critical-root': { codes: ['CRITICAL_EXTENSION_UNKNOWN'], why: 'RFC 5280 and x509-limbo: Java does not look at the trust anchor, we do' },
   'rsa-2050': { codes: ['JAVA_KEY_REFUSED'], why: 'an RSA modulus not a multiple of 8 bits comes from a broken key generator' },
+  'int-dsa': { codes: ['JAVA_KEY_REFUSED'], why: 'DSA is withdrawn for signing (FIPS 186-5) and a Java 25 client refuses DSA-signed certificates' },
+  'host-wildcard-public-suffix': { codes: ['SAN_WILDCARD_PUBLIC_SUFFIX'], why: 'Java checks public suffixes only under its own cacerts; a wildcard over co.uk names no cluster machine' },
+  'aia-malformed': { codes: ['CERT_MALFORMED'], why: 'Java skips a non-critical extension it cannot parse; an extension that is not its RFC 5280 syntax makes the certificate malformed' },
 };
 
 interface Judged {
@@ -42,6 +45,9 @@ const MESSAGES: Record<string, RegExp> = {
   'ec-secp256k1': /JAVA_KEY_REFUSED: the leaf "CN=ec-secp256k1" has an EC key on secp256k1/,
   'sig-md5': /JAVA_SIGNATURE_REFUSED: the leaf "CN=sig-md5" is signed with md5WithRSAEncryption/,
   'host-cn-only': /SAN_MISSING: .*never use the Common Name/,
+  'int-dsa': /JAVA_KEY_REFUSED: the intermediate "CN=Oracle DSA Intermediate" has a DSA key of 2048 bits \(policy/,
+  'host-wildcard-public-suffix': /SAN_WILDCARD_PUBLIC_SUFFIX: dh1\.co\.uk matches only the wildcard \*\.co\.uk, which covers the public suffix co\.uk/,
+  'aia-malformed': /CERT_MALFORMED: the leaf "CN=aia-malformed" has the authorityInfoAccess extension, whose value is not a non-empty SEQUENCE OF AccessDescription \(RFC 5280 4\.2\.2\.1\)/,
 };
 
 t.test('cert check never passes what a Java 17 TLS pair refuses', async (t) => {
