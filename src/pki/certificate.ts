@@ -43,6 +43,8 @@ export interface Certificate {
 export interface ExtensionInfo {
   oid: string;
   critical: boolean;
+  /** The extnValue octets: the DER of the extension's own syntax. */
+  value: Buffer;
 }
 
 /** One GeneralSubtree base of a nameConstraints extension (RFC 5280 4.2.1.10). */
@@ -373,7 +375,8 @@ function readRaw(der: Buffer): RawFields {
     const parts = ext.value as Asn1[];
     const oid = asn1.derToOid(parts[0]!.value as string);
     const critical = parts.length === 3 && (parts[1]!.value as string) !== '\x00';
-    extensions.push({ oid, critical });
+    const value = parts[parts.length - 1]!.value;
+    extensions.push({ oid, critical, value: Buffer.from(typeof value === 'string' ? value : '', 'binary') });
     if (oid === OID.nameConstraints) nameConstraints = readNameConstraints(parts[parts.length - 1]!.value as string);
     try {
       const extension = fromAsn1(ext);

@@ -9,6 +9,7 @@ import { javaProblems } from './java-policy.js';
 import { checkPath, roleName, validatePath } from './path-validation.js';
 import { loadFromVolume, loadPemFile, type PemMaterial } from './material.js';
 import { parsePrivateKey } from './private-key.js';
+import { wildcardPublicSuffix } from './public-suffix.js';
 
 /**
  * The certificate rules of the trust model, run against one TLS volume before anything starts.
@@ -251,10 +252,17 @@ function checkHostname(leaf: Certificate, hostname: string, file: string, findin
     return;
   }
   const match = matchHostname(hostname, san);
+  // Only the entry the hostname matched is judged, as TLS clients do: the owner of a private
+  // suffix (Amazon for s3.amazonaws.com) may list the wildcard beside its own exact name.
+  const suffix = match.matched && match.wildcard ? wildcardPublicSuffix(match.entry) : undefined;
   if (!match.matched) {
     const entries = [...san.dns.map((d) => `DNS:${d}`), ...san.ip.map((ip) => `IP:${ip}`)].join(', ');
     findings.push(
       errorFinding('SAN_HOST_MISMATCH', file, `no subjectAltName entry of the leaf matches ${hostname} (it has ${entries})`, `reissue it with subjectAltName DNS:${hostname}, or use the hostname it was issued for`),
+    );
+  } else if (suffix !== undefined) {
+    findings.push(
+      errorFinding('SAN_WILDCARD_PUBLIC_SUFFIX', file, `${hostname} matches only the wildcard ${match.entry}, which covers the public suffix ${suffix}: its key could impersonate every domain under ${suffix}, and clients that check the Public Suffix List refuse it`, `reissue the leaf with subjectAltName DNS:${hostname}, never a wildcard over ${suffix}`),
     );
   } else if (match.wildcard) {
     findings.push(

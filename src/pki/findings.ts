@@ -39,6 +39,7 @@ export const RULES = {
   SAN_MISSING: { rule: 3, summary: "the leaf has no subjectAltName; Deephaven's (Java's) hostname verification never uses the Common Name" },
   SAN_HOST_MISMATCH: { rule: 3, summary: 'no SAN entry matches the hostname' },
   SAN_WILDCARD: { rule: 3, summary: 'warning: the hostname matches only through a wildcard SAN entry' },
+  SAN_WILDCARD_PUBLIC_SUFFIX: { rule: 3, summary: 'the hostname matches only through a wildcard over a public suffix (`*.co.uk`, `*.s3.amazonaws.com`; Public Suffix List, private section included)' },
   // Rule 4: leaf usage.
   LEAF_IS_CA: { rule: 4, summary: 'the leaf is a CA certificate (basicConstraints CA:TRUE)' },
   KU_NO_DIGITAL_SIGNATURE: { rule: 4, summary: 'the leaf Key Usage lacks digitalSignature' },
@@ -57,14 +58,14 @@ export const RULES = {
   PATH_LENGTH_EXCEEDED: { rule: 5, summary: "more CAs follow a CA in the path than its pathLenConstraint allows" },
   NAME_CONSTRAINTS_VIOLATED: { rule: 5, summary: "a name (DNS, IP, subject) is outside a CA's permitted subtrees or inside its excluded ones, or the constraints cannot be evaluated" },
   CRITICAL_EXTENSION_UNKNOWN: { rule: 5, summary: "a certificate of the path has a critical extension Java's validator does not process" },
-  CERT_MALFORMED: { rule: 5, summary: 'a certificate of the path breaks an RFC 5280 structure rule (duplicate extension, nameConstraints on a leaf, empty subject without critical SAN)' },
+  CERT_MALFORMED: { rule: 5, summary: 'a certificate of the path breaks an RFC 5280 structure rule (an extension whose value is not its RFC 5280 syntax, a duplicate extension, nameConstraints on a leaf, empty subject without critical SAN)' },
   // Rule 6: validity.
   CERT_EXPIRED: { rule: 6, summary: 'a certificate has expired' },
   CERT_NOT_YET_VALID: { rule: 6, summary: 'a certificate is not valid yet' },
   CERT_EXPIRES_SOON: { rule: 6, summary: 'warning: a certificate expires within --warn-days (default 30)' },
   // Rule 7: what the services' JVMs accept (table in docs/cert-check-codes.md).
-  JAVA_KEY_REFUSED: { rule: 7, summary: "a key in the path is one the JVM refuses (DSA on the leaf, RSA or DSA < 1024, EC under 224 bits, a curve other than P-256/P-384/P-521, explicit curve)" },
-  JAVA_KEY_WEAK: { rule: 7, summary: 'warning: an RSA key of 1024 to 2047 bits or a DSA key on a CA, accepted by Java 17 but legacy' },
+  JAVA_KEY_REFUSED: { rule: 7, summary: "a key in the path is one the JVM refuses (RSA < 1024, EC under 224 bits, a curve other than P-256/P-384/P-521, explicit curve) or that is refused by policy (DSA anywhere, an RSA size not a multiple of 8)" },
+  JAVA_KEY_WEAK: { rule: 7, summary: 'warning: an RSA key of 1024 to 2047 bits, accepted by Java 17 but legacy' },
   JAVA_SIGNATURE_REFUSED: { rule: 7, summary: 'a certificate below the anchor is signed with MD2 or MD5, which the JVM refuses' },
   JAVA_SIGNATURE_WEAK: { rule: 7, summary: 'warning: a certificate below the anchor is signed with SHA-1, accepted by the JVM only under a private CA' },
   // Envoy (rule 3 for the Envoy identity).
@@ -72,6 +73,33 @@ export const RULES = {
 } as const;
 
 export type RuleCode = keyof typeof RULES;
+
+export interface Stricter {
+  code: RuleCode;
+  what: string;
+  why: string;
+}
+
+/**
+ * Where `cert check` refuses, on purpose, what a Java 17 TLS pair accepts (besides the policy
+ * rows of the JVM rules, java-policy.ts). docs/cert-check-codes.md shows this table, and the
+ * Java oracle test (test/pki/java-oracle.test.ts) accepts no other refusal of a chain Java takes.
+ */
+export const STRICTER_THAN_JAVA: Stricter[] = [
+  { code: 'LEAF_IS_CA', what: 'a leaf that is a CA (basicConstraints CA:TRUE)', why: 'trust model rule 4: a service never holds a CA key' },
+  { code: 'CRITICAL_EXTENSION_UNKNOWN', what: 'a critical extension nobody processes on the trust anchor', why: "Java never reads the anchor's extensions; RFC 5280 4.2 and x509-limbo refuse it" },
+  { code: 'CERT_MALFORMED', what: 'a non-critical nameConstraints', why: 'a client that ignores it accepts names the CA may not issue, so it protects nobody (RFC 5280 4.2.1.10: MUST be critical)' },
+  {
+    code: 'CERT_MALFORMED',
+    what: 'an extension RFC 5280 defines whose value is not its syntax (an authorityInfoAccess that is not a SEQUENCE OF AccessDescription)',
+    why: 'Java skips a non-critical extension it cannot parse, so what it says is silently lost; stricter clients refuse the certificate',
+  },
+  {
+    code: 'SAN_WILDCARD_PUBLIC_SUFFIX',
+    what: 'a hostname matched only through a wildcard over a public suffix (`*.co.uk`, `*.s3.amazonaws.com`)',
+    why: "Java checks the Public Suffix List only for chains to its own cacerts; the key could impersonate every domain under the suffix, and no cluster machine is named that way",
+  },
+];
 
 export function errorFinding<Code extends string = RuleCode>(code: Code, file: string, message: string, fix: string): Finding<Code> {
   return { code, severity: 'error', file, message, fix };

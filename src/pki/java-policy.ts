@@ -28,9 +28,8 @@ export const JAVA_RULES: JavaRule[] = [
   { code: 'JAVA_KEY_REFUSED', what: 'EC key on a curve under 224 bits (P-192)', why: 'jdk.certpath and jdk.tls.disabledAlgorithms: EC keySize < 224' },
   { code: 'JAVA_KEY_REFUSED', what: 'EC key on a curve other than P-256, P-384, P-521 (secp256k1, brainpool, P-224)', why: 'no TLS signature scheme in JSSE; SunEC has no such curve since JDK 16' },
   { code: 'JAVA_KEY_REFUSED', what: 'EC key with explicit curve parameters', why: 'Java decodes only named curves (RFC 5480)' },
-  { code: 'JAVA_KEY_REFUSED', what: 'DSA key on the leaf', why: 'no TLS 1.3 signature scheme to sign the handshake with (a CA with a DSA key of 2048+ bits is accepted)' },
-  { code: 'JAVA_KEY_REFUSED', what: 'DSA key < 1024 bits on a CA', why: 'jdk.certpath.disabledAlgorithms: DSA keySize < 1024' },
-  { code: 'JAVA_KEY_WEAK', what: 'DSA key on a CA (warning)', why: 'jdk.security.legacyAlgorithms: DSA keySize < 2048; a Java 25 client refuses DSA-signed certificates in TLS 1.3' },
+  { code: 'JAVA_KEY_REFUSED', what: 'DSA key on the leaf', why: 'no TLS 1.3 signature scheme to sign the handshake with' },
+  { code: 'JAVA_KEY_REFUSED', what: 'DSA key on a CA (intermediate or root), any size', why: "policy, not Java 17's rule (it verifies a CA's DSA signature of 1024+ bits): FIPS 186-5 withdrew DSA for signing, TLS 1.3 has no DSA scheme, and a Java 25 client refuses DSA-signed certificates in TLS 1.3" },
   { code: 'JAVA_KEY_REFUSED', what: 'unknown key algorithm', why: 'no provider can use it' },
 ];
 
@@ -72,14 +71,13 @@ export function javaKeyProblem(cert: Certificate, isLeaf: boolean): Omit<JavaPro
     case 'ED448':
       return undefined;
     case 'DSA':
-      // The handshake cannot be signed with DSA under TLS 1.3, but a CA's DSA signature on a
-      // certificate still verifies (checked with a real Java 17 pair).
+      // The handshake cannot be signed with DSA under TLS 1.3.
       if (isLeaf) return { code: 'JAVA_KEY_REFUSED', reason: 'a DSA key, which has no TLS 1.3 signature scheme to sign the handshake with' };
-      if ((key.bits ?? 0) < 1024) return { code: 'JAVA_KEY_REFUSED', reason: `a DSA key of ${key.bits ?? 'unknown'} bits, under the JVM's minimum of 1024` };
-      if ((key.bits ?? 0) < 2048) return { code: 'JAVA_KEY_WEAK', reason: `a DSA key of ${key.bits} bits, which the JVM still accepts but lists as legacy` };
-      // Java 17 verifies it; a Java 25 client refused the same chain (no DSA in its TLS 1.3
-      // signature_algorithms_cert), so it is a warning about the next JVM upgrade.
-      return { code: 'JAVA_KEY_WEAK', reason: 'a DSA key; Java 17 verifies its signatures, but newer JVMs (25) refuse DSA-signed certificates in TLS 1.3' };
+      // Java 17 still verifies a CA's DSA signature on a certificate (checked with a real Java 17
+      // pair), but a Java 25 client refused the same chain (no DSA in its TLS 1.3
+      // signature_algorithms_cert) and FIPS 186-5 withdrew DSA for signing: a path that works
+      // until the next JVM upgrade is refused now, when reissuing the CA is still a choice.
+      return { code: 'JAVA_KEY_REFUSED', reason: `a DSA key${key.bits ? ` of ${key.bits} bits` : ''} (policy: DSA is withdrawn for signing by FIPS 186-5, and JVMs from 25 on refuse DSA-signed certificates in TLS 1.3)` };
     default:
       return { code: 'JAVA_KEY_REFUSED', reason: `a key of type ${key.type} (${key.algorithmOid}), which Java cannot use` };
   }

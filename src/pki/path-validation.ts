@@ -1,4 +1,5 @@
 import { isCA, quotedName, type Certificate } from './certificate.js';
+import { extensionSyntaxProblem } from './extension-syntax.js';
 import { invalidConstraint, nameConstraintViolation } from './name-constraints.js';
 
 /**
@@ -208,6 +209,10 @@ function checkStructure(cert: Certificate, name: string, isLeaf: boolean, add: R
   for (const extension of cert.extensions) {
     if (seen.has(extension.oid)) add('CERT_MALFORMED', `the ${name} has the extension ${extension.oid} twice (RFC 5280 4.2)`, 'reissue it');
     seen.add(extension.oid);
+    const syntax = extensionSyntaxProblem(extension.oid, extension.value);
+    if (syntax) {
+      add('CERT_MALFORMED', `the ${name} has the ${syntax.name} extension, whose value is not ${syntax.type} (RFC 5280 ${syntax.section})`, 'reissue it with a well-formed extension, or without it');
+    }
     if (extension.critical && !KNOWN_CRITICAL.has(extension.oid)) {
       add('CRITICAL_EXTENSION_UNKNOWN', `the ${name} has a critical extension ${extension.oid} that Java's validator does not process, so Java refuses the path`, 'reissue it without that extension, or with it non-critical');
     }

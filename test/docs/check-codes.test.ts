@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { RULES } from '../../src/pki/findings.js';
+import { RULES, STRICTER_THAN_JAVA } from '../../src/pki/findings.js';
 import { JAVA_RULES } from '../../src/pki/java-policy.js';
 
 /**
@@ -45,6 +45,15 @@ function render(): string {
     '| what | code | why |',
     '|---|---|---|',
     ...JAVA_RULES.map((rule) => `| ${rule.what} | \`${rule.code}\` | ${rule.why} |`),
+    '',
+    '### Where cert check is stricter than Java 17',
+    '',
+    'Besides the policy rows above, these are refused although a Java 17 TLS pair connects; each',
+    'is a case of `test/pki/java-oracle.test.ts`, and [limbo.md](limbo.md) compares them with x509-limbo:',
+    '',
+    '| what | code | why |',
+    '|---|---|---|',
+    ...STRICTER_THAN_JAVA.map((rule) => `| ${rule.what} | \`${rule.code}\` | ${rule.why} |`),
     '',
   );
   return lines.join('\n');

@@ -42,6 +42,12 @@ public class HandshakeOracle {
         }
     }
 
+    /**
+     * A handshake that fails does so with an alert at once; a read timeout only ever meant a busy
+     * machine (2 cores shared by several test runs), which must not pass for a refusal.
+     */
+    static final int READ_TIMEOUT_MS = 30_000;
+
     static String handshake(Path dir, String host) throws Exception {
         char[] password = "changeit".toCharArray();
         KeyStore keyStore = KeyStore.getInstance("PKCS12");
@@ -70,7 +76,7 @@ public class HandshakeOracle {
         try (SSLServerSocket server = (SSLServerSocket) serverContext.getServerSocketFactory().createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Future<?> accepted = executor.submit(() -> {
                 try (SSLSocket socket = (SSLSocket) server.accept()) {
-                    socket.setSoTimeout(5000);
+                    socket.setSoTimeout(READ_TIMEOUT_MS);
                     socket.startHandshake();
                     socket.getInputStream().read();
                 } catch (Exception ignored) {
@@ -81,7 +87,7 @@ public class HandshakeOracle {
             // Layered over a plain socket so the peer host is the case's name, not "localhost".
             java.net.Socket plain = new java.net.Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
             try (SSLSocket client = (SSLSocket) clientContext.getSocketFactory().createSocket(plain, host, server.getLocalPort(), true)) {
-                client.setSoTimeout(5000);
+                client.setSoTimeout(READ_TIMEOUT_MS);
                 SSLParameters parameters = client.getSSLParameters();
                 parameters.setEndpointIdentificationAlgorithm("HTTPS");
                 parameters.setServerNames(List.of(new SNIHostName(host)));

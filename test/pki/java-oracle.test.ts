@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTlsVolume } from '../../src/pki/check.js';
+import { STRICTER_THAN_JAVA } from '../../src/pki/findings.js';
+import { JAVA_RULES } from '../../src/pki/java-policy.js';
 import { repoRoot } from '../support/corpus.js';
 
 /**
@@ -15,11 +17,18 @@ import { repoRoot } from '../support/corpus.js';
  * listed here (and in docs/limbo.md).
  */
 
-/** Cases where cert check is stricter than Java on purpose, with the error codes that say so. */
+/**
+ * Cases where cert check is stricter than Java on purpose, with the error codes that say so;
+ * each code is one of the documented refusals (STRICTER_THAN_JAVA, or a policy row of JAVA_RULES).
+ */
 const POLICY: Record<string, { codes: string[]; why: string }> = {
   'leaf-is-ca': { codes: ['LEAF_IS_CA'], why: 'trust model rule 4: a service never holds a CA key' },
   'critical-root': { codes: ['CRITICAL_EXTENSION_UNKNOWN'], why: 'RFC 5280 and x509-limbo: Java does not look at the trust anchor, we do' },
   'rsa-2050': { codes: ['JAVA_KEY_REFUSED'], why: 'an RSA modulus not a multiple of 8 bits comes from a broken key generator' },
+  'int-dsa': { codes: ['JAVA_KEY_REFUSED'], why: 'DSA is withdrawn for signing (FIPS 186-5) and a Java 25 client refuses DSA-signed certificates' },
+  'host-wildcard-public-suffix': { codes: ['SAN_WILDCARD_PUBLIC_SUFFIX'], why: 'Java checks public suffixes only under its own cacerts; a wildcard over co.uk names no cluster machine' },
+  'aia-malformed': { codes: ['CERT_MALFORMED'], why: 'Java skips a non-critical extension it cannot parse; an extension that is not its RFC 5280 syntax makes the certificate malformed' },
+  'nc-noncritical': { codes: ['CERT_MALFORMED'], why: 'a client that ignores non-critical name constraints accepts names the CA may not issue' },
 };
 
 interface Judged {
@@ -42,7 +51,18 @@ const MESSAGES: Record<string, RegExp> = {
   'ec-secp256k1': /JAVA_KEY_REFUSED: the leaf "CN=ec-secp256k1" has an EC key on secp256k1/,
   'sig-md5': /JAVA_SIGNATURE_REFUSED: the leaf "CN=sig-md5" is signed with md5WithRSAEncryption/,
   'host-cn-only': /SAN_MISSING: .*never use the Common Name/,
+  'int-dsa': /JAVA_KEY_REFUSED: the intermediate "CN=Oracle DSA Intermediate" has a DSA key of 2048 bits \(policy/,
+  'host-wildcard-public-suffix': /SAN_WILDCARD_PUBLIC_SUFFIX: dh1\.co\.uk matches only the wildcard \*\.co\.uk, which covers the public suffix co\.uk/,
+  'aia-malformed': /CERT_MALFORMED: the leaf "CN=aia-malformed" has the authorityInfoAccess extension, whose value is not a non-empty SEQUENCE OF AccessDescription \(RFC 5280 4\.2\.2\.1\)/,
 };
+
+t.test('every policy refusal is a documented one', async (t) => {
+  const documented = new Set<string>([...STRICTER_THAN_JAVA.map((rule) => rule.code), ...JAVA_RULES.filter((rule) => rule.why.startsWith('policy')).map((rule) => rule.code)]);
+  const undocumented = Object.entries(POLICY).flatMap(([name, policy]) => policy.codes.filter((code) => !documented.has(code)).map((code) => `${name}: ${code}`));
+  t.same(undocumented, [], 'each code of POLICY is in docs/cert-check-codes.md as a refusal Java does not make');
+  const untested = STRICTER_THAN_JAVA.filter((rule) => !Object.values(POLICY).some((policy) => policy.codes.includes(rule.code))).map((rule) => rule.what);
+  t.same(untested, [], 'each documented refusal has a volume of the corpus');
+});
 
 t.test('cert check never passes what a Java 17 TLS pair refuses', async (t) => {
   // openssl makes the volumes (about 20 s), one JVM judges them all (about 10 s).
