@@ -74,7 +74,7 @@ export async function devUp(engine: Engine, options: DevUpOptions): Promise<DevU
   }
 
   progress.step(`base image ${DEFAULT_BASE_IMAGE}`);
-  const bootstrap = await bootstrapBaseImage(engine, { suite: DEFAULT_SUITE, tag: DEFAULT_BASE_IMAGE, force: false, onProgress: (line) => progress.note(line) }).catch((error) => {
+  const bootstrap = await bootstrapBaseImage(engine, { suite: DEFAULT_SUITE, tag: DEFAULT_BASE_IMAGE, force: false, onProgress: (line) => progress.note(line), onBytes: (count) => progress.bytes(count) }).catch((error) => {
     throw runtimeError('BASE_IMAGE_MISSING', `no base image and it cannot be made here: ${(error as Error).message}`, {
       fix: 'run "sudo dh-podman base bootstrap" once, then "dh-podman up" again',
     });

@@ -79,7 +79,8 @@ Example:
         `trust this CA: ${result.caFile}`,
         `  curl --cacert ${result.caFile} ${result.url}`,
       ];
-      if (result.pythonExample) lines.push(`Python client (pip install ${result.pythonClient}):`, `  python3 -c '${result.pythonExample}'`);
+      // Single-quoted for a POSIX shell, so the line pastes as it is whatever the CA's path holds.
+      if (result.pythonExample) lines.push(`Python client (pip install ${result.pythonClient}):`, `  python3 -c '${result.pythonExample.replaceAll("'", "'\\''")}'`);
       output.result(lines.join('\n'));
     });
 }
