@@ -84,6 +84,8 @@ export async function checkBuild(request: BuildRequest): Promise<CheckedBuild> {
 }
 
 export interface BuildCallbacks {
+  /** An image's build starts (checked.images, in build order; with its trust stage and last layer). */
+  onImage?: (image: string, tag: string) => void;
   onLine?: (image: string, line: string) => void;
   /** Bytes moved so far by this build (wheels downloaded, build contexts sent), with the image at hand. */
   onBytes?: (image: string, count: number) => void;
@@ -133,6 +135,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   };
 
   for (const spec of images) {
+    callbacks.onImage?.(spec.name, finalTag(spec.name));
     const imageStart = Date.now();
     const stages: StageReport[] = [];
     const containerfile = rewriteLocalFroms(spec.containerfile, preTrustRef);
