@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job of the README for a developer, on a fresh machine: install what is missing,
 # run a Podman API service for this checkout, then `dh-podman up`: a development CA, a
-# certificate for the machine, the base image, the images, and a running pod.
+# certificate for the machine, the base image, the Deephaven image, and the Deephaven server
+# running with that certificate; it prints the IDE's URL, the CA to trust and a pydeephaven line.
 # Arguments go to `dh-podman up` (e.g. --hostname dh.localhost --port 8123, --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -59,6 +59,16 @@ export class Output {
     this.stderr.write(`${line}\n`);
   }
 
+  /** Whether progress may rewrite its line in place: stderr is a terminal and --quiet is off. */
+  get liveProgress(): boolean {
+    return !this.quiet && this.stderr.isTTY === true;
+  }
+
+  /** Replaces the current line of stderr (a terminal's; see liveProgress); '' clears it. */
+  statusLine(text: string): void {
+    this.stderr.write(`\r\x1b[2K${text}`);
+  }
+
   warn(line: string): void {
     this.stderr.write(`${this.paint('yellow', 'warning:', this.colourErr)} ${line}\n`);
   }

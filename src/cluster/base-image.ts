@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -31,8 +32,13 @@ export interface BootstrapOptions {
   mirror?: string | undefined;
   tag: string;
   force: boolean;
+  /** Called as each of its phases starts (BOOTSTRAP_PHASES: debootstrap, then the import). */
   onProgress?: (line: string) => void;
+  /** Bytes so far: the packages debootstrap has downloaded, then the image sent to the engine. */
+  onBytes?: (count: number) => void;
 }
+
+export const BOOTSTRAP_PHASES = 2;
 
 export type BootstrapResult = { status: 'exists'; tag: string } | { status: 'created'; tag: string; imageId: string; seconds: number; mirror: string };
 
@@ -60,7 +66,12 @@ export async function bootstrapBaseImage(engine: Engine, options: BootstrapOptio
   const rootfs = await mkdtemp(join(tmpdir(), 'dh-podman-rootfs-'));
   try {
     progress(`debootstrap ${options.suite} from ${mirror} (${BASE_PACKAGES.join(', ')})`);
-    const run = await $({ quiet: true, nothrow: true })`${debootstrap} --variant=minbase --include=${BASE_PACKAGES.join(',')} ${options.suite} ${rootfs} ${mirror}`;
+    const onBytes = options.onBytes ?? (() => undefined);
+    // debootstrap prints no byte counts: the packages it has fetched so far are measured instead.
+    const watch = setInterval(() => void downloadedBytes(rootfs).then(onBytes, () => undefined), 2000);
+    const run = await $({ quiet: true, nothrow: true })`${debootstrap} --variant=minbase --include=${BASE_PACKAGES.join(',')} ${options.suite} ${rootfs} ${mirror}`.finally(() =>
+      clearInterval(watch),
+    );
     if (run.exitCode !== 0) {
       const tail = run.stdout.trim().split('\n').slice(-3).join(' | ');
       throw runtimeError('DEBOOTSTRAP_FAILED', `debootstrap exited with ${run.exitCode}: ${tail}`, {
@@ -76,11 +87,30 @@ export async function bootstrapBaseImage(engine: Engine, options: BootstrapOptio
     // its typings lack it, hence the options object rather than a literal.)
     const packOptions = { umask: 0, ignore: (name: string) => name.startsWith(devEntries) };
     const tar = tarFs.pack(rootfs, packOptions);
-    const imageId = await engine.images.importRootfs(tar as never, options.tag);
+    let sent = 0;
+    const counted = tar.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          sent += chunk.length;
+          onBytes(sent);
+          done(null, chunk);
+        },
+      }),
+    );
+    tar.on('error', (error: Error) => counted.destroy(error));
+    const imageId = await engine.images.importRootfs(counted, options.tag);
     return { status: 'created', tag: options.tag, imageId, seconds: (Date.now() - started) / 1000, mirror };
   } finally {
     await rm(rootfs, { recursive: true, force: true });
   }
+}
+
+/** The size of the .deb files debootstrap has fetched into the new root's apt cache. */
+async function downloadedBytes(rootfs: string): Promise<number> {
+  const archives = join(rootfs, 'var', 'cache', 'apt', 'archives');
+  let total = 0;
+  for (const name of (await readdir(archives)).filter((name) => name.endsWith('.deb'))) total += (await stat(join(archives, name)).catch(() => ({ size: 0 }))).size;
+  return total;
 }
 
 /** The mirror this host's apt already uses: on a closed network it is the only one reachable. */

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { runtimeError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
 import { packContext, packFiles } from '../engine/build-context.js';
@@ -83,7 +84,11 @@ export async function checkBuild(request: BuildRequest): Promise<CheckedBuild> {
 }
 
 export interface BuildCallbacks {
+  /** An image's build starts (checked.images, in build order; with its trust stage and last layer). */
+  onImage?: (image: string, tag: string) => void;
   onLine?: (image: string, line: string) => void;
+  /** Bytes moved so far by this build (wheels downloaded, build contexts sent), with the image at hand. */
+  onBytes?: (image: string, count: number) => void;
 }
 
 export async function buildImages(engine: Engine, checked: CheckedBuild, callbacks: BuildCallbacks = {}): Promise<BuildReport> {
@@ -105,9 +110,21 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   const preTrustIds = new Map<string, string>();
   const preTrustRef = (name: string) => preTrustIds.get(name) ?? preTrustTag(name);
 
+  // Bytes of the downloads finished and build contexts sent so far: one growing count.
+  let moved = 0;
   const stage = async (image: string, tag: string, context: NodeJS.ReadableStream) => {
     const stageStart = Date.now();
-    const result = await engine.images.build(context as never, {
+    const counted = context.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          moved += chunk.length;
+          callbacks.onBytes?.(image, moved);
+          done(null, chunk);
+        },
+      }),
+    );
+    context.on('error', (error) => counted.destroy(error));
+    const result = await engine.images.build(counted as never, {
       tag,
       dockerfile: 'Containerfile',
       buildArgs: { BASE_IMAGE: request.baseImage },
@@ -118,11 +135,24 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   };
 
   for (const spec of images) {
+    callbacks.onImage?.(spec.name, finalTag(spec.name));
     const imageStart = Date.now();
     const stages: StageReport[] = [];
     const containerfile = rewriteLocalFroms(spec.containerfile, preTrustRef);
     let wheelhouse: Wheelhouse | undefined;
-    if (spec.requirements) wheelhouse = await ensureWheelhouse(spec.requirements, request.cacheDir ?? defaultCacheDir(), (line) => callbacks.onLine?.(spec.name, line));
+    if (spec.requirements) {
+      let downloaded = 0;
+      wheelhouse = await ensureWheelhouse(
+        spec.requirements,
+        request.cacheDir ?? defaultCacheDir(),
+        (line) => callbacks.onLine?.(spec.name, line),
+        (count) => {
+          downloaded = count;
+          callbacks.onBytes?.(spec.name, moved + count);
+        },
+      );
+      moved += downloaded;
+    }
     const context = await packContext(spec.dir, { extraFiles: { Containerfile: containerfile }, ...(wheelhouse ? { extraDirs: { [WHEELS_IN_CONTEXT]: wheelhouse.dir } } : {}) });
     const own = await stage(spec.name, preTrustTag(spec.name), context);
     stages.push(own);

@@ -36,6 +36,18 @@ export const ENVOY_PORT = 8000;
 /** The upstream Envoy; where no registry is reachable, localhost/dh-podman/front:latest stands in. */
 export const DEFAULT_ENVOY_IMAGE = 'docker.io/envoyproxy/envoy:v1.31-latest';
 
+/**
+ * What `up` can run: the Deephaven server (images/deephaven, minutes to build the first time and
+ * a JVM start), or the probe (images/probe, seconds), a TLS endpoint for tests that need no more.
+ * Each is ready when its `ready` path answers 200 over TLS; `open` is what a person opens.
+ */
+export const DEV_SERVICES = {
+  deephaven: { ready: '/ide/', open: '/ide/', readyWithinMs: 600_000 },
+  probe: { ready: '/health', open: '/health', readyWithinMs: 60_000 },
+} as const;
+export type DevService = keyof typeof DEV_SERVICES;
+export const DEFAULT_DEV_SERVICE: DevService = 'deephaven';
+
 /** The host side of a cluster's own files: generated certificates, its CA, its trust bundle. */
 export function clusterStatePaths(stateDir: string, cluster: string) {
   const root = join(stateDir, 'clusters', cluster);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
@@ -51,7 +51,12 @@ export interface Wheelhouse {
  * appears under its key only once complete (downloaded beside it, then renamed), so an
  * interrupted download is never mistaken for a cached one.
  */
-export async function ensureWheelhouse(requirementsFile: string, cacheDir: string, onProgress: (line: string) => void = () => undefined): Promise<Wheelhouse> {
+export async function ensureWheelhouse(
+  requirementsFile: string,
+  cacheDir: string,
+  onProgress: (line: string) => void = () => undefined,
+  onBytes: (count: number) => void = () => undefined,
+): Promise<Wheelhouse> {
   const started = Date.now();
   const requirements = await readFile(requirementsFile);
   const pipArgs = [
@@ -76,7 +81,10 @@ export async function ensureWheelhouse(requirementsFile: string, cacheDir: strin
   onProgress(`downloading the wheels of ${requirementsFile} into ${dir}`);
   const { $ } = await import('zx');
   // PIP_* variables (an index mirror, a proxy) pass through: sites without PyPI point pip at theirs.
-  const run = await $({ quiet: true, nothrow: true })`${python} -m pip ${pipArgs} -r ${requirementsFile} -d ${partial}`;
+  // pip prints no byte counts when it is not on a terminal: what has arrived is measured instead.
+  const watch = setInterval(() => void directoryBytes(partial).then(onBytes, () => undefined), 1000);
+  const run = await $({ quiet: true, nothrow: true })`${python} -m pip ${pipArgs} -r ${requirementsFile} -d ${partial}`.finally(() => clearInterval(watch));
+  if (run.exitCode === 0) onBytes(await directoryBytes(partial));
   if (run.exitCode !== 0) {
     await rm(partial, { recursive: true, force: true });
     const tail = run.stderr.trim().split('\n').filter((line) => line.trim()).slice(-3).join(' | ');
@@ -122,6 +130,15 @@ async function pipPython(cacheDir: string, onProgress: (line: string) => void): 
     if (!(await pathExists(python))) throw error;
   }
   return python;
+}
+
+/** The size of the regular files directly in dir (pip writes the wheels there, one level). */
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(join(dir, entry.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }
 
 async function countWheels(dir: string): Promise<number> {

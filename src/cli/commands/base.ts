@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../../cluster/base-image.js';
+import { bootstrapBaseImage, BOOTSTRAP_PHASES, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../../cluster/base-image.js';
 import type { CommandContext } from '../program.js';
 
 interface BootstrapFlags {
@@ -21,10 +21,21 @@ export function registerBaseCommands(program: Command, context: CommandContext):
     .addHelpText('after', '\nNeeds root and debootstrap. Skips when the tag exists.\n\nExample:\n  sudo dh-podman base bootstrap --mirror http://deb.debian.org/debian')
     .action(async (flags: BootstrapFlags, command: Command) => {
       const { withEngine } = await import('../engine-options.js');
+      const { progressView } = await import('../progress-view.js');
       const output = context.output(command);
-      const result = await withEngine(context, output, (engine) =>
-        bootstrapBaseImage(engine, { suite: flags.suite, mirror: flags.mirror, tag: flags.tag, force: flags.force === true, onProgress: (line) => output.info(line) }),
-      );
+      const progress = progressView(output, BOOTSTRAP_PHASES);
+      const result = await withEngine(context, output, async (engine) => {
+        const made = await bootstrapBaseImage(engine, {
+          suite: flags.suite,
+          mirror: flags.mirror,
+          tag: flags.tag,
+          force: flags.force === true,
+          onProgress: (line) => progress.step(line),
+          onBytes: (count) => progress.bytes(count),
+        });
+        progress.end();
+        return made;
+      }).finally(() => progress.abandon());
       output.data({ ok: true, ...result });
       output.result(
         result.status === 'exists'

@@ -60,15 +60,21 @@ Example:
         context.exit(ExitCode.invalidInput);
         return;
       }
-      const report = await withEngine(context, output, (engine) =>
-        buildImages(engine, checked, {
+      const { progressView } = await import('../progress-view.js');
+      const progress = progressView(output, checked.images.length);
+      const report = await withEngine(context, output, async (engine) => {
+        const built = await buildImages(engine, checked, {
+          onImage: (_image, tag) => progress.step(`image ${tag}`),
           // One line per build step keeps a terminal readable; the full log is in the error.
           onLine: (image, line) => {
-            if (line.startsWith('downloading ') || line.startsWith('making ')) output.info(`${image}: ${line}`);
-            if (/^STEP \d+\/\d+:/.test(line)) output.info(`${image}: ${line.length > 110 ? `${line.slice(0, 107)}...` : line}`);
+            if (line.startsWith('downloading ') || line.startsWith('making ')) progress.note(`${image}: ${line}`);
+            if (/^STEP \d+\/\d+:/.test(line)) progress.note(`${image}: ${line.length > 110 ? `${line.slice(0, 107)}...` : line}`);
           },
-        }),
-      );
+          onBytes: (_image, count) => progress.bytes(count),
+        });
+        progress.end();
+        return built;
+      }).finally(() => progress.abandon());
       output.data({ ok: true, ...report, findings: checked.findings });
       const lines = report.images.map(
         (image) =>
