@@ -15,6 +15,7 @@ import { registerDown } from './commands/down.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerKubeCommands } from './commands/kube.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerEtcdCommands } from './commands/etcd.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -54,6 +55,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRotate(program, context);
   registerKubeCommands(program, context);
   registerDoctor(program, context);
+  registerEtcdCommands(program, context);
   return program;
 }
 
