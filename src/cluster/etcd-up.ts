@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
 import type { ClusterSpec } from './cluster-file.js';
+import { waitForMember } from './etcd-health.js';
 import { ensureEtcdMaterial } from './etcd-material.js';
 import {
   DEFAULT_ETCD_IMAGE,
@@ -14,6 +15,7 @@ import {
   ETCD_PEER_PORT,
   ETCD_UID,
   etcdStatePaths,
+  OPERATOR_CLIENT,
   type EtcdMember,
 } from './etcd-spec.js';
 import { removePodSecrets, secretPrefix } from './secret-delivery.js';
@@ -32,8 +34,9 @@ export interface EtcdUpResult {
  * Brings the cluster's etcd members up before its machines: the network with the subnet the
  * members' fixed addresses come from, the etcd material, then one pod per member. Engine facts
  * that can refuse the run (the image, a network on another subnet) are asked before anything is
- * written. A member pod is replaced only when what it runs changed; its data directory stays on
- * the host, so a replaced member comes back as the same member.
+ * written. A member pod is replaced only when what it runs changed (a reissued certificate, a new
+ * image), one at a time, each healthy again before the next; its data directory stays on the
+ * host, so a replaced member comes back as the same member.
  */
 export async function etcdUp(engine: Engine, spec: ClusterSpec, stateDir: string, network: string, onStep: (line: string) => void): Promise<EtcdUpResult> {
   const etcd = spec.etcd!;
@@ -63,6 +66,13 @@ export async function etcdUp(engine: Engine, spec: ClusterSpec, stateDir: string
   for (const member of material.members) {
     const action = await memberUp(engine, spec, stateDir, network, member, { imageId: imageInfo.id, image, initialCluster, caFile: material.caFile }, onStep);
     members.push({ name: member.name, pod: member.pod, ip: member.ip, action });
+    // One member down at a time: a replaced member must be back in the cluster before the next
+    // goes, so a three-member cluster keeps its quorum of two throughout. New members are not
+    // waited for: the first has no quorum until the others exist.
+    if (action === 'replace' && material.members.length > 1) {
+      onStep(`waiting for etcd member ${member.name} to be healthy`);
+      await waitForMember(member, material.caFile, material.clients.get(OPERATOR_CLIENT)!);
+    }
   }
   return { members, issued: material.issued };
 }

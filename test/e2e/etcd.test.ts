@@ -1,5 +1,5 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
@@ -100,6 +100,23 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   t.equal(list.code, 0, list.stderr);
   t.match(list.stdout, sha256Fingerprint(join(dir, 'state', 'clusters', cluster, 'ca', 'ca.crt')), 'truststore-iris lists the cluster CA');
   t.notMatch(list.stdout, sha256Fingerprint(endpoints.cacert), 'truststore-iris does not list the etcd CA');
+
+  // Renewal: every member certificate reissued. up replaces the members one at a time, each
+  // healthy again before the next goes, and each comes back as the same member with its data.
+  const memberIds = async () => (await etcdctl(endpoints.endpoints[0]!, endpoints, 'member', 'list')).stdout.split('\n').filter(Boolean).map((line) => line.split(',')[0]).sort();
+  const idsBefore = await memberIds();
+  const memberCert = (n: number) => join(dir, 'state', 'clusters', cluster, 'etcd', 'members', `etcd-${n}`, 'tls.crt');
+  const serials = () => [1, 2, 3].map((n) => openssl(['x509', '-in', memberCert(n), '-noout', '-serial'], '/'));
+  const serialsBefore = serials();
+  for (const n of [1, 2, 3]) rmSync(memberCert(n));
+  const renewed = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(renewed.code, 0, renewed.stderr);
+  t.same((JSON.parse(renewed.stdout) as typeof result).etcd.members.map((m) => m.action), ['replace', 'replace', 'replace']);
+  t.match(renewed.stderr, /replacing etcd member etcd-1[\s\S]*waiting for etcd member etcd-1 to be healthy[\s\S]*replacing etcd member etcd-2[\s\S]*waiting for etcd member etcd-2 to be healthy[\s\S]*replacing etcd member etcd-3/, 'one member at a time, each healthy before the next');
+  t.not(serials().join(), serialsBefore.join(), 'new member certificates');
+  t.same(await memberIds(), idsBefore, 'the same three members');
+  t.equal((await etcdctl(endpoints.endpoints[1]!, endpoints, 'get', '--print-value-only', '/dh-podman/test')).stdout.trim(), cluster, 'the data survived');
+  for (const endpoint of endpoints.endpoints) t.equal((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code, 0, `healthy after renewal: ${endpoint}`);
 
   const again = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
   t.equal(again.code, 0, again.stderr);
