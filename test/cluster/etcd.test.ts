@@ -114,3 +114,15 @@ t.test('etcd material: its own CA, member certificates for their addresses, clie
   const moved = await ensureEtcdMaterial({ ...spec, etcd: { ...spec.etcd, etcdIp: ['10.89.77.254', '192.0.2.9', '10.89.77.252'] } }, stateDir, () => undefined);
   t.same(moved.issued, ['etcd-2'], 'a member whose etcdIp changed gets a new certificate, and only it');
 });
+
+t.test('cert expiry finds the etcd certificates where up keeps them', async (t) => {
+  const { clusterCertificateFiles } = await import('../../src/cluster/cluster-certificates.js');
+  const dir = t.testdir();
+  const stateDir = join(dir, 'state');
+  const spec = { cluster: 'c', etcd: { members: 1 as const, subnet: '10.89.77.0/24' }, pods: [{ name: 'm1', hostname: 'm1.test', certificate: { mode: 'generate' as const } }] };
+  const before = await clusterCertificateFiles(spec, stateDir);
+  t.same(before.filter((f) => !f.issued).map((f) => f.owner), ['m1', 'etcd CA', 'c-etcd-1', 'm1 etcd client', 'operator etcd client'], 'not issued yet before up');
+  await ensureEtcdMaterial(spec, stateDir, () => undefined);
+  const after = await clusterCertificateFiles(spec, stateDir);
+  t.same(after.filter((f) => f.issued).map((f) => `${f.owner} ${f.role}`), ['etcd CA ca', 'c-etcd-1 tls', 'm1 etcd client tls', 'operator etcd client tls']);
+});
