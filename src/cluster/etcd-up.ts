@@ -40,22 +40,7 @@ export interface EtcdUpResult {
  */
 export async function etcdUp(engine: Engine, spec: ClusterSpec, stateDir: string, network: string, onStep: (line: string) => void): Promise<EtcdUpResult> {
   const etcd = spec.etcd!;
-  const image = etcd.image ?? DEFAULT_ETCD_IMAGE;
-  const imageInfo = await engine.images.inspect(image);
-  if (!imageInfo) {
-    throw runtimeError('IMAGE_MISSING', `the etcd image ${image} does not exist`, {
-      subject: 'etcd.image',
-      fix: 'build it with "dh-podman build --only etcd", or name an etcd image you have in etcd.image',
-    });
-  }
-  const existing = await engine.networks.inspect(network);
-  if (existing && !existing.subnets.includes(etcd.subnet)) {
-    throw inputError('ETCD_SUBNET_MISMATCH', `the network ${network} exists with subnet ${existing.subnets.join(', ') || 'none'}, not ${etcd.subnet}`, {
-      subject: 'etcd.subnet',
-      fix: `set etcd.subnet to ${existing.subnets[0] ?? 'its subnet'}, or take the cluster down ("dh-podman down -f") so up makes the network again`,
-    });
-  }
-
+  const { image, imageInfo, existing } = await checkEtcdEngine(engine, spec, network);
   const material = await ensureEtcdMaterial(spec, stateDir, onStep);
   if (!existing) {
     onStep(`creating network ${network} (subnet ${etcd.subnet})`);
@@ -77,14 +62,15 @@ export async function etcdUp(engine: Engine, spec: ClusterSpec, stateDir: string
   return { members, issued: material.issued };
 }
 
-interface MemberInputs {
+export interface MemberInputs {
   imageId: string;
   image: string;
   initialCluster: string;
   caFile: string;
 }
 
-async function memberUp(engine: Engine, spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs, onStep: (line: string) => void): Promise<EtcdMemberAction> {
+/** What a member pod should run, from its files on the host; its config digest labels the pod. */
+export async function desiredMember(spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs) {
   const key = await readFile(join(member.tlsVolume, 'tls.key'));
   const cert = await readFile(join(member.tlsVolume, 'tls.crt'));
   const ca = await readFile(inputs.caFile);
@@ -99,7 +85,11 @@ async function memberUp(engine: Engine, spec: ClusterSpec, stateDir: string, net
   const command = memberFlags(spec.cluster, member, inputs.initialCluster);
   const config = createHash('sha256').update(JSON.stringify({ imageId: inputs.imageId, command, mounts, secret, ip: member.ip, network })).digest('hex').slice(0, 16);
   const labels = toolLabels({ [LABEL_CLUSTER]: spec.cluster, [LABEL_ETCD_MEMBER]: member.name, [LABEL_ETCD_CONFIG]: config });
+  return { key, secret, dataDir, mounts, command, config, labels };
+}
 
+/** What `up` would do with a member pod now, given the config digest it should carry (undefined: not known yet). */
+export async function memberAction(engine: Engine, spec: ClusterSpec, member: EtcdMember, config: string | undefined): Promise<{ action: EtcdMemberAction; reason: string }> {
   const pod = await engine.pods.inspect(member.pod);
   if (pod && pod.labels[LABEL_CLUSTER] !== spec.cluster) {
     throw runtimeError('POD_NOT_OURS', `a pod named ${member.pod} exists and is not this cluster's etcd member`, {
@@ -107,19 +97,27 @@ async function memberUp(engine: Engine, spec: ClusterSpec, stateDir: string, net
       fix: 'remove that pod yourself, or rename the cluster',
     });
   }
-  const running = pod?.state === 'Running';
-  if (pod && pod.labels[LABEL_ETCD_CONFIG] === config && pod.containers.length > 0) {
-    if (running) return 'unchanged';
+  if (!pod) return { action: 'create', reason: 'no such pod yet' };
+  if (pod.labels[LABEL_ETCD_CONFIG] !== config || pod.containers.length === 0) return { action: 'replace', reason: 'its certificate, image or settings changed' };
+  if (pod.state !== 'Running') return { action: 'start', reason: `it is ${pod.state.toLowerCase()}` };
+  return { action: 'unchanged', reason: 'running with these settings' };
+}
+
+async function memberUp(engine: Engine, spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs, onStep: (line: string) => void): Promise<EtcdMemberAction> {
+  const { key, secret, dataDir, mounts, command, config, labels } = await desiredMember(spec, stateDir, network, member, inputs);
+  const { action, reason } = await memberAction(engine, spec, member, config);
+  if (action === 'unchanged') return action;
+  if (action === 'start') {
     onStep(`starting etcd member ${member.name}`);
     await engine.pods.start(member.pod);
-    return 'start';
+    return action;
   }
   // etcd refuses a data directory others may read; it belongs to the image's etcd account.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chown(dataDir, ETCD_UID, ETCD_UID);
   if (!(await engine.secrets.exists(secret))) await engine.secrets.create(secret, key);
-  if (pod) {
-    onStep(`replacing etcd member ${member.name} (its certificate, image or settings changed)`);
+  if (action === 'replace') {
+    onStep(`replacing etcd member ${member.name} (${reason})`);
     await engine.pods.remove(member.pod);
   } else {
     onStep(`creating etcd member ${member.name} at ${member.ip}`);
@@ -137,7 +135,7 @@ async function memberUp(engine: Engine, spec: ClusterSpec, stateDir: string, net
   });
   await engine.pods.start(member.pod);
   await removePodSecrets(engine, member.pod, [secret]);
-  return pod ? 'replace' : 'create';
+  return action;
 }
 
 /**
@@ -165,4 +163,28 @@ export function memberFlags(cluster: string, member: EtcdMember, initialCluster:
     ...tls(''),
     ...tls('peer-'),
   ];
+}
+
+/**
+ * What the engine must already say before `up` writes anything for etcd: the image exists, and
+ * the cluster network, when it exists, is on etcd.subnet (the members' addresses are in it).
+ */
+export async function checkEtcdEngine(engine: Engine, spec: ClusterSpec, network: string) {
+  const etcd = spec.etcd!;
+  const image = etcd.image ?? DEFAULT_ETCD_IMAGE;
+  const imageInfo = await engine.images.inspect(image);
+  if (!imageInfo) {
+    throw runtimeError('IMAGE_MISSING', `the etcd image ${image} does not exist`, {
+      subject: 'etcd.image',
+      fix: 'build it with "dh-podman build --only etcd", or name an etcd image you have in etcd.image',
+    });
+  }
+  const existing = await engine.networks.inspect(network);
+  if (existing && !existing.subnets.includes(etcd.subnet)) {
+    throw inputError('ETCD_SUBNET_MISMATCH', `the network ${network} exists with subnet ${existing.subnets.join(', ') || 'none'}, not ${etcd.subnet}`, {
+      subject: 'etcd.subnet',
+      fix: `set etcd.subnet to ${existing.subnets[0] ?? 'its subnet'}, or take the cluster down ("dh-podman down -f") so up makes the network again`,
+    });
+  }
+  return { image, imageInfo, existing };
 }

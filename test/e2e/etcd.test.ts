@@ -121,6 +121,10 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   const again = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
   t.equal(again.code, 0, again.stderr);
   t.equal(JSON.parse(again.stdout).changed, false, 'up again: nothing to change');
+  const plan = await runCli(['plan', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(plan.code, 0, plan.stderr);
+  t.same((JSON.parse(plan.stdout) as { etcd: { members: { action: string; certificate: string }[] } }).etcd.members.map((m) => [m.action, m.certificate]),
+    [['unchanged', 'issued'], ['unchanged', 'issued'], ['unchanged', 'issued']], 'plan -f: every member running as planned');
 
   const down = await runCli(['down', '-f', file, '--json'], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);
