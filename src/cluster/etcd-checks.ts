@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { isDhError } from '../base/errors.js';
+import { loadCaFromFiles } from '../pki/ca-source.js';
 import { isIssuedBy } from '../pki/chain.js';
 import { canonicalIp } from '../pki/hostname.js';
 import { loadFromVolume, loadPemFile } from '../pki/material.js';
@@ -40,6 +42,16 @@ export async function etcdIssues(data: unknown, base: string, at: At, checkCerti
       const name = (pod as { name?: unknown } | null)?.name;
       if (typeof name === 'string' && memberPods.includes(name)) issue('ETCD_POD_NAME_TAKEN', ['pods', index, 'name'], `pod name "${name}" is the name of an etcd member's pod`, 'give the machine another name');
     });
+  }
+  const givenCa = etcd.ca as { cert?: unknown; key?: unknown } | undefined;
+  if (checkCertificates && typeof givenCa?.cert === 'string' && typeof givenCa.key === 'string') {
+    // The CA's own rules (a CA, may sign, unexpired, the key is its key), as for `cert issue`.
+    try {
+      await loadCaFromFiles(resolve(base, givenCa.cert), resolve(base, givenCa.key));
+    } catch (error) {
+      if (!isDhError(error)) throw error;
+      issue(error.code, ['etcd', 'ca'], `${error.subject ?? 'etcd.ca'}: ${error.message}`, error.fix ?? 'give the etcd CA certificate and its key');
+    }
   }
   const volumes = Array.isArray(etcd.tlsVolumes) ? etcd.tlsVolumes : [];
   if (!checkCertificates || members === undefined || !subnetOk || volumes.length !== members) return issues;

@@ -126,3 +126,13 @@ t.test('cert expiry finds the etcd certificates where up keeps them', async (t) 
   const after = await clusterCertificateFiles(spec, stateDir);
   t.same(after.filter((f) => f.issued).map((f) => `${f.owner} ${f.role}`), ['etcd CA ca', 'c-etcd-1 tls', 'm1 etcd client tls', 'operator etcd client tls']);
 });
+
+t.test('a given etcd CA is checked as a CA with its key before anything is issued from it', async (t) => {
+  const dir = t.testdir();
+  makeCa(dir, 'etcd-ca');
+  const other = makeCa(dir, 'other-ca');
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, ['cluster: c', 'etcd:', '  members: 1', '  subnet: 10.89.77.0/24', `  ca: { cert: ./etcd-ca.crt, key: ${other.key} }`, 'pods:', '  - { name: m, hostname: m.test, certificate: { mode: generate } }', ''].join('\n'));
+  const { issues } = await loadClusterFile(file);
+  t.same(issues.map((i) => `${i.path} ${i.code}`), ['/etcd/ca CA_KEY_MISMATCH']);
+});
