@@ -10,9 +10,10 @@ set -euo pipefail
 # a venv, and the Deephaven end-to-end test runs pydeephaven in one. A package without a command
 # is named by a file it installs (Debian 12's Python is 3.11). Headless Chromium and NSS's certutil:
 # the Deephaven browser test loads the web IDE with the test CA trusted in Chromium's NSS database.
+# etcdctl: the etcd test asks every member for its health over TLS, as an operator would.
 [ $# -gt 0 ] || set -- openssl:openssl keytool:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless \
   python3:python3 /usr/lib/python3.11/ensurepip/__init__.py:python3-venv \
-  chromium:chromium certutil:libnss3-tools
+  chromium:chromium certutil:libnss3-tools etcdctl:etcd-client
 
 missing=()
 for pair in "$@"; do

@@ -41,6 +41,7 @@ export const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }
   { names: ['rotate'], load: async () => (await import('./commands/rotate.js')).registerRotate },
   { names: ['kube'], load: async () => (await import('./commands/kube.js')).registerKubeCommands },
   { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
+  { names: ['etcd'], load: async () => (await import('./commands/etcd.js')).registerEtcdCommands },
 ];
 
 /**

@@ -9,6 +9,7 @@ import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
 import { buildOrder, discoverImages, rewriteLocalFroms, rootOf, type ImageSpec } from './image-specs.js';
 import { caFiles, finalContainerfile, trustStageContainerfile } from './trust-layer.js';
+import { DEBS_IN_CONTEXT, ensureDebhouse, type Debhouse } from './debhouse.js';
 import { defaultCacheDir, ensureWheelhouse, WHEELS_IN_CONTEXT, type Wheelhouse } from './wheelhouse.js';
 
 export { DEFAULT_TAG_PREFIX } from './layout.js';
@@ -58,6 +59,8 @@ export interface ImageReport {
   stages: StageReport[];
   /** Images with a requirements.txt: the wheels their context carried. */
   wheelhouse?: { key: string; wheels: number; downloaded: boolean; seconds: number } | undefined;
+  /** Images with a packages.txt: the .debs their context carried. */
+  debhouse?: { key: string; debs: number; downloaded: boolean; seconds: number } | undefined;
 }
 
 export interface BuildReport {
@@ -153,7 +156,10 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       );
       moved += downloaded;
     }
-    const context = await packContext(spec.dir, { extraFiles: { Containerfile: containerfile }, ...(wheelhouse ? { extraDirs: { [WHEELS_IN_CONTEXT]: wheelhouse.dir } } : {}) });
+    let debhouse: Debhouse | undefined;
+    if (spec.packages) debhouse = await ensureDebhouse(spec.packages, request.cacheDir ?? defaultCacheDir(), (line) => callbacks.onLine?.(spec.name, line));
+    const extraDirs = { ...(wheelhouse ? { [WHEELS_IN_CONTEXT]: wheelhouse.dir } : {}), ...(debhouse ? { [DEBS_IN_CONTEXT]: debhouse.dir } : {}) };
+    const context = await packContext(spec.dir, { extraFiles: { Containerfile: containerfile }, extraDirs });
     const own = await stage(spec.name, preTrustTag(spec.name), context);
     stages.push(own);
     preTrustIds.set(spec.name, own.imageId);
@@ -185,6 +191,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       cacheHits: stages.reduce((sum, s) => sum + s.cacheHits, 0),
       stages,
       ...(wheelhouse ? { wheelhouse: { key: wheelhouse.key, wheels: wheelhouse.wheels, downloaded: wheelhouse.downloaded, seconds: wheelhouse.seconds } } : {}),
+      ...(debhouse ? { debhouse: { key: debhouse.key, debs: debhouse.debs, downloaded: debhouse.downloaded, seconds: debhouse.seconds } } : {}),
     });
   }
   const trustStage = [...trustStages.values()][0];

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { clusterCaFile, tlsVolumeOf } from './cluster-up.js';
+import { etcdClientDir } from './etcd-material.js';
+import { etcdCaFile, etcdMembers, etcdStatePaths, OPERATOR_CLIENT } from './etcd-spec.js';
 
 /** tls.crt (leaf, then intermediates), envoy.pem (Envoy's chain), or a file of CAs. */
 export type CertificateFileRole = 'tls' | 'envoy' | 'ca';
@@ -40,5 +42,23 @@ export async function clusterCertificateFiles(spec: ClusterSpec, stateDir: strin
   // The cluster CA exists only once `up` issued a generate-mode certificate.
   const clusterCa = clusterCaFile(spec, stateDir);
   if (await pathExists(clusterCa)) files.push({ owner: 'cluster CA', role: 'ca', file: clusterCa, issued: true });
+  if (spec.etcd) files.push(...(await etcdCertificateFiles(spec, stateDir)));
+  return files;
+}
+
+/** The etcd boundary's certificates: its CA, the members', and the etcd client certificates. */
+async function etcdCertificateFiles(spec: ClusterSpec, stateDir: string): Promise<ClusterCertificateFile[]> {
+  const files: ClusterCertificateFile[] = [];
+  const ca = etcdCaFile(spec, stateDir);
+  files.push({ owner: spec.etcd?.ca ? 'etcd.ca' : 'etcd CA', role: 'ca', file: ca, issued: await pathExists(ca) });
+  for (const member of etcdMembers(spec, stateDir)) {
+    const file = join(member.tlsVolume, 'tls.crt');
+    files.push({ owner: member.pod, role: 'tls', file, issued: member.given || (await pathExists(file)) });
+  }
+  const clients = [...spec.pods.map((pod) => [pod.name, etcdClientDir(stateDir, pod.name)] as const), [OPERATOR_CLIENT, etcdStatePaths(stateDir, spec.cluster).client(OPERATOR_CLIENT)] as const];
+  for (const [owner, dir] of clients) {
+    const file = join(dir, 'tls.crt');
+    files.push({ owner: `${owner} etcd client`, role: 'tls', file, issued: await pathExists(file) });
+  }
   return files;
 }

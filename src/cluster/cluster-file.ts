@@ -6,6 +6,8 @@ import { isNode, type Document, type LineCounter } from 'yaml';
 import { PACKAGE_ROOT } from '../base/version.js';
 import { checkTlsVolume } from '../pki/check.js';
 import { parseClusterFile, type ClusterIssue } from './cluster-file-parse.js';
+import { etcdIssues } from './etcd-checks.js';
+import type { EtcdSpec } from './etcd-spec.js';
 
 /** The cluster file, validated; relative paths already resolved against the file's directory. */
 export interface ClusterSpec {
@@ -16,6 +18,7 @@ export interface ClusterSpec {
   trust?: { caCertFile?: string; internalCaCertFile?: string };
   certificates?: { caDir?: string };
   envoy?: { hostname: string; port?: number; image?: string };
+  etcd?: EtcdSpec;
   pods: PodSpecEntry[];
 }
 
@@ -66,6 +69,7 @@ export async function loadClusterFile(file: string, options: LoadOptions = {}): 
   // formed, so one run reports every problem.
   const base = dirname(resolve(file));
   issues.push(...(await crossFieldIssues(wellFormedPods(data, base), at, trustFile(data, base), options.checkCertificates !== false)));
+  issues.push(...(await etcdIssues(data, base, at, options.checkCertificates !== false)));
   if (!valid || issues.length > 0) return { spec: undefined, issues };
   return { spec: resolvePaths(data as ClusterSpec, base), issues };
 }
@@ -175,12 +179,16 @@ function fromSchemaError(error: ErrorObject, at: (path: (string | number)[]) => 
       break;
     case 'pattern':
       message = 'is not in the expected form';
-      fix = target.includes('hostname') ? 'use a DNS name (letters, digits, hyphens, dots)' : 'use lower-case letters, digits and hyphens';
+      fix = target.includes('hostname') ? 'use a DNS name (letters, digits, hyphens, dots)' : target.includes('etcdIp') ? 'write an IPv4 address, e.g. 192.0.2.10' : 'use lower-case letters, digits and hyphens';
       break;
     case 'minimum':
     case 'maximum':
       message = `is out of range (${error.message})`;
       fix = 'use a port from 1 to 65535';
+      break;
+    case 'enum':
+      message = `must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+      fix = `write ${(params.allowedValues as unknown[]).join(' or ')}`;
       break;
     case 'discriminator':
       message = 'mode must be existing, generate or ca';
@@ -216,6 +224,15 @@ function resolvePaths(spec: ClusterSpec, base: string): ClusterSpec {
       ? { trust: { ...(spec.trust.caCertFile ? { caCertFile: at(spec.trust.caCertFile)! } : {}), ...(spec.trust.internalCaCertFile ? { internalCaCertFile: at(spec.trust.internalCaCertFile)! } : {}) } }
       : {}),
     ...(spec.certificates?.caDir ? { certificates: { caDir: at(spec.certificates.caDir)! } } : {}),
+    ...(spec.etcd
+      ? {
+          etcd: {
+            ...spec.etcd,
+            ...(spec.etcd.ca ? { ca: { cert: at(spec.etcd.ca.cert)!, key: at(spec.etcd.ca.key)! } } : {}),
+            ...(spec.etcd.tlsVolumes ? { tlsVolumes: spec.etcd.tlsVolumes.map((volume) => at(volume)!) } : {}),
+          },
+        }
+      : {}),
     pods: spec.pods.map((pod) => ({
       ...pod,
       certificate: {

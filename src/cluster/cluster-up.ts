@@ -9,6 +9,8 @@ import { issueLeaf, issueRootCa } from '../pki/issue.js';
 import { toPem } from '../pki/pem.js';
 import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
 import { clusterStatePaths, DEFAULT_IMAGE, DEFAULT_NETWORK, SERVICE_PORT } from './layout.js';
+import { etcdClientDir } from './etcd-material.js';
+import { etcdUp, type EtcdUpResult } from './etcd-up.js';
 import { applyMachinePlan } from './machine-apply.js';
 import { checkMachine, planMachine, type MachineRequest, type PodAction } from './machine-plan.js';
 import { preflight } from './preflight.js';
@@ -17,6 +19,7 @@ import { claimClusterState } from './state-marker.js';
 
 export interface ClusterUpResult {
   pods: { name: string; hostname: string; action: PodAction }[];
+  etcd?: EtcdUpResult | undefined;
   changed: boolean;
 }
 
@@ -37,6 +40,8 @@ export function tlsVolumeOf(spec: ClusterSpec, stateDir: string, pod: PodSpecEnt
  */
 export async function clusterUp(engine: Engine, spec: ClusterSpec, stateDir: string, onStep: (line: string) => void): Promise<ClusterUpResult> {
   await claimClusterState(stateDir, spec);
+  // etcd first: its members take their fixed addresses, and machines get their client files.
+  const etcd = spec.etcd ? await etcdUp(engine, spec, stateDir, clusterNetwork(spec), onStep) : undefined;
   for (const pod of spec.pods) await ensureCertificate(spec, stateDir, pod, onStep);
   const trust = await clusterTrust(spec, stateDir);
   const requests = spec.pods.map((pod) => requestFor(spec, stateDir, pod, trust));
@@ -51,7 +56,8 @@ export async function clusterUp(engine: Engine, spec: ClusterSpec, stateDir: str
     const result = await applyMachinePlan(engine, plan, onStep);
     pods.push({ name: plan.pod.name, hostname: plan.pod.hostname, action: result.action });
   }
-  return { pods, changed: plans.some((plan) => plan.changes) };
+  const etcdChanged = etcd !== undefined && (etcd.issued.length > 0 || etcd.members.some((m) => m.action !== 'unchanged'));
+  return { pods, ...(etcd ? { etcd } : {}), changed: etcdChanged || plans.some((plan) => plan.changes) };
 }
 
 export function requestFor(spec: ClusterSpec, stateDir: string, pod: PodSpecEntry, caCertFile: string | undefined): MachineRequest {
@@ -68,6 +74,7 @@ export function requestFor(spec: ClusterSpec, stateDir: string, pod: PodSpecEntr
     ...(spec.envoy ? { envoy: { hostname: spec.envoy.hostname, port: spec.envoy.port, image: spec.envoy.image } } : {}),
     internalCaCertFile: spec.trust?.internalCaCertFile,
     peerTlsVolumes: spec.pods.filter((other) => other !== pod).map((other) => tlsVolumeOf(spec, stateDir, other)),
+    ...(spec.etcd ? { etcdClientDir: etcdClientDir(stateDir, pod.name) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
 import { inputError } from '../base/errors.js';
+import { PACKAGES_FILE } from './debhouse.js';
 import { REQUIREMENTS_FILE } from './wheelhouse.js';
 
 /** One image to build: a directory under images/ holding a Containerfile. */
@@ -13,6 +14,8 @@ export interface ImageSpec {
   localDependencies: string[];
   /** The image's requirements.txt, when it has one: its build context then carries the wheels. */
   requirements?: string | undefined;
+  /** The image's packages.txt, when it has one: its build context then carries those .debs. */
+  packages?: string | undefined;
 }
 
 /**
@@ -40,12 +43,14 @@ export async function discoverImages(imagesDir: string): Promise<ImageSpec[]> {
     }
     const localDependencies = [...containerfile.matchAll(LOCAL_FROM)].map((match) => match[2]!);
     const requirements = join(dir, REQUIREMENTS_FILE);
+    const packages = join(dir, PACKAGES_FILE);
     specs.push({
       name: entry.name,
       dir,
       containerfile,
       localDependencies: [...new Set(localDependencies)],
       ...((await pathExists(requirements)) ? { requirements } : {}),
+      ...((await pathExists(packages)) ? { packages } : {}),
     });
   }
   return specs;

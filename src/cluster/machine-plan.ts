@@ -13,6 +13,7 @@ import { readSource } from '../trust/sources.js';
 import type { Certificate } from '../pki/certificate.js';
 import { loadPemFile } from '../pki/material.js';
 import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
+import { etcdClientFiles, etcdClientMounts } from './etcd-client-files.js';
 import { internalIssuers } from './internal-trust.js';
 import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, SERVICE_UID, FRONT_UID, type PodStatePaths } from './layout.js';
 import { secretMountsFor } from './secret-delivery.js';
@@ -44,6 +45,8 @@ export interface MachineRequest {
   cluster?: string | undefined;
   /** Mutual TLS: the service asks clients for a certificate issued by the caCertFile CAs. */
   clientAuth?: ClientAuth | undefined;
+  /** The cluster runs etcd: this machine's etcd client files (etcd-material.ts), mounted apart from its trust. */
+  etcdClientDir?: string | undefined;
 }
 
 export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
@@ -143,7 +146,8 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
       fix: 'start it without --mtls, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
     });
   }
-  const derived = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
+  const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
+  const derived = request.etcdClientDir ? { ...profileFiles, files: [...profileFiles.files, ...(await etcdClientFiles(request.etcdClientDir))] } : profileFiles;
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
       subject: '--envoy-image',
@@ -155,6 +159,7 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     { source: tlsVolume, destination: IN_CONTAINER.tlsDir, readOnly: true },
     ...(checked.hasTruststore ? [{ source: paths.trustDir, destination: IN_CONTAINER.trustDir, readOnly: true }] : []),
     { source: paths.properties, destination: IN_CONTAINER.properties, readOnly: true },
+    ...(request.etcdClientDir ? etcdClientMounts(request.etcdClientDir) : []),
   ];
   const env = { DH_JAVA_OPTS: derived.javaOpts };
   const digest = filesDigest(derived);

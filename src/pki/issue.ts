@@ -72,6 +72,8 @@ export interface LeafOptions {
    * certificate as clients too (to each other, with mutual TLS), so ours carry both.
    */
   client?: boolean;
+  /** serverAuth; on unless false. A certificate only for logging in somewhere (an etcd client) leaves it out. */
+  server?: boolean;
   days?: number;
   key?: KeyAlgorithm;
   now?: Date;
@@ -146,7 +148,7 @@ export async function issueLeaf(issuer: Issuer, options: LeafOptions): Promise<I
     basicConstraints(false),
     // keyEncipherment only means something for RSA key transport; it is wrong on an EC key.
     keyUsage(isRsaKey(privateKey) ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']),
-    extendedKeyUsage(options.client === false ? ['serverAuth'] : ['serverAuth', 'clientAuth']),
+    extendedKeyUsage([...(options.server === false ? [] : ['serverAuth' as const]), ...(options.client === false ? [] : ['clientAuth' as const])]),
     subjectAltName(names.dns, names.ip.map(ipToBytes), subject.length === 0),
     subjectKeyIdentifier(keyIdentifier(publicKey)),
     authorityKeyIdentifier(authorityKeyIdOf(issuer)),

@@ -46,6 +46,9 @@ t.test('an image with a requirements.txt asks for wheels; the base image default
   const specs = await discoverImages(join(repoRoot, 'images'));
   t.equal(specs.find((s) => s.name === 'deephaven')?.requirements, join(repoRoot, 'images', 'deephaven', 'requirements.txt'));
   t.equal(specs.find((s) => s.name === 'probe')?.requirements, undefined);
+  t.equal(specs.find((s) => s.name === 'etcd')?.packages, join(repoRoot, 'images', 'etcd', 'packages.txt'), 'images/etcd asks for .debs');
+  t.equal(specs.find((s) => s.name === 'etcd')?.requirements, undefined);
+  t.same(specs.find((s) => s.name === 'etcd')?.localDependencies, ['base']);
   // A plain `podman build images/base` must start from the OS image dh-podman makes today.
   t.match(readFileSync(join(repoRoot, 'images', 'base', 'Containerfile'), 'utf8'), `ARG BASE_IMAGE=${DEFAULT_BASE_IMAGE}\n`);
 });

@@ -27,7 +27,7 @@ export function registerBuild(program: Command, context: CommandContext): void {
     .addOption(new Option('--tag-prefix <prefix>', 'images are tagged <prefix><name>:latest').default(DEFAULT_TAG_PREFIX))
     .addOption(new Option('--images-dir <dir>', 'where the image directories are (default: the images/ shipped with dh-podman)').default(PACKAGED_IMAGES_DIR, 'images/'))
     .option('--no-cache', 'build every layer afresh')
-    .option('--cache-dir <dir>', 'where downloaded wheels are kept, by content (default /var/cache/dh-podman as root, else the XDG cache dir)')
+    .option('--cache-dir <dir>', 'where downloads (wheels, .debs) are kept, by content (default /var/cache/dh-podman as root, else the XDG cache dir)')
     .addHelpText(
       'after',
       `

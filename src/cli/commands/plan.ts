@@ -24,7 +24,7 @@ export function registerPlan(program: Command, context: CommandContext): void {
       // What `up` will trust: the cluster's bundle once it exists (it adds the cluster CA).
       const bundle = clusterStatePaths(stateDir, spec.cluster).trustBundle;
       const trust = spec.pods.some((pod) => pod.certificate.mode === 'generate') && (await pathExists(bundle)) ? bundle : spec.trust?.caCertFile;
-      const pods = await withEngine(context, output, async (engine) => {
+      const { pods, etcd } = await withEngine(context, output, async (engine) => {
         const plans = [];
         for (const pod of spec.pods) {
           if (pod.certificate.mode !== 'existing') {
@@ -34,12 +34,15 @@ export function registerPlan(program: Command, context: CommandContext): void {
           const plan = await planMachine(engine, await checkMachine(requestFor(spec, stateDir, pod, trust)));
           plans.push({ name: pod.name, hostname: pod.hostname, certificate: 'existing', plan: planData(plan) });
         }
-        return plans;
+        // The cluster's etcd members, which up brings up before the machines.
+        const { planEtcd } = await import('../../cluster/etcd-plan.js');
+        return { pods: plans, etcd: spec.etcd ? await planEtcd(engine, spec, stateDir, clusterNetwork(spec)) : undefined };
       });
-      output.data({ ok: true, cluster: spec.cluster, network: clusterNetwork(spec), stateDir, pods });
+      output.data({ ok: true, cluster: spec.cluster, network: clusterNetwork(spec), stateDir, pods, ...(etcd ? { etcd } : {}) });
       output.result(
         [
           `cluster ${spec.cluster}, network ${clusterNetwork(spec)}:`,
+          ...(etcd?.members ?? []).map((m) => `  ${m.pod} (etcd ${m.name} at ${m.ip}): ${m.action} — ${m.reason}; certificate ${m.certificate}`),
           ...pods.map((pod) =>
             'plan' in pod && pod.plan
               ? `  ${pod.name} (${pod.hostname}): ${pod.plan.pod.action} — ${pod.plan.pod.reason}; ${pod.plan.files.filter((f) => f.action !== 'unchanged').length} file(s) to write`

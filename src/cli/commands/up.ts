@@ -54,7 +54,10 @@ Example:
         output.data({ ok: true, cluster: spec.cluster, stateDir: state.dir, ...cluster });
         output.result(
           cluster.changed
-            ? cluster.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}`).join('\n')
+            ? [
+                ...(cluster.etcd?.members ?? []).map((member) => `${member.pod} (etcd ${member.name}, ${member.ip}): ${member.action}`),
+                ...cluster.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}`),
+              ].join('\n')
             : `cluster ${spec.cluster}: nothing to change`,
         );
         return;

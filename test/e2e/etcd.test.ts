@@ -1,0 +1,164 @@
+import t from 'tap';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../support/cli.js';
+import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
+import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
+import { eventually, podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
+import { tool } from '../support/tools.js';
+
+/**
+ * A cluster with three etcd members and one machine. etcdctl runs on the host: rootful Podman
+ * routes the host to the cluster network's bridge, so members are reached at their fixed
+ * addresses exactly as a machine on the network reaches them.
+ */
+
+const PREFIX = 'localhost/etcd-test/';
+const cluster = `etcd-e${process.pid}`;
+const SUBNET = '10.89.77.0/24';
+const MEMBER_IPS = ['10.89.77.254', '10.89.77.253', '10.89.77.252'];
+
+interface Endpoints {
+  endpoints: string[];
+  cacert: string;
+  cert: string;
+  key: string;
+}
+
+const etcdctl = (endpoint: string, files: { cacert: string; cert: string; key: string }, ...args: string[]) =>
+  tool('etcdctl', ['--endpoints', endpoint, '--cacert', files.cacert, '--cert', files.cert, '--key', files.key, '--dial-timeout', '5s', '--command-timeout', '10s', ...args], { timeoutMs: 60_000 });
+
+function sha256Fingerprint(certFile: string): string {
+  // keytool prints "SHA-256): AB:CD:…"; OpenSSL "sha256 Fingerprint=AB:CD:…".
+  return openssl(['x509', '-in', certFile, '-noout', '-fingerprint', '-sha256'], '/').split('=')[1]!.trim();
+}
+
+t.test('three etcd members reach quorum over peer TLS, answer etcd clients only, and stay out of the machines\' trust', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  const file = join(dir, 'dh-podman.yaml');
+  const machine = `${cluster}-m1`;
+  writeFileSync(file, [
+    `cluster: ${cluster}`,
+    'stateDir: ./state',
+    'etcd:',
+    '  members: 3',
+    `  subnet: ${SUBNET}`,
+    `  image: ${PREFIX}etcd:latest`,
+    'pods:',
+    `  - name: ${machine}`,
+    '    hostname: m1.etcd.test',
+    `    image: ${PREFIX}probe:latest`,
+    '    certificate: { mode: generate }',
+    '',
+  ].join('\n'));
+  t.teardown(async () => {
+    await removeClusterPods(cluster);
+    await untagPrefix(PREFIX);
+  });
+  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, '--only', 'probe', '--only', 'etcd'], { env: podmanEnv });
+  t.equal(build.code, 0, build.stderr);
+
+  const up = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(up.code, 0, up.stderr);
+  const result = JSON.parse(up.stdout) as { etcd: { members: { ip: string; action: string }[] } };
+  t.same(result.etcd.members.map((m) => [m.ip, m.action]), MEMBER_IPS.map((ip) => [ip, 'create']), 'members at the top of the subnet');
+
+  const shown = await runCli(['etcd', 'endpoints', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(shown.code, 0, shown.stderr);
+  const endpoints = JSON.parse(shown.stdout) as Endpoints;
+  t.same(endpoints.endpoints, MEMBER_IPS.map((ip) => `https://${ip}:2379`));
+
+  for (const endpoint of endpoints.endpoints) {
+    const healthy = await eventually(async () => ((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code === 0 ? true : undefined), 120_000);
+    t.ok(healthy, `etcdctl endpoint health passes at ${endpoint}`);
+  }
+  // A write through one member read back through another: the three are one cluster.
+  t.equal((await etcdctl(endpoints.endpoints[0]!, endpoints, 'put', '/dh-podman/test', cluster)).code, 0, 'put through etcd-1');
+  const read = await etcdctl(endpoints.endpoints[2]!, endpoints, 'get', '--print-value-only', '/dh-podman/test');
+  t.equal(read.stdout.trim(), cluster, 'read back through etcd-3');
+  const members = await etcdctl(endpoints.endpoints[1]!, endpoints, 'member', 'list');
+  t.equal(members.stdout.trim().split('\n').filter((line) => line.includes(', started, ')).length, 3, 'three started members');
+
+  // The machine's own etcd client files work from where up put them.
+  const clientDir = join(dir, 'state', 'pods', machine, 'etcd-client');
+  const asMachine = { cacert: join(clientDir, 'ca.crt'), cert: join(clientDir, 'tls.crt'), key: join(clientDir, 'tls.key') };
+  t.equal((await etcdctl(endpoints.endpoints[1]!, asMachine, 'endpoint', 'health')).code, 0, "the machine's etcd client certificate is accepted");
+  const inPod = await podman(['exec', `${machine}-svc`, 'sh', '-c', 'id -un; head -1 /etc/sysconfig/deephaven/etcd/client/tls.key'], true);
+  t.match(inPod.stdout, /^dhsvc\n-----BEGIN PRIVATE KEY-----/, 'the service account reads its etcd client key in the pod');
+
+  // The machine's certificate from the cluster CA is a good TLS client certificate, but not etcd's.
+  const clusterTls = join(dir, 'state', 'clusters', cluster, 'tls', machine);
+  const refused = await etcdctl(endpoints.endpoints[0]!, { cacert: endpoints.cacert, cert: join(clusterTls, 'tls.crt'), key: join(clusterTls, 'tls.key') }, 'endpoint', 'health');
+  t.not(refused.code, 0, 'a client certificate from the cluster CA is refused');
+  const log = await podman(['logs', `${cluster}-etcd-1-etcd`], true);
+  t.match(log.stdout + log.stderr, /rejected connection from .*(?:certificate|unknown authority)/i, "etcd-1's log: the handshake was rejected for the certificate");
+
+  // truststore-iris holds the cluster CA and not the etcd CA.
+  const list = await podman(['exec', `${machine}-svc`, 'sh', '-c',
+    'keytool -list -storetype PKCS12 -keystore /etc/sysconfig/deephaven/trust/truststore-iris.p12 -storepass:file /etc/sysconfig/deephaven/trust/truststore.passphrase']);
+  t.equal(list.code, 0, list.stderr);
+  t.match(list.stdout, sha256Fingerprint(join(dir, 'state', 'clusters', cluster, 'ca', 'ca.crt')), 'truststore-iris lists the cluster CA');
+  t.notMatch(list.stdout, sha256Fingerprint(endpoints.cacert), 'truststore-iris does not list the etcd CA');
+
+  // Renewal: every member certificate reissued. up replaces the members one at a time, each
+  // healthy again before the next goes, and each comes back as the same member with its data.
+  const memberIds = async () => (await etcdctl(endpoints.endpoints[0]!, endpoints, 'member', 'list')).stdout.split('\n').filter(Boolean).map((line) => line.split(',')[0]).sort();
+  const idsBefore = await memberIds();
+  const memberCert = (n: number) => join(dir, 'state', 'clusters', cluster, 'etcd', 'members', `etcd-${n}`, 'tls.crt');
+  const serials = () => [1, 2, 3].map((n) => openssl(['x509', '-in', memberCert(n), '-noout', '-serial'], '/'));
+  const serialsBefore = serials();
+  for (const n of [1, 2, 3]) rmSync(memberCert(n));
+  const renewed = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(renewed.code, 0, renewed.stderr);
+  t.same((JSON.parse(renewed.stdout) as typeof result).etcd.members.map((m) => m.action), ['replace', 'replace', 'replace']);
+  t.match(renewed.stderr, /replacing etcd member etcd-1[\s\S]*waiting for etcd member etcd-1 to be healthy[\s\S]*replacing etcd member etcd-2[\s\S]*waiting for etcd member etcd-2 to be healthy[\s\S]*replacing etcd member etcd-3/, 'one member at a time, each healthy before the next');
+  t.not(serials().join(), serialsBefore.join(), 'new member certificates');
+  t.same(await memberIds(), idsBefore, 'the same three members');
+  t.equal((await etcdctl(endpoints.endpoints[1]!, endpoints, 'get', '--print-value-only', '/dh-podman/test')).stdout.trim(), cluster, 'the data survived');
+  for (const endpoint of endpoints.endpoints) t.equal((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code, 0, `healthy after renewal: ${endpoint}`);
+
+  const again = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(again.code, 0, again.stderr);
+  t.equal(JSON.parse(again.stdout).changed, false, 'up again: nothing to change');
+  const plan = await runCli(['plan', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(plan.code, 0, plan.stderr);
+  t.same((JSON.parse(plan.stdout) as { etcd: { members: { action: string; certificate: string }[] } }).etcd.members.map((m) => [m.action, m.certificate]),
+    [['unchanged', 'issued'], ['unchanged', 'issued'], ['unchanged', 'issued']], 'plan -f: every member running as planned');
+
+  const down = await runCli(['down', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(down.code, 0, down.stderr);
+  t.equal(JSON.parse(down.stdout).pods.length, 4, 'down removes the three members and the machine');
+});
+
+t.test('plan -f refuses a given member certificate whose SAN lacks the member\'s address', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'etcd-ca', '/CN=etcd test CA');
+  // DNS names only: etcd's clients and peers dial members by IP, so this can never verify.
+  makeVolume(dir, 'member-1', makeLeaf(dir, 'member-1', ca, ['etcd-1.example.test']));
+  const file = join(dir, 'dh-podman.yaml');
+  writeFileSync(file, [
+    `cluster: ${cluster}-plan`,
+    'etcd:',
+    '  members: 1',
+    `  subnet: ${SUBNET}`,
+    '  ca: { cert: ./etcd-ca.crt, key: ./etcd-ca.key }',
+    '  tlsVolumes: [./member-1]',
+    'pods:',
+    '  - name: m1',
+    '    hostname: m1.etcd.test',
+    '    certificate: { mode: generate }',
+    '',
+  ].join('\n'));
+  const plan = await runCli(['plan', '-f', file], { env: podmanEnv });
+  t.equal(plan.code, 3, 'bad input: exit 3');
+  const line = `${plan.stdout}\n${plan.stderr}`.split('\n').find((l) => l.includes('ETCD_MEMBER_IP_MISSING'));
+  t.ok(line, `${plan.stdout}${plan.stderr}`);
+  t.match(line, /\/etcd\/tlsVolumes\/0: etcd-1: .*member-1\/tls\.crt has no IP SAN 10\.89\.77\.254 .*reissue etcd-1's certificate with IP:10\.89\.77\.254/, 'one line naming the member, its address and the fix');
+
+  // The same certificate with the address in its SAN passes the file's checks.
+  makeVolume(dir, 'member-1', makeLeaf(dir, 'member-1', ca, ['etcd-1.example.test'], ['subjectAltName=DNS:etcd-1.example.test,IP:10.89.77.254']));
+  const good = await runCli(['plan', '-f', file, '--json'], { env: podmanEnv });
+  t.notMatch(good.stdout + good.stderr, /ETCD_/, 'no etcd finding once the SAN holds the address');
+});
