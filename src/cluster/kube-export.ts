@@ -4,11 +4,12 @@ import { ConfigMap } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { DhError, ExitCode } from '../base/errors.js';
 import type { ClusterSpec } from './cluster-file.js';
-import { clusterTrust, ensureCertificate, requestFor } from './cluster-up.js';
+import { planIssuance, writePlanned } from './cluster-issue.js';
+import { requestFor } from './cluster-plan.js';
 import { kubePod, type KubeObject } from './kube-pod.js';
 import { kubeService } from './kube-service.js';
 import { DEFAULT_IMAGE, ENVOY_PORT } from './layout.js';
-import { checkMachine } from './machine-plan.js';
+import { checkMachine, type CheckedMachine } from './machine-plan.js';
 import { kubeUnit } from './systemd-unit.js';
 
 export interface KubeExport {
@@ -23,15 +24,24 @@ export interface KubeExport {
  * under `podman kube play` (or on Kubernetes) trusts exactly what the pods of `up` trust.
  */
 export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: string, onStep: (line: string) => void, onWarning: (line: string) => void = onStep): Promise<KubeExport> {
-  for (const pod of spec.pods) await ensureCertificate(spec, stateDir, pod, onStep);
-  const trustFile = await clusterTrust(spec, stateDir);
+  // Every pod is checked, with the certificates this run would issue, before any is written.
+  const issuance = await planIssuance(spec, stateDir, spec.pods);
+  const machines = new Map<string, CheckedMachine>();
+  let trustPem: string | undefined;
+  try {
+    for (const pod of spec.pods) machines.set(pod.name, await checkMachine(requestFor(spec, stateDir, pod, issuance.trustFile, issuance.materialVolumes)));
+    trustPem = issuance.trustFile ? await readFile(issuance.trustFile, 'utf8') : undefined;
+  } finally {
+    await issuance.dispose();
+  }
+  await writePlanned(issuance.writes, onStep);
   const objects: KubeObject[] = [];
-  if (trustFile) {
+  if (trustPem) {
     // For clients of the cluster (and trust tooling): the CAs every pod trusts, as PEM.
-    objects.push(new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { 'ca.crt': await readFile(trustFile, 'utf8') } }));
+    objects.push(new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { 'ca.crt': trustPem } }));
   }
   for (const pod of spec.pods) {
-    const machine = await checkMachine(requestFor(spec, stateDir, pod, trustFile));
+    const machine = machines.get(pod.name)!;
     objects.push(
       ...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image: pod.image ?? DEFAULT_IMAGE, publish: pod.publish ?? [], machine })),
     );
