@@ -24,7 +24,7 @@ function writeData(write: PlannedWrite) {
 export function renderClusterPlan(plan: ClusterPlan): string {
   const lines = [`cluster ${plan.cluster}, network ${plan.network}, state dir ${plan.stateDir}: ${plan.changes ? 'changes' : 'nothing to change'}`];
   for (const issue of plan.issues) lines.push(`  issue ${issue.what === 'cluster CA' ? `the cluster CA "${issue.subject}"` : `a certificate for ${issue.subject}`} (${issue.reason})`);
-  for (const write of plan.writes) lines.push(`  write ${write.action.padEnd(6)} ${write.path} (0${write.mode.toString(8)}) sha256:${sha256Of(write.content).slice(0, 16)}`);
+  for (const write of plan.writes) lines.push(`  write ${write.action.padEnd(6)} ${write.path} (${write.purpose}, 0${write.mode.toString(8)}) sha256:${sha256Of(write.content).slice(0, 16)}`);
   for (const machine of plan.machines) lines.push(renderPlan(machine));
   return lines.join('\n');
 }

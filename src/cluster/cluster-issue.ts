@@ -37,6 +37,8 @@ export interface IssuancePlan {
   materialVolumes: Map<string, string>;
   /** The CA file the pods trust, to read for planning (the staged bundle when it changes). */
   trustFile: string | undefined;
+  /** Names a staged file by where it will be written: findings and errors speak of those. */
+  unstage(text: string): string;
   /** Removes what was staged; the plan keeps the bytes it needs. */
   dispose(): Promise<void>;
 }
@@ -57,6 +59,8 @@ export async function planIssuance(spec: ClusterSpec, stateDir: string, selected
     const issues: PlannedIssue[] = [];
     const writes: PlannedWrite[] = [];
     const materialVolumes = new Map<string, string>();
+    // Staged place → real place, the longest first so a file inside a staged volume maps whole.
+    const places: [string, string][] = [];
     const caDir = clusterCaDir(spec, stateDir);
     const generated = spec.pods.some((pod) => pod.certificate.mode === 'generate');
     let issuingCaDir = caDir;
@@ -64,6 +68,7 @@ export async function planIssuance(spec: ClusterSpec, stateDir: string, selected
       const subject = `dh-podman ${spec.cluster} cluster CA`;
       const ca = await issueRootCa({ commonName: subject });
       issuingCaDir = join(staging, 'ca');
+      places.push([issuingCaDir, caDir]);
       await stage(join(issuingCaDir, CA_KEY_FILE), ca.privateKeyPem, 0o600);
       await stage(join(issuingCaDir, CA_CERT_FILE), ca.certificatePem, 0o644);
       issues.push({ what: 'cluster CA', subject, reason: `there is no ${CA_CERT_FILE} in ${caDir}` });
@@ -87,6 +92,7 @@ export async function planIssuance(spec: ClusterSpec, stateDir: string, selected
       // What else the volume holds (envoy.pem) is read from the staged copy too.
       if (await pathExists(join(volume, 'envoy.pem'))) await copyFile(join(volume, 'envoy.pem'), join(staged, 'envoy.pem'));
       materialVolumes.set(pod.name, staged);
+      places.push([staged, volume]);
       issues.push({ what: 'certificate', subject: pod.hostname, reason, pod: pod.name });
       const action = (path: string) => pathExists(path).then((exists) => (exists ? 'update' : 'create') as PlannedWrite['action']);
       writes.push(
@@ -95,7 +101,9 @@ export async function planIssuance(spec: ClusterSpec, stateDir: string, selected
       );
     }
     const trustFile = await planTrustBundle(spec, stateDir, issuingCaDir, staging, writes);
-    return { issues, writes, materialVolumes, trustFile, dispose };
+    places.push([join(staging, 'trust-bundle.pem'), clusterStatePaths(stateDir, spec.cluster).trustBundle]);
+    const unstage = (text: string) => places.reduce((out, [from, to]) => out.split(from).join(to), text);
+    return { issues, writes, materialVolumes, trustFile, unstage, dispose };
   } catch (error) {
     await dispose();
     throw error;

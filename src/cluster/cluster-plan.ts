@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { DhError, isDhError } from '../base/errors.js';
 import type { PodEngine } from '../engine/pod-engine.js';
 import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
 import { clusterNetwork, tlsVolumeOf } from './cluster-paths.js';
@@ -35,7 +36,13 @@ export async function planCluster(engine: PodEngine, spec: ClusterSpec, stateDir
   const issuance = await planIssuance(spec, stateDir, selected);
   try {
     const checked = [];
-    for (const pod of selected) checked.push(await checkMachine(requestFor(spec, stateDir, pod, issuance.trustFile, issuance.materialVolumes)));
+    for (const pod of selected) {
+      const machine = await checkMachine(requestFor(spec, stateDir, pod, issuance.trustFile, issuance.materialVolumes)).catch((error: unknown) => {
+        throw isDhError(error) ? unstagedError(error, issuance.unstage) : error;
+      });
+      const findings = machine.check.findings.map((f) => ({ ...f, file: issuance.unstage(f.file), message: issuance.unstage(f.message) }));
+      checked.push({ ...machine, check: { ...machine.check, findings } });
+    }
     const machines: MachinePlan[] = [];
     for (const machine of checked) machines.push(await planMachine(engine, machine));
     return {
@@ -51,6 +58,13 @@ export async function planCluster(engine: PodEngine, spec: ClusterSpec, stateDir
   } finally {
     await issuance.dispose();
   }
+}
+
+/** A check's error about a staged file, naming the file the run would write instead. */
+function unstagedError(error: DhError, unstage: (text: string) => string): DhError {
+  return Object.assign(new DhError(error.code, error.exitCode, unstage(error.message), { subject: error.subject && unstage(error.subject), fix: error.fix && unstage(error.fix), details: error.details, cause: error }), {
+    ...('findings' in error ? { findings: error.findings } : {}),
+  });
 }
 
 /**

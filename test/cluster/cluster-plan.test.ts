@@ -1,12 +1,12 @@
 import t, { type Test } from 'tap';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadClusterFile, type ClusterSpec } from '../../src/cluster/cluster-file.js';
 import { planCluster } from '../../src/cluster/cluster-plan.js';
 import { applyClusterPlan, clusterDown, planClusterDown } from '../../src/cluster/cluster-up.js';
 import { LABEL_FILES } from '../../src/cluster/machine-plan.js';
 import { clusterRotate } from '../../src/cluster/rotate.js';
+import { fileBytes } from '../support/custody.js';
 import { startFakePodman, type FakePodman } from '../support/fake-podman.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 
@@ -63,19 +63,10 @@ async function fake(t: Test): Promise<FakePodman> {
   return podman;
 }
 
-/** Every file under dir with its mode and content hash: the tree, byte for byte. */
+/** Every file under dir with its mode and bytes: the tree, byte for byte. */
 function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!existsSync(dir)) return out;
-  const walk = (path: string) => {
-    for (const entry of readdirSync(path, { withFileTypes: true })) {
-      const full = join(path, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else out[relative(dir, full)] = `${(statSync(full).mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
-    }
-  };
-  walk(dir);
-  return out;
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(Object.entries(fileBytes(dir)).map(([path, bytes]) => [path, `${(statSync(join(dir, path)).mode & 0o777).toString(8)} ${bytes}`]));
 }
 
 const writesOnly = (calls: string[]) => calls.filter((call) => !call.startsWith('GET '));
