@@ -11,11 +11,12 @@ import { kubeService } from './kube-service.js';
 import { DEFAULT_IMAGE, ENVOY_PORT } from './layout.js';
 import { checkMachine, type CheckedMachine } from './machine-plan.js';
 import { kubeUnit } from './systemd-unit.js';
+import { BUNDLE_KEY, TrustManagerBundle } from './trust-manager-bundle.js';
 
 export interface KubeExport {
   /** The multi-document YAML: Secrets, ConfigMaps and Pods, every one schema-valid. */
   yaml: string;
-  objects: KubeObject[];
+  objects: (KubeObject | TrustManagerBundle)[];
   unit: { name: string; text: string };
 }
 
@@ -23,7 +24,19 @@ export interface KubeExport {
  * The cluster as Kubernetes objects, from the same checks and derived files as `up`: what runs
  * under `podman kube play` (or on Kubernetes) trusts exactly what the pods of `up` trust.
  */
-export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: string, onStep: (line: string) => void, onWarning: (line: string) => void = onStep): Promise<KubeExport> {
+export interface KubeExportOptions {
+  /** The trust bundle as a cert-manager trust-manager Bundle instead of a plain ConfigMap. */
+  trustManager?: boolean;
+}
+
+export async function kubeExport(
+  spec: ClusterSpec,
+  stateDir: string,
+  yamlPath: string,
+  onStep: (line: string) => void,
+  onWarning: (line: string) => void = onStep,
+  options: KubeExportOptions = {},
+): Promise<KubeExport> {
   // Every pod is checked, with the certificates this run would issue, before any is written.
   const issuance = await planIssuance(spec, stateDir, spec.pods);
   const machines = new Map<string, CheckedMachine>();
@@ -35,10 +48,15 @@ export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: 
     await issuance.dispose();
   }
   await writePlanned(issuance.writes, onStep);
-  const objects: KubeObject[] = [];
+  const objects: KubeExport['objects'] = [];
+  if (options.trustManager && !trustPem) onWarning(`cluster ${spec.cluster} has no trust bundle (no trust.caCertFile, no generated certificates): its pods use the images' system trust, so there is no Bundle to write`);
   if (trustPem) {
     // For clients of the cluster (and trust tooling): the CAs every pod trusts, as PEM.
-    objects.push(new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { 'ca.crt': trustPem } }));
+    objects.push(
+      options.trustManager
+        ? new TrustManagerBundle(spec.cluster, trustPem)
+        : new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { [BUNDLE_KEY]: trustPem } }),
+    );
   }
   for (const pod of spec.pods) {
     const machine = machines.get(pod.name)!;
@@ -59,6 +77,7 @@ export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: 
     try {
       object.validate();
     } catch (error) {
+      if (error instanceof DhError) throw error;
       // The inputs were checked already, so an invalid object is a bug here, not bad input.
       throw new DhError('KUBE_SCHEMA', ExitCode.internal, `${object.kind} ${object.metadata?.name}: ${(error as Error).message}`, { fix: 'report this with the cluster file' });
     }
