@@ -26,7 +26,7 @@ export function planData(plan: MachinePlan) {
 
 const TRUST_TEXT: Record<MachinePlan['trust'], string> = {
   system: 'system trust (the image)',
-  'truststore-iris': 'truststore-iris (.p12, or .pem for the community profile) from --ca-cert-file',
+  'truststore-iris': "truststore-iris (.p12, or .pem for the community profile) from the CA file (start's --ca-cert-file; a cluster's trust bundle)",
   internal: "truststore-internal.p12: only the CAs of the machines' certificates (Envoy in front)",
 };
 
