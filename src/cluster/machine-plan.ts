@@ -15,6 +15,7 @@ import { loadPemFile } from '../pki/material.js';
 import { planDerivedFiles, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { internalIssuers } from './internal-trust.js';
 import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, SERVICE_UID, FRONT_UID, type PodStatePaths } from './layout.js';
+import { podSubject } from './pod-subject.js';
 import { secretMountsFor } from './secret-delivery.js';
 import { refuseExposedKeys } from './key-exposure.js';
 import { pathExists } from '../base/atomic-write.js';
@@ -104,8 +105,8 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   // Client certificates are verified against named CAs, never silently against the system's.
   if (request.clientAuth && !request.caCertFile) {
     throw inputError('MTLS_NEEDS_CA', 'mutual TLS needs the CAs whose client certificates the service accepts', {
-      subject: '--mtls',
-      fix: 'add --ca-cert-file with the CA that issues your clients\' certificates',
+      subject: podSubject(request.name, 'client certificates'),
+      fix: 'give a CA file with the CA that issues your clients\' certificates',
     });
   }
   const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
@@ -132,28 +133,28 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
   const image = await engine.images.inspect(request.image);
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
-      subject: '--image',
+      subject: podSubject(request.name, 'image'),
       fix: 'build it with "dh-podman build", or name an image you have',
     });
   }
-  const profile = tlsProfileOf(image.labels, request.image);
+  const profile = tlsProfileOf(image.labels, request.image, podSubject(request.name, 'image'));
   if (profile === 'community' && request.envoy) {
     throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the community TLS profile, which has no Envoy front yet`, {
-      subject: '--envoy',
-      fix: 'start it without --envoy, or use an image of the enterprise profile',
+      subject: podSubject(request.name, 'Envoy front'),
+      fix: 'run it without an Envoy front, or use an image of the enterprise profile',
     });
   }
   if (request.clientAuth && profile !== 'community') {
     throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
-      subject: '--mtls',
-      fix: 'start it without --mtls, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
+      subject: podSubject(request.name, 'client certificates'),
+      fix: 'run it without client certificates, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
     });
   }
   const derived = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
-      subject: '--envoy-image',
-      fix: 'pull it, or use the stand-in built from images/front: --envoy-image localhost/dh-podman/front:latest',
+      subject: podSubject(request.name, 'front image'),
+      fix: 'pull it, or use the stand-in built from images/front: localhost/dh-podman/front:latest',
     });
   }
   // The auth directory is not mounted: its files arrive as Podman secrets (secret-delivery.ts).
@@ -218,8 +219,8 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
   else [action, reason] = ['unchanged', 'running with these settings'];
   if (existing && existing.labels['io.dh-podman.tool'] !== 'dh-podman') {
     throw runtimeError('POD_NOT_OURS', `a pod named ${request.name} exists and was not made by dh-podman`, {
-      subject: '--name',
-      fix: 'choose another --name, or remove that pod yourself',
+      subject: podSubject(request.name, 'pod name'),
+      fix: 'choose another pod name, or remove that pod yourself',
     });
   }
   const networkExists = await engine.networks.exists(request.network);

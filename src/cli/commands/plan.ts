@@ -27,6 +27,6 @@ export function registerPlan(program: Command, context: CommandContext): void {
       const spec = await loadOrReport(flags.file, output, context);
       if (!spec) return;
       const stateDir = (await clusterStateDir(context, output, spec, flags.file, flags.stateDir)).dir;
-      await printClusterPlan(context, output, spec, stateDir);
+      await printClusterPlan(context, output, flags.file, spec, stateDir);
     });
 }

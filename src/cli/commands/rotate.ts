@@ -51,7 +51,8 @@ export function registerRotate(program: Command, context: CommandContext): void 
         onStep: (line: string) => output.info(line),
         onWarning: (line: string) => output.warn(line),
       };
-      const result = await withEngine(context, output, async (engine) => {
+      const { inClusterFile } = await import('../error-subjects.js');
+      const result = await inClusterFile(file, spec, () => withEngine(context, output, async (engine) => {
         const rotation = await planRotation(engine, spec, stateDir, pods);
         if (!flags.dryRun) return applyRotation(engine, spec, rotation, options);
         const { clusterPlanData, renderClusterPlan } = await import('../cluster-plan-view.js');
@@ -59,7 +60,7 @@ export function registerRotate(program: Command, context: CommandContext): void 
         output.data({ ok: true, dryRun: true, ...clusterPlanData(rotation.plan), warnings: rotation.warnings });
         output.result(renderClusterPlan(rotation.plan));
         return undefined;
-      });
+      }));
       if (!result) return;
       output.data({ ok: true, cluster: spec.cluster, ...result });
       output.result(

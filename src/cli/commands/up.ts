@@ -37,9 +37,10 @@ export function registerUp(program: Command, context: CommandContext): void {
         const spec = await loadOrReport(flags.file, output, context);
         if (!spec) return;
         const state = await clusterStateDir(context, output, spec, flags.file, flags.stateDir);
-        if (flags.dryRun) return printClusterPlan(context, output, spec, state.dir);
+        if (flags.dryRun) return printClusterPlan(context, output, flags.file, spec, state.dir);
         await rememberStateDir(state);
-        const cluster = await withEngine(context, output, (engine) => clusterUp(engine, spec, state.dir, (line) => output.info(line)));
+        const { inClusterFile } = await import('../error-subjects.js');
+        const cluster = await inClusterFile(flags.file, spec, () => withEngine(context, output, (engine) => clusterUp(engine, spec, state.dir, (line) => output.info(line))));
         output.data({ ok: true, cluster: spec.cluster, stateDir: state.dir, ...cluster });
         output.result(
           cluster.changed
