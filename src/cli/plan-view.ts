@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { sha256Of } from '../cluster/cluster-issue.js';
 import type { MachinePlan } from '../cluster/machine-plan.js';
 import { LABEL_TLS_PROFILE } from '../cluster/tls-profile.js';
 
@@ -11,7 +12,9 @@ export function planData(plan: MachinePlan) {
     trust: plan.trust,
     tlsProfile: plan.profile,
     stateDir: plan.paths.root,
-    files: plan.derived.files.map((f) => ({ purpose: f.purpose, action: f.action, path: f.hostPath, mountedAt: f.containerPath, mode: `0${f.mode.toString(8)}` })),
+    // The hash names the bytes a run writes (a removed file has none); it tells nothing of a
+    // passphrase or key, which are random and far too long to guess.
+    files: plan.derived.files.map((f) => ({ purpose: f.purpose, action: f.action, path: f.hostPath, mountedAt: f.containerPath, mode: `0${f.mode.toString(8)}`, sha256: f.action === 'remove' ? null : sha256Of(f.content) })),
     mounts: plan.container.mounts,
     properties: plan.derived.properties,
     env: { DH_JAVA_OPTS: plan.container.env.DH_JAVA_OPTS },
@@ -23,7 +26,7 @@ export function planData(plan: MachinePlan) {
 
 const TRUST_TEXT: Record<MachinePlan['trust'], string> = {
   system: 'system trust (the image)',
-  'truststore-iris': 'truststore-iris (.p12, or .pem for the community profile) from --ca-cert-file',
+  'truststore-iris': "truststore-iris (.p12, or .pem for the community profile) from the CA file (start's --ca-cert-file; a cluster's trust bundle)",
   internal: "truststore-internal.p12: only the CAs of the machines' certificates (Envoy in front)",
 };
 
@@ -36,7 +39,7 @@ export function renderPlan(plan: MachinePlan): string {
     `  TLS profile ${plan.profile} (the image's ${LABEL_TLS_PROFILE} label; enterprise without one)`,
     `  trust for outgoing TLS: ${TRUST_TEXT[plan.trust]}`,
     `  files in ${plan.paths.root}:`,
-    ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})`),
+    ...plan.derived.files.map((f) => `    ${f.action.padEnd(9)} ${relative(plan.paths.root, f.hostPath).padEnd(28)} → ${f.containerPath} (0${f.mode.toString(8)})${shortHash(f)}`),
     ...(plan.front ? [`  front: ${plan.front.image} in the same pod (Envoy bootstrap ${plan.paths.envoyConfig})`] : []),
     '  mounts (read-only):',
     ...plan.container.mounts.map((m) => `    ${m.source} → ${m.destination}`),
@@ -44,4 +47,9 @@ export function renderPlan(plan: MachinePlan): string {
     ...Object.entries(plan.derived.properties).map(([key, value]) => `    ${key}=${value}`),
   ];
   return lines.join('\n');
+}
+
+/** The first 16 hex digits of the bytes to write: enough to tell two plans apart by eye. */
+function shortHash(file: { action: string; content: Buffer }): string {
+  return file.action === 'remove' ? '' : ` sha256:${sha256Of(file.content).slice(0, 16)}`;
 }

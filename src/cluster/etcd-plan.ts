@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { etcdCaFile, etcdMembers, ETCD_PEER_PORT } from './etcd-spec.js';
 import { checkEtcdEngine, desiredMember, memberAction, type EtcdMemberAction } from './etcd-up.js';
@@ -15,7 +15,7 @@ export interface EtcdPlan {
  * A certificate that `up` would still reissue (near expiry, addresses changed) shows as
  * `issued` here; `up` says when it reissues one.
  */
-export async function planEtcd(engine: Engine, spec: ClusterSpec, stateDir: string, network: string): Promise<EtcdPlan> {
+export async function planEtcd(engine: PodEngine, spec: ClusterSpec, stateDir: string, network: string): Promise<EtcdPlan> {
   const { image, imageInfo, existing } = await checkEtcdEngine(engine, spec, network);
   const members = etcdMembers(spec, stateDir);
   const caFile = etcdCaFile(spec, stateDir);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chown, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError, runtimeError } from '../base/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
 import type { ClusterSpec } from './cluster-file.js';
@@ -38,7 +38,7 @@ export interface EtcdUpResult {
  * image), one at a time, each healthy again before the next; its data directory stays on the
  * host, so a replaced member comes back as the same member.
  */
-export async function etcdUp(engine: Engine, spec: ClusterSpec, stateDir: string, network: string, onStep: (line: string) => void): Promise<EtcdUpResult> {
+export async function etcdUp(engine: PodEngine, spec: ClusterSpec, stateDir: string, network: string, onStep: (line: string) => void): Promise<EtcdUpResult> {
   const etcd = spec.etcd!;
   const { image, imageInfo, existing } = await checkEtcdEngine(engine, spec, network);
   const material = await ensureEtcdMaterial(spec, stateDir, onStep);
@@ -89,7 +89,7 @@ export async function desiredMember(spec: ClusterSpec, stateDir: string, network
 }
 
 /** What `up` would do with a member pod now, given the config digest it should carry (undefined: not known yet). */
-export async function memberAction(engine: Engine, spec: ClusterSpec, member: EtcdMember, config: string | undefined): Promise<{ action: EtcdMemberAction; reason: string }> {
+export async function memberAction(engine: PodEngine, spec: ClusterSpec, member: EtcdMember, config: string | undefined): Promise<{ action: EtcdMemberAction; reason: string }> {
   const pod = await engine.pods.inspect(member.pod);
   if (pod && pod.labels[LABEL_CLUSTER] !== spec.cluster) {
     throw runtimeError('POD_NOT_OURS', `a pod named ${member.pod} exists and is not this cluster's etcd member`, {
@@ -103,7 +103,7 @@ export async function memberAction(engine: Engine, spec: ClusterSpec, member: Et
   return { action: 'unchanged', reason: 'running with these settings' };
 }
 
-async function memberUp(engine: Engine, spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs, onStep: (line: string) => void): Promise<EtcdMemberAction> {
+async function memberUp(engine: PodEngine, spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs, onStep: (line: string) => void): Promise<EtcdMemberAction> {
   const { key, secret, dataDir, mounts, command, config, labels } = await desiredMember(spec, stateDir, network, member, inputs);
   const { action, reason } = await memberAction(engine, spec, member, config);
   if (action === 'unchanged') return action;
@@ -169,7 +169,7 @@ export function memberFlags(cluster: string, member: EtcdMember, initialCluster:
  * What the engine must already say before `up` writes anything for etcd: the image exists, and
  * the cluster network, when it exists, is on etcd.subnet (the members' addresses are in it).
  */
-export async function checkEtcdEngine(engine: Engine, spec: ClusterSpec, network: string) {
+export async function checkEtcdEngine(engine: PodEngine, spec: ClusterSpec, network: string) {
   const etcd = spec.etcd!;
   const image = etcd.image ?? DEFAULT_ETCD_IMAGE;
   const imageInfo = await engine.images.inspect(image);

@@ -4,17 +4,19 @@ import { ConfigMap } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { DhError, ExitCode } from '../base/errors.js';
 import type { ClusterSpec } from './cluster-file.js';
-import { clusterTrust, ensureCertificate, requestFor } from './cluster-up.js';
+import { planIssuance, writePlanned } from './cluster-issue.js';
+import { requestFor } from './cluster-plan.js';
 import { kubePod, type KubeObject } from './kube-pod.js';
 import { kubeService } from './kube-service.js';
 import { DEFAULT_IMAGE, ENVOY_PORT } from './layout.js';
-import { checkMachine } from './machine-plan.js';
+import { checkMachine, type CheckedMachine } from './machine-plan.js';
 import { kubeUnit } from './systemd-unit.js';
+import { BUNDLE_KEY, TrustManagerBundle } from './trust-manager-bundle.js';
 
 export interface KubeExport {
   /** The multi-document YAML: Secrets, ConfigMaps and Pods, every one schema-valid. */
   yaml: string;
-  objects: KubeObject[];
+  objects: (KubeObject | TrustManagerBundle)[];
   unit: { name: string; text: string };
 }
 
@@ -22,16 +24,42 @@ export interface KubeExport {
  * The cluster as Kubernetes objects, from the same checks and derived files as `up`: what runs
  * under `podman kube play` (or on Kubernetes) trusts exactly what the pods of `up` trust.
  */
-export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: string, onStep: (line: string) => void, onWarning: (line: string) => void = onStep): Promise<KubeExport> {
-  for (const pod of spec.pods) await ensureCertificate(spec, stateDir, pod, onStep);
-  const trustFile = await clusterTrust(spec, stateDir);
-  const objects: KubeObject[] = [];
-  if (trustFile) {
+export interface KubeExportOptions {
+  /** The trust bundle as a cert-manager trust-manager Bundle instead of a plain ConfigMap. */
+  trustManager?: boolean;
+}
+
+export async function kubeExport(
+  spec: ClusterSpec,
+  stateDir: string,
+  yamlPath: string,
+  onStep: (line: string) => void,
+  onWarning: (line: string) => void = onStep,
+  options: KubeExportOptions = {},
+): Promise<KubeExport> {
+  // Every pod is checked, with the certificates this run would issue, before any is written.
+  const issuance = await planIssuance(spec, stateDir, spec.pods);
+  const machines = new Map<string, CheckedMachine>();
+  let trustPem: string | undefined;
+  try {
+    for (const pod of spec.pods) machines.set(pod.name, await checkMachine(requestFor(spec, stateDir, pod, issuance.trustFile, issuance.materialVolumes)));
+    trustPem = issuance.trustFile ? await readFile(issuance.trustFile, 'utf8') : undefined;
+  } finally {
+    await issuance.dispose();
+  }
+  await writePlanned(issuance.writes, onStep);
+  const objects: KubeExport['objects'] = [];
+  if (options.trustManager && !trustPem) onWarning(`cluster ${spec.cluster} has no trust bundle (no trust.caCertFile, no generated certificates): its pods use the images' system trust, so there is no Bundle to write`);
+  if (trustPem) {
     // For clients of the cluster (and trust tooling): the CAs every pod trusts, as PEM.
-    objects.push(new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { 'ca.crt': await readFile(trustFile, 'utf8') } }));
+    objects.push(
+      options.trustManager
+        ? new TrustManagerBundle(spec.cluster, trustPem)
+        : new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { [BUNDLE_KEY]: trustPem } }),
+    );
   }
   for (const pod of spec.pods) {
-    const machine = await checkMachine(requestFor(spec, stateDir, pod, trustFile));
+    const machine = machines.get(pod.name)!;
     objects.push(
       ...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image: pod.image ?? DEFAULT_IMAGE, publish: pod.publish ?? [], machine })),
     );
@@ -49,6 +77,7 @@ export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: 
     try {
       object.validate();
     } catch (error) {
+      if (error instanceof DhError) throw error;
       // The inputs were checked already, so an invalid object is a bug here, not bad input.
       throw new DhError('KUBE_SCHEMA', ExitCode.internal, `${object.kind} ${object.metadata?.name}: ${(error as Error).message}`, { fix: 'report this with the cluster file' });
     }

@@ -1,5 +1,5 @@
 import { DhError, ExitCode, isDhError, runtimeError } from '../base/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import { createFromBlueprint, readBlueprint, type PodBlueprint } from '../engine/pod-blueprint.js';
 import { pathExists } from '../base/atomic-write.js';
@@ -21,7 +21,7 @@ export interface ApplyResult {
  * fails, so a failed start leaves no orphan pod, container or network and the previous files;
  * and a pod it replaced is put back as it was, running, so a failed run takes nothing down.
  */
-export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep: (line: string) => void = () => undefined): Promise<ApplyResult> {
+export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onStep: (line: string) => void = () => undefined): Promise<ApplyResult> {
   const release = await acquireLock(plan.paths.lock, `pod ${plan.pod.name}`).catch((error: unknown) => {
     if (isDhError(error)) throw error;
     throw runtimeError('LOCK_FAILED', `cannot take the lock for pod ${plan.pod.name}: ${(error as Error).message}; nothing was changed`, {
@@ -93,7 +93,7 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
 }
 
 /** The plan's pod and its members, not started. */
-async function createPod(engine: Engine, plan: MachinePlan, staticIp: string | undefined, onStep: (line: string) => void): Promise<void> {
+async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string | undefined, onStep: (line: string) => void): Promise<void> {
   onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
   await engine.pods.create({
     name: plan.pod.name,
@@ -117,7 +117,7 @@ async function createPod(engine: Engine, plan: MachinePlan, staticIp: string | u
  * The pod this run replaced, created again from what it was (the previous files are already
  * back), so a replacement that fails after the old pod went leaves the old one serving.
  */
-async function putBack(engine: Engine, previous: PodBlueprint, cause: unknown, onStep: (line: string) => void): Promise<DhError> {
+async function putBack(engine: PodEngine, previous: PodBlueprint, cause: unknown, onStep: (line: string) => void): Promise<DhError> {
   const name = previous.pod.name;
   onStep(`putting the previous pod ${name} back`);
   try {
@@ -136,7 +136,7 @@ function withOutcome(cause: unknown, outcome: string): DhError {
   return new DhError(error.code, ExitCode.runtime, `${error.message}; ${outcome}`, { subject: error.subject, fix: error.fix, details: error.details, cause });
 }
 
-async function removeIfPresent(engine: Engine, name: string): Promise<void> {
+async function removeIfPresent(engine: PodEngine, name: string): Promise<void> {
   if (await engine.pods.inspect(name)) await engine.pods.remove(name);
 }
 
@@ -146,7 +146,7 @@ async function removeIfPresent(engine: Engine, name: string): Promise<void> {
  * again under the lock: a plan made on a stale view is refused, never applied over the other
  * run's pod and secrets.
  */
-async function refuseStalePlan(engine: Engine, plan: MachinePlan): Promise<void> {
+async function refuseStalePlan(engine: PodEngine, plan: MachinePlan): Promise<void> {
   const stale = (what: string) =>
     runtimeError('PLAN_STALE', `${what} since this run planned; another dh-podman run changed pod ${plan.pod.name}`, {
       subject: plan.pod.name,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inputError, runtimeError } from '../base/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
 import type { SecretMount } from '../engine/secrets.js';
@@ -12,10 +12,11 @@ import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
 import type { Certificate } from '../pki/certificate.js';
 import { loadPemFile } from '../pki/material.js';
-import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
+import { planDerivedFiles, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { etcdClientFiles, etcdClientMounts } from './etcd-client-files.js';
 import { internalIssuers } from './internal-trust.js';
 import { DEFAULT_ENVOY_IMAGE, ENVOY_PORT, IN_CONTAINER, podStatePaths, SERVICE_PORT, SERVICE_UID, FRONT_UID, type PodStatePaths } from './layout.js';
+import { podSubject } from './pod-subject.js';
 import { secretMountsFor } from './secret-delivery.js';
 import { refuseExposedKeys } from './key-exposure.js';
 import { pathExists } from '../base/atomic-write.js';
@@ -25,6 +26,11 @@ import type { KeystoreMaterial } from '../trust/keystore.js';
 export interface MachineRequest {
   hostname: string;
   tlsVolume: string;
+  /**
+   * Where the certificate is read from for the checks when that is not yet its TLS volume: a
+   * certificate this run issues, staged until the checks have passed (see cluster-issue.ts).
+   */
+  materialVolume?: string | undefined;
   caCertFile?: string | undefined;
   name: string;
   image: string;
@@ -98,23 +104,24 @@ export interface CheckedMachine {
  */
 export async function checkMachine(request: MachineRequest): Promise<CheckedMachine> {
   const tlsVolume = resolve(request.tlsVolume);
+  const material = resolve(request.materialVolume ?? request.tlsVolume);
   // Client certificates are verified against named CAs, never silently against the system's.
   if (request.clientAuth && !request.caCertFile) {
     throw inputError('MTLS_NEEDS_CA', 'mutual TLS needs the CAs whose client certificates the service accepts', {
-      subject: '--mtls',
-      fix: 'add --ca-cert-file with the CA that issues your clients\' certificates',
+      subject: podSubject(request.name, 'client certificates'),
+      fix: 'give a CA file with the CA that issues your clients\' certificates',
     });
   }
-  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
+  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
   if (!check.ok) throw checkFailed(check);
-  await refuseExposedKeys(tlsVolume, ['tls.key', 'envoy.pem']);
+  await refuseExposedKeys(material, ['tls.key', 'envoy.pem']);
 
-  const { material } = await readKeystoreMaterial(tlsVolume, request.hostname);
+  const { material: keystore } = await readKeystoreMaterial(material, request.hostname);
   const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
-  const internalCas = request.envoy ? await internalCasFor(request, material!.chain, cas) : undefined;
+  const internalCas = request.envoy ? await internalCasFor(request, keystore!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
-  const front = request.envoy ? await frontInputs(request, tlsVolume) : undefined;
-  const inputs: DerivedInputs = { paths, keystore: material!, cas, internalCas, front };
+  const front = request.envoy ? await frontInputs(request, material) : undefined;
+  const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front };
   const derived = await planDerivedFiles(inputs);
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
   return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
@@ -124,34 +131,34 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
  * Everything `start` will do, from the checked inputs and what Podman and the disk hold now.
  * Nothing is created or written here.
  */
-export async function planMachine(engine: Engine, checked: CheckedMachine): Promise<MachinePlan> {
+export async function planMachine(engine: PodEngine, checked: CheckedMachine): Promise<MachinePlan> {
   const { request, tlsVolume, check, paths, trust } = checked;
   const image = await engine.images.inspect(request.image);
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
-      subject: '--image',
+      subject: podSubject(request.name, 'image'),
       fix: 'build it with "dh-podman build", or name an image you have',
     });
   }
-  const profile = tlsProfileOf(image.labels, request.image);
+  const profile = tlsProfileOf(image.labels, request.image, podSubject(request.name, 'image'));
   if (profile === 'community' && request.envoy) {
     throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the community TLS profile, which has no Envoy front yet`, {
-      subject: '--envoy',
-      fix: 'start it without --envoy, or use an image of the enterprise profile',
+      subject: podSubject(request.name, 'Envoy front'),
+      fix: 'run it without an Envoy front, or use an image of the enterprise profile',
     });
   }
   if (request.clientAuth && profile !== 'community') {
     throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
-      subject: '--mtls',
-      fix: 'start it without --mtls, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
+      subject: podSubject(request.name, 'client certificates'),
+      fix: 'run it without client certificates, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
     });
   }
   const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
   const derived = request.etcdClientDir ? { ...profileFiles, files: [...profileFiles.files, ...(await etcdClientFiles(request.etcdClientDir))] } : profileFiles;
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
-      subject: '--envoy-image',
-      fix: 'pull it, or use the stand-in built from images/front: --envoy-image localhost/dh-podman/front:latest',
+      subject: podSubject(request.name, 'front image'),
+      fix: 'pull it, or use the stand-in built from images/front: localhost/dh-podman/front:latest',
     });
   }
   // The auth directory is not mounted: its files arrive as Podman secrets (secret-delivery.ts).
@@ -165,15 +172,27 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
   const digest = filesDigest(derived);
   // The service account gets its own secrets and not the front's; the front, under a uid of its
   // own, gets only its keystore and that keystore's passphrase.
-  const secrets = secretMountsFor(request.name, digest, derived.files, SERVICE_UID, (path) => path !== IN_CONTAINER.frontKeystore);
+  const secrets = podSecretMounts(request.name, digest, derived.files).service;
   const frontContainer = request.envoy
     ? {
         ...frontContainerSpec(request, mounts, paths, derived.properties),
         user: `${FRONT_UID}:${FRONT_UID}`,
-        secrets: secretMountsFor(request.name, digest, derived.files, FRONT_UID, (path) => path === IN_CONTAINER.frontKeystore || path === IN_CONTAINER.keystorePassphrase),
+        secrets: podSecretMounts(request.name, digest, derived.files).front,
       }
     : undefined;
-  const podConfig = { hostname: request.hostname, network: request.network, ports: request.ports, imageId: image.id, mounts, env, front: frontContainer, secrets };
+  // Secret names carry the files' digest, which LABEL_FILES compares on its own: left out here,
+  // new certificates read as what they are, not as changed settings.
+  const unnamed = (list: SecretMount[]) => list.map(({ source: _source, ...mount }) => mount);
+  const podConfig = {
+    hostname: request.hostname,
+    network: request.network,
+    ports: request.ports,
+    imageId: image.id,
+    mounts,
+    env,
+    front: frontContainer ? { ...frontContainer, secrets: unnamed(frontContainer.secrets) } : undefined,
+    secrets: unnamed(secrets),
+  };
   const configDigest = createHash('sha256').update(JSON.stringify(podConfig)).digest('hex').slice(0, 16);
   const labels = toolLabels({
     [LABEL_POD_CONFIG]: configDigest,
@@ -205,8 +224,8 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
   else [action, reason] = ['unchanged', 'running with these settings'];
   if (existing && existing.labels['io.dh-podman.tool'] !== 'dh-podman') {
     throw runtimeError('POD_NOT_OURS', `a pod named ${request.name} exists and was not made by dh-podman`, {
-      subject: '--name',
-      fix: 'choose another --name, or remove that pod yourself',
+      subject: podSubject(request.name, 'pod name'),
+      fix: 'choose another pod name, or remove that pod yourself',
     });
   }
   const networkExists = await engine.networks.exists(request.network);
@@ -222,6 +241,18 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts, secrets },
     front: frontContainer,
     changes: action !== 'unchanged' || filesChanged || !networkExists,
+  };
+}
+
+/**
+ * The service account gets its own secrets and not the front's; the front, under a uid of its
+ * own, gets only its keystore and that keystore's passphrase. The names carry `digest`, the
+ * files' digest: a secret's name fixes its contents.
+ */
+export function podSecretMounts(pod: string, digest: string, files: DerivedFile[]): { service: SecretMount[]; front: SecretMount[] } {
+  return {
+    service: secretMountsFor(pod, digest, files, SERVICE_UID, (path) => path !== IN_CONTAINER.frontKeystore),
+    front: secretMountsFor(pod, digest, files, FRONT_UID, (path) => path === IN_CONTAINER.frontKeystore || path === IN_CONTAINER.keystorePassphrase),
   };
 }
 

@@ -1,5 +1,5 @@
 import { runtimeError } from '../base/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import { hostPortState } from '../engine/host-ports.js';
 import type { MachinePlan } from './machine-plan.js';
 
@@ -9,7 +9,7 @@ import type { MachinePlan } from './machine-plan.js';
  * would find a taken port only when the new pod starts, after the old one was removed. (A
  * missing network is no such risk: it is created before the old pod goes, and undone.)
  */
-export async function preflight(engine: Engine, plan: MachinePlan): Promise<void> {
+export async function preflight(engine: PodEngine, plan: MachinePlan): Promise<void> {
   const images = [{ image: plan.container.image, what: 'image' }, ...(plan.front ? [{ image: plan.front.image, what: 'front image' }] : [])];
   for (const { image, what } of images) {
     if (!(await engine.images.exists(image))) {

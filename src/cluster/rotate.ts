@@ -1,17 +1,21 @@
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { usageError } from '../base/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import type { Certificate } from '../pki/certificate.js';
-import { loadFromVolume, loadPemFile } from '../pki/material.js';
+import { decodePemText, loadFromVolume, loadPemFile } from '../pki/material.js';
 import { dependsOnLeavingCa } from '../trust/rollover.js';
 import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
-import { clusterTrust, ensureCertificate, requestFor, tlsVolumeOf } from './cluster-up.js';
-import { waitForHealth } from './health.js';
+import { writePlanned, type PlannedWrite } from './cluster-issue.js';
+import { tlsVolumeOf } from './cluster-paths.js';
+import { planCluster, type ClusterPlan } from './cluster-plan.js';
+import { waitForHealth, type HealthTarget } from './health.js';
 import { SERVICE_PORT } from './layout.js';
 import { applyMachinePlan } from './machine-apply.js';
-import { checkMachine, filesDigest, LABEL_FILES, planMachine, type MachinePlan } from './machine-plan.js';
+import { filesDigest, LABEL_FILES, podSecretMounts, type MachinePlan } from './machine-plan.js';
 import { preflight } from './preflight.js';
 import { rollOut, type RollOutStep } from './roll-out.js';
+import { claimClusterState } from './state-marker.js';
 
 export interface RotateOptions {
   /** Pod names from the file; all of them when empty. */
@@ -20,6 +24,8 @@ export interface RotateOptions {
   onStep: (line: string) => void;
   /** Said before any pod restarts, so a failed roll-out still shows them. */
   onWarning: (line: string) => void;
+  /** How a restarted pod is awaited; waitForHealth (/health over TLS) unless a test says otherwise. */
+  waitHealthy?: ((target: HealthTarget, timeoutMs: number) => Promise<void>) | undefined;
 }
 
 export interface RotateResult {
@@ -29,34 +35,57 @@ export interface RotateResult {
   changed: boolean;
 }
 
+/** The cluster plan of the selected pods, and the CA rollover warnings for all of them. */
+export interface RotationPlan {
+  plan: ClusterPlan;
+  warnings: string[];
+}
+
 /**
  * Picks up new material in TLS volumes and CA files for a running cluster. Every selected pod's
  * material is checked before anything is written; then the pods whose derived files changed are
  * restarted one at a time, each answering /health over TLS before the next is touched.
  */
-export async function clusterRotate(engine: Engine, spec: ClusterSpec, stateDir: string, options: RotateOptions): Promise<RotateResult> {
-  const selected = selectPods(spec, options.pods);
-  for (const pod of selected) await ensureCertificate(spec, stateDir, pod, options.onStep);
-  const trustFile = await clusterTrust(spec, stateDir);
-  const checked = [];
-  for (const pod of selected) checked.push(await checkMachine(requestFor(spec, stateDir, pod, trustFile)));
-  const warnings = await leavingCaWarnings(spec, stateDir, trustFile);
+export async function clusterRotate(engine: PodEngine, spec: ClusterSpec, stateDir: string, options: RotateOptions): Promise<RotateResult> {
+  const rotation = await planRotation(engine, spec, stateDir, options.pods);
+  return applyRotation(engine, spec, rotation, options);
+}
+
+/** What rotate would do: `rotate --dry-run` prints it. Nothing is written. */
+export async function planRotation(engine: PodEngine, spec: ClusterSpec, stateDir: string, names: string[]): Promise<RotationPlan> {
+  const plan = await planCluster(engine, spec, stateDir, selectPods(spec, names));
+  return { plan, warnings: await leavingCaWarnings(spec, stateDir, plan) };
+}
+
+export async function applyRotation(engine: PodEngine, spec: ClusterSpec, rotation: RotationPlan, options: RotateOptions): Promise<RotateResult> {
+  const { plan, warnings } = rotation;
   warnings.forEach((warning) => options.onWarning(warning));
-
-  const plans: MachinePlan[] = [];
-  for (const machine of checked) plans.push(await planMachine(engine, machine));
-  const caPem = trustFile ? await readFile(trustFile, 'utf8') : undefined;
+  const changed = plan.machines.filter((machine) => machine.changes);
   // Every pod that will restart is checked (images, host ports) before the first one does.
-  for (const plan of plans.filter((p) => p.changes)) await preflight(engine, plan);
-  const steps = plans.filter((plan) => plan.changes).map((plan) => rotationStep(engine, plan, caPem, options));
-  const restarted = new Set(await rollOut(steps, options.onStep));
-
+  for (const machine of changed) await preflight(engine, machine);
+  let restarted = new Set<string>();
+  if (plan.changes) {
+    await claimClusterState(plan.stateDir, spec);
+    const putBackShared = await writePlanned(plan.writes.filter((write) => !write.pod), options.onStep);
+    let healthy = 0;
+    const steps = changed.map((machine) => {
+      const step = rotationStep(engine, machine, plan.writes.filter((write) => write.pod === machine.pod.name), plan.trustPem, options);
+      return { ...step, healthy: () => step.healthy().then(() => void healthy++) };
+    });
+    try {
+      restarted = new Set(await rollOut(steps, options.onStep));
+    } catch (error) {
+      // The CA and bundle this run wrote go back only while no pod came up on them.
+      if (healthy === 0) await putBackShared().catch(() => undefined);
+      throw error;
+    }
+  }
   return {
-    pods: plans.map((plan) => ({
-      name: plan.pod.name,
-      hostname: plan.pod.hostname,
-      action: restarted.has(plan.pod.name) ? 'restarted' : 'unchanged',
-      reason: plan.changes ? plan.pod.reason : 'its certificates and trust did not change',
+    pods: plan.machines.map((machine) => ({
+      name: machine.pod.name,
+      hostname: machine.pod.hostname,
+      action: restarted.has(machine.pod.name) ? 'restarted' : 'unchanged',
+      reason: machine.changes ? machine.pod.reason : 'its certificates and trust did not change',
     })),
     warnings,
     changed: restarted.size > 0,
@@ -76,24 +105,38 @@ function selectPods(spec: ClusterSpec, names: string[]): PodSpecEntry[] {
   return names.map((name) => known.get(name)!);
 }
 
-function rotationStep(engine: Engine, plan: MachinePlan, caPem: string | undefined, options: RotateOptions): RollOutStep {
+/**
+ * One pod's turn: its issued certificate (if any) written, its files and pod replaced; on
+ * revert, the certificate and files it had before written back and the pod recreated with them.
+ */
+function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions): RollOutStep {
   let previous: Map<string, Buffer | undefined> | undefined;
+  let putBackOwn: (() => Promise<void>) | undefined;
+  const waitHealthy = options.waitHealthy ?? waitForHealth;
   const healthy = async () => {
     const published = plan.pod.ports.find((port) => port.containerPort === SERVICE_PORT);
     const address = published ? '127.0.0.1' : await engine.pods.address(plan.pod.name, plan.network.name);
     const port = published ? published.hostPort : SERVICE_PORT;
-    await waitForHealth({ hostname: plan.pod.hostname, address, port, caPem }, options.healthTimeoutMs);
+    await waitHealthy({ hostname: plan.pod.hostname, address, port, caPem }, options.healthTimeoutMs);
   };
   return {
     name: plan.pod.name,
     apply: async () => {
       previous = await snapshot(plan);
-      await applyMachinePlan(engine, plan, options.onStep);
+      const putBack = await writePlanned(own, options.onStep);
+      try {
+        await applyMachinePlan(engine, plan, options.onStep);
+      } catch (error) {
+        await putBack().catch(() => undefined);
+        throw error;
+      }
+      putBackOwn = putBack;
     },
     healthy,
     revert: async () => {
       if (!previous) return;
       options.onStep(`putting the previous files of ${plan.pod.name} back`);
+      await putBackOwn?.();
       await applyMachinePlan(engine, revertPlan(plan, previous), options.onStep);
       await healthy();
     },
@@ -116,22 +159,29 @@ function revertPlan(plan: MachinePlan, previous: Map<string, Buffer | undefined>
     return content ? { ...file, action: 'update' as const, content } : { ...file, action: 'remove' as const };
   });
   const derived = { ...plan.derived, files };
+  const digest = filesDigest(derived);
+  // Secrets are named by the files' digest and never rewritten under a name: the previous files
+  // go back under their own names (the new ones' secrets hold the new bytes).
+  const secrets = podSecretMounts(plan.pod.name, digest, files);
   return {
     ...plan,
     derived,
     network: { ...plan.network, action: 'exists' },
-    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: filesDigest(derived) }, action: 'replace', reason: 'putting back its previous files' },
+    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: 'replace', reason: 'putting back its previous files' },
+    container: { ...plan.container, secrets: secrets.service },
+    front: plan.front ? { ...plan.front, secrets: secrets.front } : undefined,
     changes: true,
   };
 }
 
 /**
  * Warns for every pod, selected or not, whose certificate comes from a CA the bundle is
- * replacing: removing the old CA before that leaf is reissued would cut the pod off.
+ * replacing: removing the old CA before that leaf is reissued would cut the pod off. A
+ * certificate this run issues is judged as issued.
  */
-async function leavingCaWarnings(spec: ClusterSpec, stateDir: string, trustFile: string | undefined): Promise<string[]> {
+async function leavingCaWarnings(spec: ClusterSpec, stateDir: string, plan: ClusterPlan): Promise<string[]> {
   const bundle = [
-    ...(trustFile ? await certificatesIn(trustFile) : []),
+    ...(plan.trustPem ? (decodePemText(plan.trustPem, 'the trust bundle').material?.certificates ?? []) : []),
     ...(spec.trust?.internalCaCertFile ? await certificatesIn(spec.trust.internalCaCertFile) : []),
   ];
   if (bundle.length === 0) return [];
@@ -139,8 +189,10 @@ async function leavingCaWarnings(spec: ClusterSpec, stateDir: string, trustFile:
   for (const pod of spec.pods) {
     const volume = tlsVolumeOf(spec, stateDir, pod);
     for (const name of ['tls.crt', 'envoy.pem']) {
+      const issued = plan.writes.find((write) => write.path === join(volume, name));
       // Not required: a volume without envoy.pem simply has no chain to look at there.
-      const chain = (await loadFromVolume(volume, name, false)).material?.certificates ?? [];
+      const loaded = issued ? decodePemText(issued.content.toString('utf8'), issued.path) : await loadFromVolume(volume, name, false);
+      const chain = loaded.material?.certificates ?? [];
       const leaving = chain.length > 0 ? dependsOnLeavingCa(chain, bundle) : undefined;
       if (leaving) {
         warnings.push(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { Engine } from '../engine/engine.js';
+import type { PodEngine } from '../engine/pod-engine.js';
 import type { SecretMount } from '../engine/secrets.js';
 import type { DerivedFile } from './derived-files.js';
 
@@ -38,7 +38,7 @@ export function secretMountsFor(pod: string, filesDigest: string, files: Derived
  * Stores each mount's file in Podman's secret store unless a secret of that name exists (the
  * name fixes its contents). Returns the names created, for the caller to undo.
  */
-export async function storeSecrets(engine: Engine, files: DerivedFile[], mounts: SecretMount[]): Promise<string[]> {
+export async function storeSecrets(engine: PodEngine, files: DerivedFile[], mounts: SecretMount[]): Promise<string[]> {
   const created: string[] = [];
   const byTarget = new Map(files.map((file) => [file.containerPath, file]));
   for (const mount of new Map(mounts.map((m) => [m.source, m])).values()) {
@@ -50,7 +50,7 @@ export async function storeSecrets(engine: Engine, files: DerivedFile[], mounts:
 }
 
 /** Removes the pod's secrets except `keep` (all of them when keep is empty: the pod is gone). */
-export async function removePodSecrets(engine: Engine, pod: string, keep: string[] = []): Promise<void> {
+export async function removePodSecrets(engine: PodEngine, pod: string, keep: string[] = []): Promise<void> {
   for (const name of await engine.secrets.list(secretPrefix(pod))) {
     if (!keep.includes(name)) await engine.secrets.remove(name);
   }

@@ -67,8 +67,13 @@ function ownedDirs(stateDir: string, spec: ClusterSpec): { dir: string; owner: S
  * `down --volumes` leaves it.
  */
 export async function claimClusterState(stateDir: string, spec: ClusterSpec): Promise<void> {
-  const dirs = ownedDirs(stateDir, spec);
-  for (const { dir, owner } of dirs) {
+  await refuseForeignState(stateDir, spec);
+  for (const { dir, owner } of ownedDirs(stateDir, spec)) await createMarked(dir, owner);
+}
+
+/** The check of claimClusterState alone, which planning runs: nothing is created. */
+export async function refuseForeignState(stateDir: string, spec: ClusterSpec): Promise<void> {
+  for (const { dir, owner } of ownedDirs(stateDir, spec)) {
     const marker = await readMarker(dir);
     if (marker === 'unreadable' || (marker !== 'none' && !sameOwner(marker, owner))) {
       throw inputError('STATE_NOT_OURS', `belongs to ${marker === 'unreadable' ? 'something else (its marker is not one dh-podman wrote)' : describe(marker)}, not to ${describe(owner)}`, {
@@ -77,7 +82,6 @@ export async function claimClusterState(stateDir: string, spec: ClusterSpec): Pr
       });
     }
   }
-  for (const { dir, owner } of dirs) await createMarked(dir, owner);
 }
 
 async function createMarked(dir: string, owner: StateOwner): Promise<void> {
@@ -94,9 +98,10 @@ async function createMarked(dir: string, owner: StateOwner): Promise<void> {
 
 /**
  * For `down --volumes`: deletes the cluster's directory and its pods' directories whose marker
- * names them, and nothing else. What stays is listed with the reason.
+ * names them, and nothing else. What stays is listed with the reason. With dryRun, the same
+ * lists and nothing deleted.
  */
-export async function removeClusterState(stateDir: string, spec: ClusterSpec): Promise<{ removed: string[]; left: LeftState[] }> {
+export async function removeClusterState(stateDir: string, spec: ClusterSpec, options: { dryRun?: boolean } = {}): Promise<{ removed: string[]; left: LeftState[] }> {
   const removed: string[] = [];
   const left: LeftState[] = [];
   for (const { dir, owner } of ownedDirs(stateDir, spec)) {
@@ -109,7 +114,8 @@ export async function removeClusterState(stateDir: string, spec: ClusterSpec): P
       left.push({ path: dir, reason: `its ${STATE_MARKER} marker names ${marker === 'unreadable' ? 'no owner dh-podman wrote' : describe(marker)}` });
       continue;
     }
-    await rm(dir, { recursive: true, force: true });
+    // A dry run lists what would go and deletes nothing.
+    if (!options.dryRun) await rm(dir, { recursive: true, force: true });
     removed.push(dir);
   }
   return { removed, left };

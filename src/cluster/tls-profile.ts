@@ -12,12 +12,13 @@ export const LABEL_TLS_PROFILE = 'io.dh-podman.tls-profile';
 export const TLS_PROFILES = ['enterprise', 'community'] as const;
 export type TlsProfile = (typeof TLS_PROFILES)[number];
 
-export function tlsProfileOf(imageLabels: Record<string, string>, image: string): TlsProfile {
+/** `subject` names the image's place (a pod's image); the image itself when not given. */
+export function tlsProfileOf(imageLabels: Record<string, string>, image: string, subject = image): TlsProfile {
   const value = imageLabels[LABEL_TLS_PROFILE];
   if (value === undefined || value === '') return 'enterprise';
   if ((TLS_PROFILES as readonly string[]).includes(value)) return value as TlsProfile;
   throw inputError('TLS_PROFILE_UNKNOWN', `the image ${image} has ${LABEL_TLS_PROFILE}=${value}, which dh-podman does not know (known: ${TLS_PROFILES.join(', ')})`, {
-    subject: '--image',
+    subject,
     fix: 'fix the label in the image\'s Containerfile, or use a newer dh-podman',
   });
 }

@@ -5,6 +5,7 @@ import { execIn, type ExecResult } from './exec.js';
 import { Images } from './images.js';
 import { readInfo, type EngineInfo } from './info.js';
 import { Networks } from './networks.js';
+import type { PodEngine } from './pod-engine.js';
 import { Pods } from './pods.js';
 import { Secrets } from './secrets.js';
 
@@ -12,7 +13,7 @@ import { Secrets } from './secrets.js';
  * The one door to Podman. The only place a Dockerode client is made; nothing of dockerode's or
  * Podman's JSON types leaves this layer, only the small shapes each client returns.
  */
-export class Engine {
+export class Engine implements PodEngine {
   readonly images: Images;
   readonly pods: Pods;
   readonly containers: Containers;

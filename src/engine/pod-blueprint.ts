@@ -1,5 +1,5 @@
 import type { ContainerSpec } from './containers.js';
-import type { Engine } from './engine.js';
+import type { PodEngine } from './pod-engine.js';
 import type { PodSpec } from './pods.js';
 
 /** Everything needed to create a pod again as it is now, with its members. */
@@ -18,7 +18,7 @@ export interface PodBlueprint {
  * pod keeps its hostname, labels, ports, aliases and address. Our pods sit on one network.
  * A pod without members (left by an interrupted run) has nothing worth putting back: undefined.
  */
-export async function readBlueprint(engine: Engine, name: string): Promise<PodBlueprint | undefined> {
+export async function readBlueprint(engine: PodEngine, name: string): Promise<PodBlueprint | undefined> {
   const info = await engine.pods.inspect(name);
   if (!info || info.containers.length === 0) return undefined;
   const network = info.networks[0];
@@ -55,7 +55,7 @@ export async function readBlueprint(engine: Engine, name: string): Promise<PodBl
 }
 
 /** Creates the pod and its members from a blueprint, and starts it if it was running. */
-export async function createFromBlueprint(engine: Engine, blueprint: PodBlueprint): Promise<void> {
+export async function createFromBlueprint(engine: PodEngine, blueprint: PodBlueprint): Promise<void> {
   await engine.pods.create(blueprint.pod);
   for (const container of blueprint.containers) {
     await engine.containers.removeIfPresent(container.name);

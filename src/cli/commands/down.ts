@@ -11,8 +11,9 @@ export function registerDown(program: Command, context: CommandContext): void {
     .requiredOption('-f, --file <file>', 'the cluster file')
     .option('--volumes', `also delete the derived files and the certificates dh-podman generated: only directories whose ${STATE_MARKER} names this cluster (never your TLS volumes)`)
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
-    .action(async (flags: { file: string; volumes?: boolean; stateDir?: string }, command: Command) => {
-      const { clusterDown } = await import('../../cluster/cluster-up.js');
+    .option('--dry-run', 'print what would be removed (pods, their secrets, networks and, with --volumes, directories) and remove nothing')
+    .action(async (flags: { file: string; volumes?: boolean; stateDir?: string; dryRun?: boolean }, command: Command) => {
+      const { clusterDown, planClusterDown } = await import('../../cluster/cluster-up.js');
       const { forgetStateDir } = await import('../../cluster/state-dir.js');
       const { removeClusterState } = await import('../../cluster/state-marker.js');
       const { withEngine } = await import('../engine-options.js');
@@ -21,6 +22,14 @@ export function registerDown(program: Command, context: CommandContext): void {
       const spec = await loadOrReport(flags.file, output, context, { checkCertificates: false });
       if (!spec) return;
       const state = await clusterStateDir(context, output, spec, flags.file, flags.stateDir);
+      if (flags.dryRun) {
+        const { clusterDownData, renderClusterDown } = await import('../cluster-plan-view.js');
+        const plan = await withEngine(context, output, (engine) => planClusterDown(engine, spec));
+        const volumes = flags.volumes ? await removeClusterState(state.dir, spec, { dryRun: true }) : undefined;
+        output.data({ ok: true, dryRun: true, cluster: spec.cluster, stateDir: state.dir, ...clusterDownData(plan, volumes) });
+        output.result(renderClusterDown(spec.cluster, plan, volumes));
+        return;
+      }
       const removed = await withEngine(context, output, (engine) => clusterDown(engine, spec, (line) => output.info(line)));
       let volumes: Awaited<ReturnType<typeof removeClusterState>> | undefined;
       if (flags.volumes) {

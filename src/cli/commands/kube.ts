@@ -12,19 +12,22 @@ export function registerKubeCommands(program: Command, context: CommandContext):
     .requiredOption('-f, --file <file>', 'the cluster file')
     .requiredOption('--out <dir>', 'where to write CLUSTER.yaml (0600: it holds Secrets) and dh-podman-CLUSTER.service')
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
+    .option('--trust-manager', 'write the trust bundle as a cert-manager trust-manager Bundle (trust.cert-manager.io/v1alpha1, the cluster CAs inline) instead of a plain ConfigMap')
     .addHelpText(
       'after',
       [
         '',
         'Keys, keystores and passphrases are only ever in Secrets; the trust bundle PEM and the properties',
         'are in ConfigMaps. Every object is validated against the Kubernetes API schema first.',
+        'With --trust-manager the trust bundle is a trust-manager Bundle (cluster scoped; trust-manager',
+        'writes its ConfigMap, key ca.crt, into every namespace) instead of a ConfigMap.',
         '',
         'Example:',
         '  dh-podman kube generate -f dh-podman.yaml --out /etc/dh-podman/kube',
         '  podman kube play /etc/dh-podman/kube/CLUSTER.yaml',
       ].join('\n'),
     )
-    .action(async (flags: { file: string; out: string; stateDir?: string }, command: Command) => {
+    .action(async (flags: { file: string; out: string; stateDir?: string; trustManager?: boolean }, command: Command) => {
       const { writeFileAtomic } = await import('../../base/atomic-write.js');
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
@@ -35,10 +38,17 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       // take to run, and only this command needs them.
       const { kubeExport } = await import('../../cluster/kube-export.js');
       const warnings: string[] = [];
-      const exported = await kubeExport(spec, stateDir, yamlPath, (line) => output.info(line), (line) => {
-        warnings.push(line);
-        output.warn(line);
-      });
+      const exported = await kubeExport(
+        spec,
+        stateDir,
+        yamlPath,
+        (line) => output.info(line),
+        (line) => {
+          warnings.push(line);
+          output.warn(line);
+        },
+        { trustManager: flags.trustManager === true },
+      );
       await writeFileAtomic(yamlPath, exported.yaml, { mode: 0o600, overwrite: true });
       const unitPath = join(flags.out, exported.unit.name);
       await writeFileAtomic(unitPath, exported.unit.text, { mode: 0o644, overwrite: true });

@@ -8,6 +8,7 @@ interface RotateFlags {
   file?: string;
   stateDir?: string;
   healthTimeout: number;
+  dryRun?: boolean;
 }
 
 export function registerRotate(program: Command, context: CommandContext): void {
@@ -17,14 +18,16 @@ export function registerRotate(program: Command, context: CommandContext): void 
     .argument('[pod...]', 'only these pods of the file (default: all)')
     .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
+    .option('--dry-run', 'print what rotate would issue, write and restart, and change nothing')
     .addOption(new Option('--health-timeout <seconds>', 'how long each restarted pod has to answer /health over TLS').default(90).argParser(parsePositiveInt))
     .addHelpText(
       'after',
       [
         '',
         'Replace tls.crt/tls.key (or envoy.pem, or the CA file) first, then run rotate. Nothing is written',
-        'unless every selected pod\'s new material passes the checks. A pod that does not come back is',
-        'put back as it was, and the pods after it are not touched (exit 4).',
+        'unless every selected pod\'s new material passes the checks (generate and ca pods\' certificates',
+        'that need reissuing are issued then, after the checks). A pod that does not come back is put',
+        'back as it was, and the pods after it are not touched (exit 4). --dry-run prints the plan only.',
         '',
         'CA rollover: put the old and the new CA in the CA file and rotate; reissue the leaves from the new',
         'CA and rotate; then remove the old CA and rotate. rotate warns while a pod still presents a leaf',
@@ -35,21 +38,30 @@ export function registerRotate(program: Command, context: CommandContext): void 
       ].join('\n'),
     )
     .action(async (pods: string[], flags: RotateFlags, command: Command) => {
-      const { clusterRotate } = await import('../../cluster/rotate.js');
+      const { applyRotation, planRotation } = await import('../../cluster/rotate.js');
       const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
       const file = await clusterFileOrDefault(flags.file);
       const spec = await loadOrReport(file, output, context);
       if (!spec) return;
       const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
-      const result = await withEngine(context, output, (engine) =>
-        clusterRotate(engine, spec, stateDir, {
-          pods,
-          healthTimeoutMs: flags.healthTimeout * 1000,
-          onStep: (line) => output.info(line),
-          onWarning: (line) => output.warn(line),
-        }),
-      );
+      const options = {
+        pods,
+        healthTimeoutMs: flags.healthTimeout * 1000,
+        onStep: (line: string) => output.info(line),
+        onWarning: (line: string) => output.warn(line),
+      };
+      const { inClusterFile } = await import('../error-subjects.js');
+      const result = await inClusterFile(file, spec, () => withEngine(context, output, async (engine) => {
+        const rotation = await planRotation(engine, spec, stateDir, pods);
+        if (!flags.dryRun) return applyRotation(engine, spec, rotation, options);
+        const { clusterPlanData, renderClusterPlan } = await import('../cluster-plan-view.js');
+        rotation.warnings.forEach((warning) => output.warn(warning));
+        output.data({ ok: true, dryRun: true, ...clusterPlanData(rotation.plan), warnings: rotation.warnings });
+        output.result(renderClusterPlan(rotation.plan));
+        return undefined;
+      }));
+      if (!result) return;
       output.data({ ok: true, cluster: spec.cluster, ...result });
       output.result(
         result.changed

@@ -72,9 +72,10 @@ Example:
         internalCaCertFile: flags.internalCaCertFile,
         clientAuth: flags.mtls,
       };
-      const checked = await checkMachine(request);
+      const { inStartFlags } = await import('../error-subjects.js');
+      const checked = await inStartFlags(() => checkMachine(request));
       await withEngine(context, output, async (engine) => {
-        const plan = await planMachine(engine, checked);
+        const plan = await inStartFlags(() => planMachine(engine, checked));
         for (const warning of plan.check.findings.filter((f) => f.severity === 'warning')) output.warn(`${warning.code} ${warning.file}: ${warning.message}`);
         if (flags.dryRun) {
           output.data({ ok: true, dryRun: true, plan: planData(plan) });

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { DEFAULT_DEV_SERVICE, DEV_SERVICES, type DevService } from '../../cluster/layout.js';
+import { usageError } from '../../base/errors.js';
+import { printClusterPlan } from '../cluster-dry-run.js';
 import { loadOrReport } from '../cluster-view.js';
 import { parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
@@ -13,6 +15,7 @@ interface UpFlags {
   cacheDir?: string;
   stateDir?: string;
   file?: string;
+  dryRun?: boolean;
 }
 
 export function registerUp(program: Command, context: CommandContext): void {
@@ -29,6 +32,7 @@ export function registerUp(program: Command, context: CommandContext): void {
     .option('--cache-dir <dir>', 'where downloaded wheels are kept, by content (default /var/cache/dh-podman as root, else the XDG cache dir)')
     .option(STATE_DIR_FLAG, 'where the dev CA, certificates and derived files are kept; with -f, the cluster\'s state, recorded so later commands on the file find it')
     .option('-f, --file <file>', 'bring up the cluster this file describes (see "dh-podman plan -f")')
+    .option('--dry-run', 'with -f: print the plan (what would be issued, written, created, replaced) and change nothing; the same as "plan -f"')
     .addHelpText(
       'after',
       `
@@ -45,12 +49,17 @@ Example:
       const { rememberStateDir } = await import('../../cluster/state-dir.js');
       const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
+      if (flags.dryRun && !flags.file) {
+        throw usageError('DRY_RUN_NEEDS_FILE', 'has nothing to plan without a cluster file', { subject: '--dry-run', fix: 'add -f FILE, or use "dh-podman start --dry-run" for one machine' });
+      }
       if (flags.file) {
         const spec = await loadOrReport(flags.file, output, context);
         if (!spec) return;
         const state = await clusterStateDir(context, output, spec, flags.file, flags.stateDir);
+        if (flags.dryRun) return printClusterPlan(context, output, flags.file, spec, state.dir);
         await rememberStateDir(state);
-        const cluster = await withEngine(context, output, (engine) => clusterUp(engine, spec, state.dir, (line) => output.info(line)));
+        const { inClusterFile } = await import('../error-subjects.js');
+        const cluster = await inClusterFile(flags.file, spec, () => withEngine(context, output, (engine) => clusterUp(engine, spec, state.dir, (line) => output.info(line))));
         output.data({ ok: true, cluster: spec.cluster, stateDir: state.dir, ...cluster });
         output.result(
           cluster.changed
