@@ -8,12 +8,14 @@ export interface HealthTarget {
   /** Where to connect: 127.0.0.1 for a published port (the default), or the pod's address. */
   address?: string;
   port: number;
+  /** What to GET: /health unless the service answers elsewhere (see HEALTH_PATHS). */
+  path?: string;
   /** The CAs to verify against; undefined means the system's. */
   caPem: string | undefined;
 }
 
 /**
- * Waits until a machine answers GET /health over TLS, verified against `caPem` for its own
+ * Waits until a machine answers GET /health (or target.path) with 200 over TLS, verified against `caPem` for its own
  * hostname, as a client would. A service needs a JVM start before it listens.
  */
 export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, intervalMs = 500): Promise<void> {
@@ -25,7 +27,7 @@ export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, in
     last = result;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw runtimeError('NOT_HEALTHY', `https://${target.hostname}:${target.port}/health (at ${target.address ?? '127.0.0.1'}) did not answer within ${timeoutMs / 1000} s (${last})`, {
+  throw runtimeError('NOT_HEALTHY', `https://${target.hostname}:${target.port}${target.path ?? '/health'} (at ${target.address ?? '127.0.0.1'}) did not answer within ${timeoutMs / 1000} s (${last})`, {
     fix: `see "dh-podman logs ${target.hostname.replace(/\./g, '-')}"`,
   });
 }
@@ -36,7 +38,7 @@ function probeOnce(target: HealthTarget): Promise<string> {
       {
         host: target.address ?? '127.0.0.1',
         port: target.port,
-        path: '/health',
+        path: target.path ?? '/health',
         servername: target.hostname,
         ...(target.caPem ? { ca: target.caPem } : {}),
         timeout: 3000,

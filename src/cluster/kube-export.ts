@@ -10,6 +10,7 @@ import { kubeService } from './kube-service.js';
 import { DEFAULT_IMAGE, ENVOY_PORT } from './layout.js';
 import { checkMachine } from './machine-plan.js';
 import { kubeUnit } from './systemd-unit.js';
+import { planProfileFiles, type TlsProfile } from './tls-profile.js';
 
 export interface KubeExport {
   /** The multi-document YAML: Secrets, ConfigMaps and Pods, every one schema-valid. */
@@ -21,8 +22,16 @@ export interface KubeExport {
 /**
  * The cluster as Kubernetes objects, from the same checks and derived files as `up`: what runs
  * under `podman kube play` (or on Kubernetes) trusts exactly what the pods of `up` trust.
+ * `profileOf` reads an image's TLS profile (its label, from the engine), which decides the files.
  */
-export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: string, onStep: (line: string) => void, onWarning: (line: string) => void = onStep): Promise<KubeExport> {
+export async function kubeExport(
+  spec: ClusterSpec,
+  stateDir: string,
+  yamlPath: string,
+  profileOf: (image: string) => Promise<TlsProfile>,
+  onStep: (line: string) => void,
+  onWarning: (line: string) => void = onStep,
+): Promise<KubeExport> {
   for (const pod of spec.pods) await ensureCertificate(spec, stateDir, pod, onStep);
   const trustFile = await clusterTrust(spec, stateDir);
   const objects: KubeObject[] = [];
@@ -31,10 +40,12 @@ export async function kubeExport(spec: ClusterSpec, stateDir: string, yamlPath: 
     objects.push(new ConfigMap({ metadata: { name: `${spec.cluster}-trust-bundle`, labels: { 'io.dh-podman.cluster': spec.cluster } }, data: { 'ca.crt': await readFile(trustFile, 'utf8') } }));
   }
   for (const pod of spec.pods) {
-    const machine = await checkMachine(requestFor(spec, stateDir, pod, trustFile));
-    objects.push(
-      ...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image: pod.image ?? DEFAULT_IMAGE, publish: pod.publish ?? [], machine })),
-    );
+    const checked = await checkMachine(requestFor(spec, stateDir, pod, trustFile));
+    const image = pod.image ?? DEFAULT_IMAGE;
+    // The files the image reads, as `up` derives them from its io.dh-podman.tls-profile label.
+    const profile = await profileOf(image);
+    const machine = profile === 'enterprise' ? checked : { ...checked, derived: await planProfileFiles(profile, checked.inputs) };
+    objects.push(...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image, publish: pod.publish ?? [], machine, profile })));
     const { service, warning } = kubeService({
       cluster: spec.cluster,
       pod: pod.name,

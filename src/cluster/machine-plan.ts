@@ -131,12 +131,6 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
     });
   }
   const profile = tlsProfileOf(image.labels, request.image);
-  if (profile === 'community' && request.envoy) {
-    throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the community TLS profile, which has no Envoy front yet`, {
-      subject: '--envoy',
-      fix: 'start it without --envoy, or use an image of the enterprise profile',
-    });
-  }
   if (request.clientAuth && profile !== 'community') {
     throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
       subject: '--mtls',
@@ -160,10 +154,12 @@ export async function planMachine(engine: Engine, checked: CheckedMachine): Prom
   const digest = filesDigest(derived);
   // The service account gets its own secrets and not the front's; the front, under a uid of its
   // own, gets only its keystore and that keystore's passphrase.
-  const secrets = secretMountsFor(request.name, digest, derived.files, SERVICE_UID, (path) => path !== IN_CONTAINER.frontKeystore);
+  // The community service reads PEM files only: the front keystore's passphrase is the front's alone.
+  const serviceReads = (path: string) => path !== IN_CONTAINER.frontKeystore && !(profile === 'community' && path === IN_CONTAINER.keystorePassphrase);
+  const secrets = secretMountsFor(request.name, digest, derived.files, SERVICE_UID, serviceReads);
   const frontContainer = request.envoy
     ? {
-        ...frontContainerSpec(request, mounts, paths, derived.properties),
+        ...frontContainerSpec(request, mounts, paths),
         user: `${FRONT_UID}:${FRONT_UID}`,
         secrets: secretMountsFor(request.name, digest, derived.files, FRONT_UID, (path) => path === IN_CONTAINER.frontKeystore || path === IN_CONTAINER.keystorePassphrase),
       }
@@ -253,15 +249,16 @@ async function frontInputs(request: MachineRequest, tlsVolume: string): Promise<
  * The front container. The upstream Envoy image reads /etc/envoy/envoy.yaml; the stand-in
  * (images/front) reads the same settings as -D options. Each ignores what is the other's.
  */
-export function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths, properties: Record<string, string>) {
+export function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths) {
   const options = {
     'probe.port': String(request.envoy!.port ?? ENVOY_PORT),
     'probe.upstream': `https://${request.hostname}:${SERVICE_PORT}`,
     'probe.hostname': request.envoy!.hostname,
     'tls.keystore': IN_CONTAINER.frontKeystore,
     'tls.passphrase.file': IN_CONTAINER.keystorePassphrase,
-    'internal.tls.truststore': properties['internal.tls.truststore'] ?? '',
-    'tls.truststore.passphrase.file': properties['tls.truststore.passphrase.file'] ?? '',
+    // A fronted machine always has an internal truststore, whichever TLS profile its service has.
+    'internal.tls.truststore': IN_CONTAINER.truststoreInternal,
+    'tls.truststore.passphrase.file': IN_CONTAINER.truststorePassphrase,
   };
   return {
     name: `${request.name}-front`,

@@ -12,6 +12,7 @@ import { applyMachinePlan } from './machine-apply.js';
 import { checkMachine, filesDigest, LABEL_FILES, planMachine, type MachinePlan } from './machine-plan.js';
 import { preflight } from './preflight.js';
 import { rollOut, type RollOutStep } from './roll-out.js';
+import { HEALTH_PATHS } from './tls-profile.js';
 
 export interface RotateOptions {
   /** Pod names from the file; all of them when empty. */
@@ -32,7 +33,7 @@ export interface RotateResult {
 /**
  * Picks up new material in TLS volumes and CA files for a running cluster. Every selected pod's
  * material is checked before anything is written; then the pods whose derived files changed are
- * restarted one at a time, each answering /health over TLS before the next is touched.
+ * restarted one at a time, each answering over TLS (HEALTH_PATHS) before the next is touched.
  */
 export async function clusterRotate(engine: Engine, spec: ClusterSpec, stateDir: string, options: RotateOptions): Promise<RotateResult> {
   const selected = selectPods(spec, options.pods);
@@ -82,7 +83,7 @@ function rotationStep(engine: Engine, plan: MachinePlan, caPem: string | undefin
     const published = plan.pod.ports.find((port) => port.containerPort === SERVICE_PORT);
     const address = published ? '127.0.0.1' : await engine.pods.address(plan.pod.name, plan.network.name);
     const port = published ? published.hostPort : SERVICE_PORT;
-    await waitForHealth({ hostname: plan.pod.hostname, address, port, caPem }, options.healthTimeoutMs);
+    await waitForHealth({ hostname: plan.pod.hostname, address, port, path: HEALTH_PATHS[plan.profile], caPem }, options.healthTimeoutMs);
   };
   return {
     name: plan.pod.name,

@@ -1,4 +1,5 @@
-import { inputError } from '../base/errors.js';
+import { inputError, runtimeError } from '../base/errors.js';
+import type { Engine } from '../engine/engine.js';
 import { planCommunityFiles } from './community-files.js';
 import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 
@@ -31,4 +32,23 @@ export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
 
 export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
   return profile === 'community' ? planCommunityFiles(inputs, clientAuth) : planDerivedFiles(inputs);
+}
+
+/**
+ * What a machine answers once it serves, by profile: the enterprise services' GET /health, and
+ * for Deephaven Community (which has no /health) its web IDE, served by the same Jetty as its
+ * gRPC API once every part of the server has started. Rotation waits for it; Kubernetes probes it.
+ */
+export const HEALTH_PATHS: Record<TlsProfile, string> = { enterprise: '/health', community: '/ide/' };
+
+/** The profile of an image the engine has, for commands that derive files without starting it. */
+export async function profileOfImage(engine: Engine, image: string): Promise<TlsProfile> {
+  const found = await engine.images.inspect(image);
+  if (!found) {
+    throw runtimeError('IMAGE_MISSING', `the image ${image} does not exist, so its TLS profile (${LABEL_TLS_PROFILE}) is unknown`, {
+      subject: 'image',
+      fix: 'build it with "dh-podman build", or name an image you have in the cluster file',
+    });
+  }
+  return tlsProfileOf(found.labels, image);
 }

@@ -87,3 +87,33 @@ t.test('switching profile removes what the other one derived', async (t) => {
   t.same(enterprise.files.filter((f) => f.action === 'remove').map((f) => f.purpose).sort(), ['identity chain', 'identity key']);
   t.equal(readFileSync(input.paths.truststoreIrisPem, 'utf8'), community.files.find((f) => f.purpose === 'truststore PEM bundle')!.content.toString());
 });
+
+t.test('community behind a front: outbound.ssl.* from the internal truststore, the front\'s files kept', async (t) => {
+  const dir = t.testdir();
+  const input = await inputs(dir, true);
+  const internal = makeCa(dir, 'internal');
+  const internalCas = buildPool([(await readSource({ kind: 'file', path: internal.cert })).contents!]).entries;
+  const front = { material: input.keystore, envoyConfig: 'static_resources: {}\n' };
+  const plan = await planProfileFiles('community', { ...input, internalCas, front });
+  t.match(plan.properties, {
+    'ssl.trust.path': '/etc/sysconfig/deephaven/trust/truststore-iris.pem',
+    'outbound.ssl.identity.type': 'privatekey',
+    'outbound.ssl.identity.certChainPath': '/etc/sysconfig/deephaven/auth/tls-chain.pem',
+    'outbound.ssl.identity.privateKeyPath': '/etc/sysconfig/deephaven/auth/tls-key.pem',
+    'outbound.ssl.trust.type': 'certs',
+    'outbound.ssl.trust.path': '/etc/sysconfig/deephaven/trust/truststore-internal.pem',
+  });
+  t.notOk(plan.properties['tls.keystore'], 'no enterprise properties');
+  const byPurpose = new Map(plan.files.map((f) => [f.purpose, f]));
+  t.same(
+    [...byPurpose.keys()].sort(),
+    ['Envoy bootstrap', 'front keystore', 'identity chain', 'identity key', 'internal truststore', 'internal truststore PEM bundle', 'keystore passphrase', 'properties', 'truststore PEM bundle', 'truststore passphrase'],
+    'the front\'s keystore, passphrase, bootstrap and the internal truststore; no keystore.p12 of the service',
+  );
+  t.equal((byPurpose.get('internal truststore PEM bundle')!.content.toString().match(/BEGIN CERTIFICATE/g) ?? []).length, 1, 'the internal truststore holds the internal CA only');
+  t.match(byPurpose.get('front keystore'), { mode: 0o600, secret: true, action: 'create' });
+  t.equal(new Set(plan.files.map((f) => f.hostPath)).size, plan.files.length, 'each file planned once');
+
+  const unfronted = await planProfileFiles('community', input);
+  t.notOk(Object.keys(unfronted.properties).some((key) => key.startsWith('outbound.')), 'without a front: none (Deephaven calls out with ssl.*)');
+});
