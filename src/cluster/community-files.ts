@@ -28,12 +28,14 @@ const FRONT_FILES: readonly string[] = [
  * (ssl.clientAuthentication) and verifies it against the same trust bundle it uses for its own
  * outgoing TLS.
  *
- * Outgoing TLS (a `dh://` URI resolved on another server) uses outbound.ssl.* when set and
- * the server's own ssl.* otherwise (Deephaven's SslConfigModule), always with the JVM's default
- * trust (cacerts) added. So without an Envoy front the machine calls its peers with the trust
- * it serves with; an Envoy-fronted machine gets outbound.ssl.trust.* from the internal
- * truststore, the narrower trust the trust model gives service-to-service calls, and presents
- * its own identity to peers that ask for one.
+ * Outgoing TLS (a `dh://` URI resolved on another server) is configured by outbound.ssl.*,
+ * always with the JVM's default trust (cacerts) added by Deephaven. Its source says it falls
+ * back to ssl.* when outbound.ssl.* is absent, but the 42.7 server does not: without
+ * outbound.ssl.trust.* it trusted only cacerts and refused a peer issued by the --ca-cert-file
+ * CA (measured, PKIX path building failed). So outbound.ssl.* is always written: the machine's
+ * own identity (presented to peers that ask for a client certificate) and the trust it serves
+ * with, or, behind an Envoy front, the internal truststore: the narrower trust the trust model
+ * gives service-to-service calls.
  */
 export async function planCommunityFiles(inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
   const { paths, keystore, cas, internalCas, front } = inputs;
@@ -49,6 +51,7 @@ export async function planCommunityFiles(inputs: DerivedInputs, clientAuth?: Cli
     'ssl.identity.privateKeyPath': IN_CONTAINER.identityKey,
   };
   const properties: Record<string, string> = { ...identity };
+  for (const [key, value] of Object.entries(identity)) properties[`outbound.${key}`] = value;
   const trustPem: [string, string, string] = ['truststore PEM bundle', paths.truststoreIrisPem, IN_CONTAINER.truststoreIrisPem];
   if (cas) {
     files.push(await compareBytes(trustPem[0], trustPem[1], trustPem[2], 0o644, Buffer.from(encodePemBundle(cas))));
@@ -62,10 +65,10 @@ export async function planCommunityFiles(inputs: DerivedInputs, clientAuth?: Cli
   // the front is the same container whatever the service behind it reads.
   const kept = front || internalCas ? (await planDerivedFiles(inputs)).files.filter((file) => FRONT_FILES.includes(file.containerPath)) : [];
   files.push(...kept);
-  if (internalCas) {
-    for (const [key, value] of Object.entries(identity)) properties[`outbound.${key}`] = value;
+  const outboundTrust = internalCas ? IN_CONTAINER.truststoreInternalPem : cas ? IN_CONTAINER.truststoreIrisPem : undefined;
+  if (outboundTrust) {
     properties['outbound.ssl.trust.type'] = 'certs';
-    properties['outbound.ssl.trust.path'] = IN_CONTAINER.truststoreInternalPem;
+    properties['outbound.ssl.trust.path'] = outboundTrust;
   }
   // What the enterprise profile derived, when the pod ran such an image before.
   const keptPaths = new Set(kept.map((file) => file.containerPath));

@@ -46,12 +46,20 @@ t.test('community: PEM chain, PKCS#8 key for the service account only, ssl.* pro
     'ssl.identity.privateKeyPath': '/etc/sysconfig/deephaven/auth/tls-key.pem',
     'ssl.trust.type': 'certs',
     'ssl.trust.path': '/etc/sysconfig/deephaven/trust/truststore-iris.pem',
+    // Calls to other servers: the same identity and trust (Deephaven 42.7 does not fall back to ssl.*).
+    'outbound.ssl.identity.type': 'privatekey',
+    'outbound.ssl.identity.certChainPath': '/etc/sysconfig/deephaven/auth/tls-chain.pem',
+    'outbound.ssl.identity.privateKeyPath': '/etc/sysconfig/deephaven/auth/tls-key.pem',
+    'outbound.ssl.trust.type': 'certs',
+    'outbound.ssl.trust.path': '/etc/sysconfig/deephaven/trust/truststore-iris.pem',
   });
   t.notOk(plan.javaOpts.includes('PRIVATE'), 'no key material in DH_JAVA_OPTS');
 
   const system = await planProfileFiles('community', { ...input, cas: undefined });
   t.notOk(system.properties['ssl.trust.path'], 'without --ca-cert-file: no ssl.trust.*, the JVM default trust applies');
   t.notOk(system.properties['ssl.trust.type']);
+  t.notOk(system.properties['outbound.ssl.trust.path'], 'nor outbound.ssl.trust.*');
+  t.equal(system.properties['outbound.ssl.identity.type'], 'privatekey');
 });
 
 t.test('community with client certificates: ssl.clientAuthentication WANTED or NEEDED, nothing else changes', async (t) => {
@@ -115,5 +123,5 @@ t.test('community behind a front: outbound.ssl.* from the internal truststore, t
   t.equal(new Set(plan.files.map((f) => f.hostPath)).size, plan.files.length, 'each file planned once');
 
   const unfronted = await planProfileFiles('community', input);
-  t.notOk(Object.keys(unfronted.properties).some((key) => key.startsWith('outbound.')), 'without a front: none (Deephaven calls out with ssl.*)');
+  t.equal(unfronted.properties['outbound.ssl.trust.path'], '/etc/sysconfig/deephaven/trust/truststore-iris.pem', 'without a front: the trust it serves with');
 });
