@@ -1,4 +1,4 @@
-import { inputError, runtimeError } from '../base/errors.js';
+import { inputError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { planCommunityFiles } from './community-files.js';
 import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
@@ -41,14 +41,14 @@ export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs, cli
  */
 export const HEALTH_PATHS: Record<TlsProfile, string> = { enterprise: '/health', community: '/ide/' };
 
-/** The profile of an image the engine has, for commands that derive files without starting it. */
-export async function profileOfImage(engine: Engine, image: string): Promise<TlsProfile> {
+/**
+ * The profile of an image, for commands that derive files without starting it (kube generate).
+ * An image Podman does not have (built later, or pulled from a registry by Kubernetes) is taken
+ * as enterprise, the profile of an image without the label, and `onAssumed` says so.
+ */
+export async function profileOfImage(engine: Engine, image: string, onAssumed: (line: string) => void): Promise<TlsProfile> {
   const found = await engine.images.inspect(image);
-  if (!found) {
-    throw runtimeError('IMAGE_MISSING', `the image ${image} does not exist, so its TLS profile (${LABEL_TLS_PROFILE}) is unknown`, {
-      subject: 'image',
-      fix: 'build it with "dh-podman build", or name an image you have in the cluster file',
-    });
-  }
-  return tlsProfileOf(found.labels, image);
+  if (found) return tlsProfileOf(found.labels, image);
+  onAssumed(`the image ${image} is not in Podman, so its ${LABEL_TLS_PROFILE} label is unknown: its files are derived for the enterprise profile; build it first (dh-podman build) when it is a Deephaven Community image`);
+  return 'enterprise';
 }

@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planDerivedFiles } from '../../src/cluster/derived-files.js';
 import { podStatePaths } from '../../src/cluster/layout.js';
-import { planProfileFiles, tlsProfileOf } from '../../src/cluster/tls-profile.js';
+import { planProfileFiles, profileOfImage, tlsProfileOf } from '../../src/cluster/tls-profile.js';
+import type { Engine } from '../../src/engine/engine.js';
 import { readKeystoreMaterial } from '../../src/trust/keystore.js';
 import { buildPool } from '../../src/trust/pool.js';
 import { readSource } from '../../src/trust/sources.js';
@@ -124,4 +125,14 @@ t.test('community behind a front: outbound.ssl.* from the internal truststore, t
 
   const unfronted = await planProfileFiles('community', input);
   t.equal(unfronted.properties['outbound.ssl.trust.path'], '/etc/sysconfig/deephaven/trust/truststore-iris.pem', 'without a front: the trust it serves with');
+});
+
+t.test('kube generate reads the profile of images Podman has; one it has not is taken as enterprise, and said', async (t) => {
+  const images: Record<string, Record<string, string>> = { 'localhost/dh-podman/deephaven:latest': { 'io.dh-podman.tls-profile': 'community' } };
+  const engine = { images: { inspect: async (image: string) => (images[image] ? { id: 'sha256:1', labels: images[image] } : undefined) } } as unknown as Engine;
+  const said: string[] = [];
+  t.equal(await profileOfImage(engine, 'localhost/dh-podman/deephaven:latest', (line) => said.push(line)), 'community');
+  t.same(said, []);
+  t.equal(await profileOfImage(engine, 'registry.example/dh:1', (line) => said.push(line)), 'enterprise');
+  t.match(said, [/registry\.example\/dh:1 is not in Podman.*enterprise profile; build it first/]);
 });

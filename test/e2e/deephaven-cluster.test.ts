@@ -141,7 +141,7 @@ t.test('server A reads a table of server B over TLS; under internal trust an ext
   const refused = await resolveOnA(table(hosts.b));
   t.not(refused.code, 0, 'B, whose certificate only the external CA issued, is refused');
   t.match(refused.stderr, /PKIX|certification path|unable to find valid|CertificateException|SSLHandshakeException/i, '(by certificate verification)');
-  t.comment(cause(refused).split('\n').find((line) => /PKIX/.test(line))?.slice(0, 300) ?? '');
+  t.comment(refused.stderr.split('\n').find((line) => /PKIX/.test(line))?.trim().slice(0, 300) ?? '');
 
   const down = await runCli(['down', '-f', file, '--state-dir', stateDir], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);

@@ -39,7 +39,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       const warnings: string[] = [];
       // The engine is asked only for the images' TLS profiles, which decide the files each pod reads.
       const exported = await withEngine(context, output, (engine) =>
-        kubeExport(spec, stateDir, yamlPath, (image) => profileOfImage(engine, image), (line) => output.info(line), (line) => {
+        kubeExport(spec, stateDir, yamlPath, (image) => profileOfImage(engine, image, (line) => output.info(line)), (line) => output.info(line), (line) => {
           warnings.push(line);
           output.warn(line);
         }),
