@@ -40,6 +40,9 @@ function probeOnce(target: HealthTarget): Promise<string> {
         port: target.port,
         path: target.path ?? '/health',
         servername: target.hostname,
+        // The name a client asks for, not the address dialled: Jetty (Deephaven) answers 400
+        // to a Host that is not the SNI name.
+        headers: { host: `${target.hostname}:${target.port}` },
         ...(target.caPem ? { ca: target.caPem } : {}),
         timeout: 3000,
         // Hostname verification against the machine's name, not the loopback address we dial.
