@@ -79,7 +79,7 @@ t.test('server A reads a table of server B over TLS; under internal trust an ext
       await new Promise((resolve) => setTimeout(resolve, 5000));
       return undefined;
     }, 600_000);
-    t.comment(`${name}: first script ${((Date.now() - started) / 1000).toFixed(1)} s after up -f`);
+    t.comment(`${name}: its first script ran after ${((Date.now() - started) / 1000).toFixed(1)} s of trying`);
     if (!published) t.comment((await podman(['logs', '--tail', '30', `${pods[name]}-svc`], true)).stderr);
     return published;
   };
@@ -141,7 +141,6 @@ t.test('server A reads a table of server B over TLS; under internal trust an ext
   const refused = await resolveOnA(table(hosts.b));
   t.not(refused.code, 0, 'B, whose certificate only the external CA issued, is refused');
   t.match(refused.stderr, /PKIX|certification path|unable to find valid|CertificateException|SSLHandshakeException/i, '(by certificate verification)');
-  t.comment(refused.stderr.split('\n').find((line) => /PKIX/.test(line))?.trim().slice(0, 300) ?? '');
 
   const down = await runCli(['down', '-f', file, '--state-dir', stateDir], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);
