@@ -8,14 +8,14 @@ export interface HealthTarget {
   /** Where to connect: 127.0.0.1 for a published port (the default), or the pod's address. */
   address?: string;
   port: number;
-  /** What to ask for (default /health); any 200 answer means the service is up. */
+  /** What to GET: /health unless the service answers elsewhere (see HEALTH_PATHS). */
   path?: string;
   /** The CAs to verify against; undefined means the system's. */
   caPem: string | undefined;
 }
 
 /**
- * Waits until a machine answers GET /health (or `path`) over TLS, verified against `caPem` for its own
+ * Waits until a machine answers GET /health (or target.path) with 200 over TLS, verified against `caPem` for its own
  * hostname, as a client would. A service needs a JVM start before it listens.
  */
 export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, intervalMs = 500): Promise<void> {
@@ -40,6 +40,9 @@ function probeOnce(target: HealthTarget): Promise<string> {
         port: target.port,
         path: target.path ?? '/health',
         servername: target.hostname,
+        // The name a client asks for, not the address dialled: Jetty (Deephaven) answers 400
+        // to a Host that is not the SNI name.
+        headers: { host: `${target.hostname}:${target.port}` },
         ...(target.caPem ? { ca: target.caPem } : {}),
         timeout: 3000,
         // Hostname verification against the machine's name, not the loopback address we dial.

@@ -11,6 +11,7 @@ import { kubeService } from './kube-service.js';
 import { DEFAULT_IMAGE, ENVOY_PORT } from './layout.js';
 import { checkMachine, type CheckedMachine } from './machine-plan.js';
 import { kubeUnit } from './systemd-unit.js';
+import { planProfileFiles, type TlsProfile } from './tls-profile.js';
 import { BUNDLE_KEY, TrustManagerBundle } from './trust-manager-bundle.js';
 
 export interface KubeExport {
@@ -23,6 +24,7 @@ export interface KubeExport {
 /**
  * The cluster as Kubernetes objects, from the same checks and derived files as `up`: what runs
  * under `podman kube play` (or on Kubernetes) trusts exactly what the pods of `up` trust.
+ * `profileOf` reads an image's TLS profile (its label, from the engine), which decides the files.
  */
 export interface KubeExportOptions {
   /** The trust bundle as a cert-manager trust-manager Bundle instead of a plain ConfigMap. */
@@ -33,6 +35,7 @@ export async function kubeExport(
   spec: ClusterSpec,
   stateDir: string,
   yamlPath: string,
+  profileOf: (image: string) => Promise<TlsProfile>,
   onStep: (line: string) => void,
   onWarning: (line: string) => void = onStep,
   options: KubeExportOptions = {},
@@ -59,10 +62,12 @@ export async function kubeExport(
     );
   }
   for (const pod of spec.pods) {
-    const machine = machines.get(pod.name)!;
-    objects.push(
-      ...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image: pod.image ?? DEFAULT_IMAGE, publish: pod.publish ?? [], machine })),
-    );
+    const checked = machines.get(pod.name)!;
+    const image = pod.image ?? DEFAULT_IMAGE;
+    // The files the image reads, as `up` derives them from its io.dh-podman.tls-profile label.
+    const profile = await profileOf(image);
+    const machine = profile === 'enterprise' ? checked : { ...checked, derived: await planProfileFiles(profile, checked.inputs) };
+    objects.push(...(await kubePod({ cluster: spec.cluster, name: pod.name, hostname: pod.hostname, image, publish: pod.publish ?? [], machine, profile })));
     const { service, warning } = kubeService({
       cluster: spec.cluster,
       pod: pod.name,

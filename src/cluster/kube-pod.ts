@@ -6,6 +6,7 @@ import { pathExists } from '../base/atomic-write.js';
 import { IN_CONTAINER, SERVICE_PORT, SERVICE_UID } from './layout.js';
 import { clusterLabels, POD_LABEL } from './kube-service.js';
 import { frontContainerSpec, type CheckedMachine } from './machine-plan.js';
+import { HEALTH_PATHS, LABEL_TLS_PROFILE, type TlsProfile } from './tls-profile.js';
 
 /** Where the init container finds each source inside the pod. */
 const SOURCES = { tls: '/run/dh-podman/tls', stores: '/run/dh-podman/stores', config: '/run/dh-podman/config' } as const;
@@ -34,7 +35,9 @@ export interface KubePodInput {
   hostname: string;
   image: string;
   publish: number[];
+  /** Its derived files are the ones of this profile (the image's label, as `up` reads it). */
   machine: CheckedMachine;
+  profile: TlsProfile;
 }
 
 /**
@@ -60,7 +63,9 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
   for (const file of machine.derived.files) {
     if (file.action === 'remove') continue;
     const key = basename(file.containerPath);
-    const secret = /\.(p12|passphrase)$/.test(key);
+    // The auth directory's files (keys, keystores, the community profile's PEM key and chain) and
+    // every passphrase travel in a Secret; only trust material and properties in the ConfigMap.
+    const secret = file.secret || /\.(p12|passphrase)$/.test(key);
     if (secret) storeData[key] = file.content.toString('base64');
     else configData[key] = file.content.toString('utf8');
     // The Envoy bootstrap lives outside the trust model's tree: the front mounts the ConfigMap at its directory.
@@ -87,7 +92,7 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
   const etc = { name: `${name}-etc`, mountPath: CONFIG_ROOT };
   const front = frontContainer(input, etc);
   const pod = new Pod({
-    metadata: { name, labels: { ...labels, [POD_LABEL]: name }, annotations: { 'io.dh-podman.hostname': input.hostname } },
+    metadata: { name, labels: { ...labels, [POD_LABEL]: name }, annotations: { 'io.dh-podman.hostname': input.hostname, [LABEL_TLS_PROFILE]: input.profile } },
     spec: {
       // A pod hostname is one DNS label; the FQDN is what certificates and clients use.
       hostname: input.hostname.split('.')[0]!,
@@ -120,6 +125,14 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
           // hostPort on the same host port, so two machines would collide on 8123.
           ...(input.publish.length > 0 ? { ports: input.publish.map((hostPort) => ({ containerPort: SERVICE_PORT, hostPort, protocol: 'TCP' as const })) } : {}),
           volumeMounts: [{ ...etc, readOnly: true }],
+          // For Kubernetes: ready once it answers where its profile serves (Deephaven Community has
+          // no /health). Podman 4.3's kube play ignores readiness probes; a liveness probe there
+          // would run curl inside the image and restart a JVM still starting.
+          readinessProbe: {
+            httpGet: { path: HEALTH_PATHS[input.profile], port: SERVICE_PORT, scheme: 'HTTPS' },
+            periodSeconds: 10,
+            failureThreshold: 3,
+          },
         },
         ...(front ? [front] : []),
       ],
@@ -142,9 +155,9 @@ export async function kubePod(input: KubePodInput): Promise<KubeObject[]> {
  * the container: Podman 4.3 would publish it on the host, where every front would want 8000.
  */
 function frontContainer(input: KubePodInput, etc: { name: string; mountPath: string }): IContainer | undefined {
-  const { request, derived } = input.machine;
+  const { request } = input.machine;
   if (!request.envoy) return undefined;
-  const spec = frontContainerSpec(request, [], input.machine.paths, derived.properties);
+  const spec = frontContainerSpec(request, [], input.machine.paths);
   return {
     name: 'front',
     image: spec.image,

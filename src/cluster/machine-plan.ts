@@ -141,12 +141,6 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
     });
   }
   const profile = tlsProfileOf(image.labels, request.image, podSubject(request.name, 'image'));
-  if (profile === 'community' && request.envoy) {
-    throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the community TLS profile, which has no Envoy front yet`, {
-      subject: podSubject(request.name, 'Envoy front'),
-      fix: 'run it without an Envoy front, or use an image of the enterprise profile',
-    });
-  }
   if (request.clientAuth && profile !== 'community') {
     throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
       subject: podSubject(request.name, 'client certificates'),
@@ -172,12 +166,12 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
   const digest = filesDigest(derived);
   // The service account gets its own secrets and not the front's; the front, under a uid of its
   // own, gets only its keystore and that keystore's passphrase.
-  const secrets = podSecretMounts(request.name, digest, derived.files).service;
+  const secrets = podSecretMounts(request.name, digest, derived.files, profile).service;
   const frontContainer = request.envoy
     ? {
-        ...frontContainerSpec(request, mounts, paths, derived.properties),
+        ...frontContainerSpec(request, mounts, paths),
         user: `${FRONT_UID}:${FRONT_UID}`,
-        secrets: podSecretMounts(request.name, digest, derived.files).front,
+        secrets: podSecretMounts(request.name, digest, derived.files, profile).front,
       }
     : undefined;
   // Secret names carry the files' digest, which LABEL_FILES compares on its own: left out here,
@@ -249,9 +243,11 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
  * own, gets only its keystore and that keystore's passphrase. The names carry `digest`, the
  * files' digest: a secret's name fixes its contents.
  */
-export function podSecretMounts(pod: string, digest: string, files: DerivedFile[]): { service: SecretMount[]; front: SecretMount[] } {
+export function podSecretMounts(pod: string, digest: string, files: DerivedFile[], profile: TlsProfile): { service: SecretMount[]; front: SecretMount[] } {
+  // The community service reads PEM files only: the front keystore's passphrase is the front's alone.
+  const serviceReads = (path: string) => path !== IN_CONTAINER.frontKeystore && !(profile === 'community' && path === IN_CONTAINER.keystorePassphrase);
   return {
-    service: secretMountsFor(pod, digest, files, SERVICE_UID, (path) => path !== IN_CONTAINER.frontKeystore),
+    service: secretMountsFor(pod, digest, files, SERVICE_UID, serviceReads),
     front: secretMountsFor(pod, digest, files, FRONT_UID, (path) => path === IN_CONTAINER.frontKeystore || path === IN_CONTAINER.keystorePassphrase),
   };
 }
@@ -289,15 +285,16 @@ async function frontInputs(request: MachineRequest, tlsVolume: string): Promise<
  * The front container. The upstream Envoy image reads /etc/envoy/envoy.yaml; the stand-in
  * (images/front) reads the same settings as -D options. Each ignores what is the other's.
  */
-export function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths, properties: Record<string, string>) {
+export function frontContainerSpec(request: MachineRequest, serviceMounts: Mount[], paths: PodStatePaths) {
   const options = {
     'probe.port': String(request.envoy!.port ?? ENVOY_PORT),
     'probe.upstream': `https://${request.hostname}:${SERVICE_PORT}`,
     'probe.hostname': request.envoy!.hostname,
     'tls.keystore': IN_CONTAINER.frontKeystore,
     'tls.passphrase.file': IN_CONTAINER.keystorePassphrase,
-    'internal.tls.truststore': properties['internal.tls.truststore'] ?? '',
-    'tls.truststore.passphrase.file': properties['tls.truststore.passphrase.file'] ?? '',
+    // A fronted machine always has an internal truststore, whichever TLS profile its service has.
+    'internal.tls.truststore': IN_CONTAINER.truststoreInternal,
+    'tls.truststore.passphrase.file': IN_CONTAINER.truststorePassphrase,
   };
   return {
     name: `${request.name}-front`,

@@ -5,7 +5,7 @@ export interface RollOutStep {
   name: string;
   /** Writes the new files and restarts the pod with them; when it fails, the pod is as it was. */
   apply(): Promise<void>;
-  /** Resolves once the pod answers /health over TLS; rejects when it does not in time. */
+  /** Resolves once the pod answers its health path over TLS; rejects when it does not in time. */
   healthy(): Promise<void>;
   /** Puts the previous files back and restarts the pod with them. */
   revert(): Promise<void>;
@@ -30,7 +30,7 @@ export async function rollOut(steps: RollOutStep[], onStep: (line: string) => vo
       throw runtimeError(code, `${step.name} was not rotated: ${(error as Error).message}`, { fix: `${notTouched}fix the cause and run rotate again`, cause: error });
     }
     try {
-      onStep(`waiting for ${step.name} to answer /health`);
+      onStep(`waiting for ${step.name} to answer over TLS`);
       await step.healthy();
       done.push(step.name);
     } catch (error) {

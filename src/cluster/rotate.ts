@@ -16,6 +16,7 @@ import { filesDigest, LABEL_FILES, podSecretMounts, type MachinePlan } from './m
 import { preflight } from './preflight.js';
 import { rollOut, type RollOutStep } from './roll-out.js';
 import { claimClusterState } from './state-marker.js';
+import { HEALTH_PATHS } from './tls-profile.js';
 
 export interface RotateOptions {
   /** Pod names from the file; all of them when empty. */
@@ -44,7 +45,7 @@ export interface RotationPlan {
 /**
  * Picks up new material in TLS volumes and CA files for a running cluster. Every selected pod's
  * material is checked before anything is written; then the pods whose derived files changed are
- * restarted one at a time, each answering /health over TLS before the next is touched.
+ * restarted one at a time, each answering over TLS (HEALTH_PATHS) before the next is touched.
  */
 export async function clusterRotate(engine: PodEngine, spec: ClusterSpec, stateDir: string, options: RotateOptions): Promise<RotateResult> {
   const rotation = await planRotation(engine, spec, stateDir, options.pods);
@@ -117,7 +118,7 @@ function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[],
     const published = plan.pod.ports.find((port) => port.containerPort === SERVICE_PORT);
     const address = published ? '127.0.0.1' : await engine.pods.address(plan.pod.name, plan.network.name);
     const port = published ? published.hostPort : SERVICE_PORT;
-    await waitHealthy({ hostname: plan.pod.hostname, address, port, caPem }, options.healthTimeoutMs);
+    await waitHealthy({ hostname: plan.pod.hostname, address, port, path: HEALTH_PATHS[plan.profile], caPem }, options.healthTimeoutMs);
   };
   return {
     name: plan.pod.name,
@@ -162,7 +163,7 @@ function revertPlan(plan: MachinePlan, previous: Map<string, Buffer | undefined>
   const digest = filesDigest(derived);
   // Secrets are named by the files' digest and never rewritten under a name: the previous files
   // go back under their own names (the new ones' secrets hold the new bytes).
-  const secrets = podSecretMounts(plan.pod.name, digest, files);
+  const secrets = podSecretMounts(plan.pod.name, digest, files, plan.profile);
   return {
     ...plan,
     derived,

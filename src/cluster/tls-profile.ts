@@ -1,4 +1,5 @@
 import { inputError } from '../base/errors.js';
+import type { Engine } from '../engine/engine.js';
 import { planCommunityFiles } from './community-files.js';
 import { planDerivedFiles, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 
@@ -32,4 +33,23 @@ export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
 
 export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
   return profile === 'community' ? planCommunityFiles(inputs, clientAuth) : planDerivedFiles(inputs);
+}
+
+/**
+ * What a machine answers once it serves, by profile: the enterprise services' GET /health, and
+ * for Deephaven Community (which has no /health) its web IDE, served by the same Jetty as its
+ * gRPC API once every part of the server has started. Rotation waits for it; Kubernetes probes it.
+ */
+export const HEALTH_PATHS: Record<TlsProfile, string> = { enterprise: '/health', community: '/ide/' };
+
+/**
+ * The profile of an image, for commands that derive files without starting it (kube generate).
+ * An image Podman does not have (built later, or pulled from a registry by Kubernetes) is taken
+ * as enterprise, the profile of an image without the label, and `onAssumed` says so.
+ */
+export async function profileOfImage(engine: Engine, image: string, onAssumed: (line: string) => void): Promise<TlsProfile> {
+  const found = await engine.images.inspect(image);
+  if (found) return tlsProfileOf(found.labels, image);
+  onAssumed(`the image ${image} is not in Podman, so its ${LABEL_TLS_PROFILE} label is unknown: its files are derived for the enterprise profile; build it first (dh-podman build) when it is a Deephaven Community image`);
+  return 'enterprise';
 }

@@ -24,7 +24,7 @@ async function exportCluster(t: Test, trustManager: boolean) {
     '',
   ].join('\n'));
   const { spec } = await loadClusterFile(file);
-  const exported = await kubeExport(spec!, join(dir, 'state'), join(dir, 'out', 'plan-bundle.yaml'), () => undefined, () => undefined, { trustManager });
+  const exported = await kubeExport(spec!, join(dir, 'state'), join(dir, 'out', 'plan-bundle.yaml'), async () => 'enterprise' as const, () => undefined, () => undefined, { trustManager });
   const documents = parseAllDocuments(exported.yaml).map((doc) => doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any }); // eslint-disable-line @typescript-eslint/no-explicit-any
   return { dir, documents, bundlePem: readFileSync(join(dir, 'state/clusters/plan-bundle/trust-bundle.pem'), 'utf8') };
 }

@@ -37,17 +37,23 @@ export function registerKubeCommands(program: Command, context: CommandContext):
       // Loaded here, not at the top: the Kubernetes schemas take longer to load than most commands
       // take to run, and only this command needs them.
       const { kubeExport } = await import('../../cluster/kube-export.js');
+      const { withEngine } = await import('../engine-options.js');
+      const { profileOfImage } = await import('../../cluster/tls-profile.js');
       const warnings: string[] = [];
-      const exported = await kubeExport(
-        spec,
-        stateDir,
-        yamlPath,
-        (line) => output.info(line),
-        (line) => {
-          warnings.push(line);
-          output.warn(line);
-        },
-        { trustManager: flags.trustManager === true },
+      // The engine is asked only for the images' TLS profiles, which decide the files each pod reads.
+      const exported = await withEngine(context, output, (engine) =>
+        kubeExport(
+          spec,
+          stateDir,
+          yamlPath,
+          (image) => profileOfImage(engine, image, (line) => output.info(line)),
+          (line) => output.info(line),
+          (line) => {
+            warnings.push(line);
+            output.warn(line);
+          },
+          { trustManager: flags.trustManager === true },
+        ),
       );
       await writeFileAtomic(yamlPath, exported.yaml, { mode: 0o600, overwrite: true });
       const unitPath = join(flags.out, exported.unit.name);

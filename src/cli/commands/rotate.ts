@@ -19,7 +19,7 @@ export function registerRotate(program: Command, context: CommandContext): void 
     .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .option('--dry-run', 'print what rotate would issue, write and restart, and change nothing')
-    .addOption(new Option('--health-timeout <seconds>', 'how long each restarted pod has to answer /health over TLS').default(90).argParser(parsePositiveInt))
+    .addOption(new Option('--health-timeout <seconds>', 'how long each restarted pod has to answer over TLS (/health; the web IDE for Deephaven Community)').default(90).argParser(parsePositiveInt))
     .addHelpText(
       'after',
       [
