@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runtimeError } from '../base/errors.js';
 import type { Engine } from './engine.js';
+import { hostPortState } from './host-ports.js';
 import { hostPortRules, publishes, teardownOf, type HostPortRule, type NatRule } from './port-rules.js';
 
 const run = promisify(execFile);
@@ -17,8 +18,8 @@ const run = promisify(execFile);
  * traffic to an address nobody holds, so a new pod publishing that port never answers there.
  * Nothing binds the port (conmon, which would hold it, is gone), so a bind check sees it free.
  *
- * Only rules whose container Podman says does not exist are stale here: a rule of a container
- * Podman still has is Podman's to tear down.
+ * Only rules whose container Podman says does not exist, on a port no process holds, are stale
+ * here: a rule of a container Podman still has is Podman's to tear down.
  */
 export async function stalePortRules(engine: Engine, ports: number[]): Promise<HostPortRule[]> {
   const table = await readNatTable();
@@ -29,7 +30,13 @@ export async function stalePortRules(engine: Engine, ports: number[]): Promise<H
   for (const id of new Set(wanted.map((rule) => rule.containerId))) {
     if ((await engine.containers.inspect(id)) === undefined) gone.add(id);
   }
-  return wanted.filter((rule) => gone.has(rule.containerId));
+  const stale: HostPortRule[] = [];
+  for (const rule of wanted.filter((r) => gone.has(r.containerId))) {
+    // A live container's conmon holds its published port bound. A bound port is someone's, even
+    // when this engine does not know the container (another Podman's storage): not touched.
+    if ((await hostPortState({ hostPort: rule.hostPort, containerPort: 0 })) === 'free') stale.push(rule);
+  }
+  return stale;
 }
 
 /**
