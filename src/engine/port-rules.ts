@@ -104,13 +104,14 @@ export function splitWords(line: string): string[] {
 }
 
 /**
- * The rules netavark's teardown would have deleted for the containers in `gone`, in the order to
- * delete them (the jump first, so no packet meets a half-removed chain). A host port rule of a
- * container still there keeps its own rules in the shared network chain: the marks (the same
- * for every container of the port) and its DNAT, told apart by the address `addressOf` gives
- * (undefined: not known, then the chain's rules for that port are left alone and reported).
+ * The rules netavark's teardown would have deleted for the host port rules `stale` (of
+ * containers gone), in the order to delete them (the jump first, so no packet meets a
+ * half-removed chain). A host port rule of a container still there keeps its own rules in the
+ * shared network chain: the marks (the same for every container of the port) and its DNAT, told
+ * apart by the address `addressOf` gives (undefined: not known, then the chain's rules for that
+ * port are left alone and the stale rule reported as undecided).
  */
-export function teardownOf(all: HostPortRule[], gone: Set<string>, addressOf: (containerId: string) => string | undefined): { rules: NatRule[]; undecided: HostPortRule[] } {
+export function teardownOf(all: HostPortRule[], stale: HostPortRule[], addressOf: (containerId: string) => string | undefined): { rules: NatRule[]; undecided: HostPortRule[] } {
   const rules: NatRule[] = [];
   const undecided: HostPortRule[] = [];
   const seen = new Set<string>();
@@ -119,7 +120,8 @@ export function teardownOf(all: HostPortRule[], gone: Set<string>, addressOf: (c
     if (!seen.has(key)) rules.push(rule);
     seen.add(key);
   };
-  for (const rule of all.filter((r) => gone.has(r.containerId))) {
+  const gone = new Set(stale.map((rule) => rule.containerId));
+  for (const rule of stale) {
     add(rule.jump);
     const sharers = all.filter((other) => !gone.has(other.containerId) && other.dnChain === rule.dnChain && other.protocol === rule.protocol && other.hostPort === rule.hostPort);
     if (sharers.length === 0) {

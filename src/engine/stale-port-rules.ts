@@ -55,7 +55,7 @@ export async function removeStalePortRules(engine: Engine, ports: number[], onSt
   for (const rule of all.filter((r) => !gone.has(r.containerId) && stale.some((s) => s.dnChain === r.dnChain && s.hostPort === r.hostPort))) {
     addresses.set(rule.containerId, await engine.containers.addressOn(rule.containerId, rule.network).catch(() => undefined));
   }
-  const { rules, undecided } = teardownOf(all, gone, (id) => addresses.get(id));
+  const { rules, undecided } = teardownOf(all, stale, (id) => addresses.get(id));
   if (undecided.length > 0) {
     const rule = undecided[0]!;
     throw runtimeError('STALE_PORT_RULE_SHARED', `host port ${rule.hostPort} is still captured by a leftover netavark rule of container ${short(rule.containerId)}, which no longer exists, and is published by a container whose address Podman does not say`, {

@@ -24,7 +24,8 @@ t.test("each published host port is read with its owner and its rules in the net
 
 t.test('a gone container alone on its port: its jump, then its marks and DNAT, as netavark tears them down', async (t) => {
   const alone = recorded.split('\n').filter((l) => !l.includes(LIVE) && !l.includes('10.89.1.7')).join('\n');
-  const { rules, undecided } = teardownOf(hostPortRules(alone), new Set([STALE]), () => undefined);
+  const all = hostPortRules(alone);
+  const { rules, undecided } = teardownOf(all, all.filter((r) => r.containerId === STALE), () => undefined);
   t.same(undecided, []);
   t.same(rules.map(line), [
     `-A NETAVARK-HOSTPORT-DNAT -p tcp -m tcp --dport 35881 -m comment --comment dnat name: out-faults id: ${STALE} -j NETAVARK-DN-7F466F986FB3C`,
@@ -35,7 +36,8 @@ t.test('a gone container alone on its port: its jump, then its marks and DNAT, a
 });
 
 t.test("sharing the port with a live container: only the gone one's jump and DNAT go, the live one's address decides", async (t) => {
-  const { rules, undecided } = teardownOf(hostPortRules(recorded), new Set([STALE]), (id) => (id === LIVE ? '10.89.1.7' : undefined));
+  const all = hostPortRules(recorded);
+  const { rules, undecided } = teardownOf(all, all.filter((r) => r.containerId === STALE), (id) => (id === LIVE ? '10.89.1.7' : undefined));
   t.same(undecided, []);
   t.same(rules.map(line), [
     `-A NETAVARK-HOSTPORT-DNAT -p tcp -m tcp --dport 35881 -m comment --comment dnat name: out-faults id: ${STALE} -j NETAVARK-DN-7F466F986FB3C`,
@@ -44,14 +46,17 @@ t.test("sharing the port with a live container: only the gone one's jump and DNA
 });
 
 t.test("a live sharer whose address is unknown: nothing of that port's chain is chosen, it is reported", async (t) => {
-  const { rules, undecided } = teardownOf(hostPortRules(recorded), new Set([STALE]), () => undefined);
+  const all = hostPortRules(recorded);
+  const { rules, undecided } = teardownOf(all, all.filter((r) => r.containerId === STALE), () => undefined);
   t.same(undecided.map((r) => r.containerId), [STALE]);
   t.same(rules.map((r) => r.chain), ['NETAVARK-HOSTPORT-DNAT'], 'only the jump, which is the gone container’s alone');
 });
 
-t.test('nothing of containers that exist, nor of other networks, is chosen', async (t) => {
-  const { rules } = teardownOf(hostPortRules(recorded), new Set(), () => undefined);
-  t.same(rules, []);
+t.test('only the stale rules given are torn down: nothing of containers that exist, nor of other networks', async (t) => {
+  t.same(teardownOf(hostPortRules(recorded), [], () => undefined).rules, []);
+  const all = hostPortRules(recorded);
+  const { rules } = teardownOf(all, all.filter((r) => r.containerId === STALE), (id) => (id === LIVE ? '10.89.1.7' : undefined));
+  t.notOk(rules.some((r) => r.chain === 'NETAVARK-DN-E15E892173EFA' || r.args.includes('10.89.1.7:8123')));
 });
 
 t.test('iptables-save quoting is undone', async (t) => {
