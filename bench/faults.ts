@@ -165,9 +165,12 @@ export async function run(log: (line: string) => void): Promise<void> {
     engine.start();
     const undone = leaveNoTrace(podmanOut, NETWORK, made);
     if (undone.length > 0) log(`removed ${undone.length} netavark rules and chains of ${NETWORK} that no teardown reached`);
-    for (const image of [BROKEN, IMAGE]) {
-      podman('rmi', image);
-      podman('untag', image, image);
+    // The build tags the images it makes on the way too (base, :pre-trust): every tag under the
+    // prefix goes, the latest made first so no image is still the parent of another.
+    const tags = podmanOut('images', '--format', '{{.Repository}}:{{.Tag}}').split('\n').filter((tag) => tag.startsWith(PREFIX));
+    for (const tag of tags) {
+      podman('rmi', tag);
+      podman('untag', tag, tag);
     }
     await engine.close();
     rmSync(dir, { recursive: true, force: true });
