@@ -102,11 +102,7 @@ export async function applyMachinePlan(engine: Engine, plan: MachinePlan, onStep
  * as netavark's own teardown would have (src/engine/stale-port-rules.ts says why Podman cannot).
  */
 async function releaseStalePorts(engine: Engine, plan: MachinePlan, onStep: (line: string) => void): Promise<void> {
-  await removeStalePortRules(
-    engine,
-    plan.pod.ports.map((port) => port.hostPort),
-    onStep,
-  );
+  await removeStalePortRules(engine, plan.pod.ports.map((port) => port.hostPort), onStep);
 }
 
 /** The plan's pod and its members, not started. */
