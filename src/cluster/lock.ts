@@ -26,7 +26,11 @@ const MAX_TAKEOVER_DEPTH = 4;
 export async function acquireLock(path: string, what: string): Promise<() => Promise<void>> {
   await mkdir(dirname(path), { recursive: true });
   const mine = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(mine, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+  // A full disk fails the write after the file was created: it must not stay behind.
+  await writeFile(mine, `${process.pid}\n`, { mode: 0o600, flag: 'wx' }).catch(async (error: unknown) => {
+    await rm(mine, { force: true });
+    throw error;
+  });
   try {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (await tryLink(mine, path)) return () => rm(path, { force: true });

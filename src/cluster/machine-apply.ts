@@ -2,6 +2,7 @@ import { DhError, ExitCode, isDhError, runtimeError } from '../base/errors.js';
 import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import { createFromBlueprint, readBlueprint, type PodBlueprint } from '../engine/pod-blueprint.js';
+import { removeStalePortRules } from '../engine/stale-port-rules.js';
 import { pathExists } from '../base/atomic-write.js';
 import { writeDerivedFiles } from './apply-files.js';
 import { acquireLock } from './lock.js';
@@ -67,6 +68,7 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
       await createPod(engine, plan, staticIp, onStep);
     }
     if (plan.pod.action !== 'unchanged') {
+      await releaseStalePorts(engine, plan, onStep);
       onStep(`starting pod ${plan.pod.name}`);
       await engine.pods.start(plan.pod.name).catch(async (error: unknown) => {
         if (plan.pod.action !== 'start') throw error;
@@ -76,6 +78,7 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
         onStep(`pod ${plan.pod.name} does not start (${(error as Error).message}); creating it afresh`);
         await engine.pods.remove(plan.pod.name);
         await createPod(engine, plan, undefined, onStep);
+        await releaseStalePorts(engine, plan, onStep);
         await engine.pods.start(plan.pod.name);
       });
     }
@@ -90,6 +93,16 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
   } finally {
     await release();
   }
+}
+
+/**
+ * Right before the pod starts, when every pod this run removed is gone: a host port of the plan
+ * still captured by netavark rules of a container Podman no longer has (the engine was killed
+ * while such a pod started) would send the new pod's traffic nowhere. Those rules are deleted
+ * as netavark's own teardown would have (src/engine/stale-port-rules.ts says why Podman cannot).
+ */
+async function releaseStalePorts(engine: Engine, plan: MachinePlan, onStep: (line: string) => void): Promise<void> {
+  await removeStalePortRules(engine, plan.pod.ports.map((port) => port.hostPort), onStep);
 }
 
 /** The plan's pod and its members, not started. */

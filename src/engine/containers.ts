@@ -127,6 +127,12 @@ export class Containers {
     return fromPortBindings(data.NetworkSettings?.Ports);
   }
 
+  /** The container's address on `network` (a pod's infra container holds the pod's); undefined when it has none there. */
+  async addressOn(name: string, network: string): Promise<string | undefined> {
+    const data = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    return data.NetworkSettings?.Networks?.[network]?.IPAddress || undefined;
+  }
+
   /** Removes the container, killing it at once if it runs (no stop timeout). */
   async remove(name: string): Promise<void> {
     await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });

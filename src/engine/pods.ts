@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { libpod } from './api.js';
 import { labelFilter } from './labels.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
+import { retryTransient } from './transient.js';
 
 export interface PortMapping {
   hostPort: number;
@@ -104,8 +105,9 @@ export class Pods {
     await libpod(this.docker, 'POST', `/pods/${encodeURIComponent(name)}/stop`, { query: { t: timeoutSeconds } });
   }
 
+  /** Removes the pod and its containers, running ones killed; Podman's passing "busy" is waited out (transient.ts). */
   async remove(name: string): Promise<void> {
-    await libpod(this.docker, 'DELETE', `/pods/${encodeURIComponent(name)}`, { query: { force: true } });
+    await retryTransient(() => libpod(this.docker, 'DELETE', `/pods/${encodeURIComponent(name)}`, { query: { force: true } }));
   }
 }
 

@@ -1,0 +1,56 @@
+import t from 'tap';
+import { isTransient, retryTransient, RETRY_DELAYS_MS } from '../../src/engine/transient.js';
+
+// Podman 4.3's words for a removal that met a still-mounted layer (containers/podman#11594's shape).
+const BUSY = new Error(
+  'Podman: removing container 0e3da7bfb50c from pod 0c72f802ee24: removing container 0e3da7bfb50c root filesystem: 1 error occurred: * unlinkat /var/lib/containers/storage/overlay/0cf8c86cb0aa/merged: device or resource busy',
+);
+
+t.test('a busy removal is asked again until it succeeds, after growing pauses', async (t) => {
+  const slept: number[] = [];
+  let calls = 0;
+  const result = await retryTransient(
+    async () => {
+      if (++calls < 3) throw BUSY;
+      return 'removed';
+    },
+    RETRY_DELAYS_MS,
+    async (ms) => void slept.push(ms),
+  );
+  t.equal(result, 'removed');
+  t.equal(calls, 3);
+  t.same(slept, [500, 1000]);
+});
+
+t.test('still busy after every pause: the last failure stands, in Podman’s words', async (t) => {
+  let calls = 0;
+  await t.rejects(
+    retryTransient(
+      async () => {
+        calls++;
+        throw BUSY;
+      },
+      [1, 2],
+      async () => undefined,
+    ),
+    { message: /device or resource busy/ },
+  );
+  t.equal(calls, 3, 'the first try and one per pause');
+});
+
+t.test('any other failure is final at once', async (t) => {
+  let calls = 0;
+  await t.rejects(
+    retryTransient(
+      async () => {
+        calls++;
+        throw new Error('Podman: no such pod');
+      },
+      [1, 2],
+      async () => undefined,
+    ),
+  );
+  t.equal(calls, 1);
+  t.notOk(isTransient(new Error('Podman: address already in use')));
+  t.ok(isTransient(BUSY));
+});
