@@ -2,7 +2,6 @@ import { DhError, ExitCode, isDhError, runtimeError } from '../base/errors.js';
 import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import { createFromBlueprint, readBlueprint, type PodBlueprint } from '../engine/pod-blueprint.js';
-import { removeStalePortRules } from '../engine/stale-port-rules.js';
 import { pathExists } from '../base/atomic-write.js';
 import { writeDerivedFiles } from './apply-files.js';
 import { acquireLock } from './lock.js';
@@ -101,8 +100,8 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
  * while such a pod started) would send the new pod's traffic nowhere. Those rules are deleted
  * as netavark's own teardown would have (src/engine/stale-port-rules.ts says why Podman cannot).
  */
-async function releaseStalePorts(engine: Engine, plan: MachinePlan, onStep: (line: string) => void): Promise<void> {
-  await removeStalePortRules(engine, plan.pod.ports.map((port) => port.hostPort), onStep);
+async function releaseStalePorts(engine: PodEngine, plan: MachinePlan, onStep: (line: string) => void): Promise<void> {
+  await engine.releaseStalePortRules(plan.pod.ports.map((port) => port.hostPort), onStep);
 }
 
 /** The plan's pod and its members, not started. */

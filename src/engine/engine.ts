@@ -8,6 +8,7 @@ import { Networks } from './networks.js';
 import type { PodEngine } from './pod-engine.js';
 import { Pods } from './pods.js';
 import { Secrets } from './secrets.js';
+import { removeStalePortRules } from './stale-port-rules.js';
 
 /**
  * The one door to Podman. The only place a Dockerode client is made; nothing of dockerode's or
@@ -52,6 +53,10 @@ export class Engine implements PodEngine {
   /** The engine's version, OCI runtime and network backend, as it reports them. */
   info(): Promise<EngineInfo> {
     return readInfo(this.docker);
+  }
+
+  releaseStalePortRules(ports: number[], onStep: (line: string) => void): Promise<number[]> {
+    return removeStalePortRules(this, ports, onStep);
   }
 
   /** Runs `command` inside the running `container` (its files, its network) and waits for it. */

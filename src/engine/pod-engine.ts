@@ -15,4 +15,10 @@ export interface PodEngine {
   readonly containers: Pick<Containers, 'create' | 'inspect' | 'removeIfPresent'>;
   readonly networks: Pick<Networks, 'exists' | 'create' | 'inspect' | 'list' | 'remove'>;
   readonly secrets: Pick<Secrets, 'create' | 'exists' | 'list' | 'remove'>;
+  /**
+   * Deletes the host's netavark rules that still capture these host ports for containers Podman
+   * no longer has (stale-port-rules.ts); returns the ports released. A fake engine has no host
+   * firewall to touch.
+   */
+  releaseStalePortRules(ports: number[], onStep: (line: string) => void): Promise<number[]>;
 }

@@ -204,7 +204,7 @@ export async function startFakePodman(): Promise<FakePodman> {
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   const docker = new Dockerode({ socketPath });
-  const engine: PodEngine = { images: new Images(docker), pods: new Pods(docker), containers: new Containers(docker), networks: new Networks(docker), secrets: new Secrets(docker) };
+  const engine: PodEngine = { images: new Images(docker), pods: new Pods(docker), containers: new Containers(docker), networks: new Networks(docker), secrets: new Secrets(docker), releaseStalePortRules: async () => [] };
   return {
     engine,
     calls,
