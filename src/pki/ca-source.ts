@@ -3,10 +3,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError, usageError } from '../base/errors.js';
 import { pathExists } from '../base/atomic-write.js';
-import { readBounded } from '../base/read-bounded.js';
 import { isCA, parseCertificate, type Certificate } from './certificate.js';
 import type { Issuer } from './issue.js';
-import { classify, isCertificateLabel, isPrivateKeyLabel } from './pem.js';
+import { loadPemFile, type PemMaterial } from './material.js';
 import { parsePrivateKey } from './private-key.js';
 
 /**
@@ -146,43 +145,39 @@ export function isSelfSigned(certificate: Certificate): boolean {
   return certificate.selfIssued && certificate.x509.verify(certificate.x509.publicKey);
 }
 
-async function readCertificates(path: string): Promise<Certificate[]> {
-  const format = classify(await readBounded(path));
-  if (format.kind === 'der') {
-    throw inputError('CA_CERT_DER', 'is DER (binary); it must be PEM', {
-      subject: path,
-      fix: `convert it: openssl x509 -inform der -in ${path} -out ${path}.pem`,
-    });
+/**
+ * A CA file through the project's one PEM loader (material.ts), its findings turned into errors
+ * about a CA: the loader reports, a CA that cannot be read stops the command.
+ */
+async function loadCaFile(path: string, kind: 'CERT' | 'KEY'): Promise<PemMaterial> {
+  const { material, findings } = await loadPemFile(path);
+  const problem = findings.find((finding) => finding.severity === 'error');
+  if (problem?.code === 'FILE_DER') {
+    const convert = kind === 'CERT' ? `openssl x509 -inform der -in ${path} -out ${path}.pem` : `openssl pkey -inform der -in ${path} -out ${path}.pem (keep it mode 0600)`;
+    throw inputError(`CA_${kind}_DER`, 'is DER (binary); it must be PEM', { subject: path, fix: `convert it: ${convert}` });
   }
-  const blocks = format.kind === 'pem' ? format.blocks.filter((block) => isCertificateLabel(block.label)) : [];
-  if (blocks.length === 0) {
+  if (problem && problem.code !== 'FILE_EMPTY' && problem.code !== 'FILE_NOT_PEM' && problem.code !== 'CERT_UNPARSABLE') {
+    throw inputError(problem.code, problem.message, { subject: path, fix: problem.fix });
+  }
+  if (kind === 'CERT' && problem?.code === 'CERT_UNPARSABLE') {
+    throw inputError('CA_CERT_UNPARSABLE', problem.message, { subject: path, fix: 'check the file; it may be truncated or not a certificate' });
+  }
+  return material ?? { file: path, certificates: [], keyBlocks: [] };
+}
+
+async function readCertificates(path: string): Promise<Certificate[]> {
+  const { certificates } = await loadCaFile(path, 'CERT');
+  if (certificates.length === 0) {
     throw inputError('CA_CERT_MISSING', 'holds no PEM certificate', {
       subject: path,
       fix: 'give the CA certificate as PEM (-----BEGIN CERTIFICATE-----)',
     });
   }
-  return blocks.map((block, index) => {
-    try {
-      return parseCertificate(block.der);
-    } catch (error) {
-      throw inputError('CA_CERT_UNPARSABLE', `certificate ${index + 1} is not a valid X.509 certificate`, {
-        subject: path,
-        fix: 'check the file; it may be truncated or not a certificate',
-        cause: error,
-      });
-    }
-  });
+  return certificates;
 }
 
 async function readPrivateKey(path: string): Promise<KeyObject> {
-  const format = classify(await readBounded(path));
-  if (format.kind === 'der') {
-    throw inputError('CA_KEY_DER', 'is DER (binary); it must be PEM', {
-      subject: path,
-      fix: `convert it: openssl pkey -inform der -in ${path} -out ${path}.pem (keep it mode 0600)`,
-    });
-  }
-  const blocks = format.kind === 'pem' ? format.blocks.filter((block) => isPrivateKeyLabel(block.label)) : [];
+  const blocks = (await loadCaFile(path, 'KEY')).keyBlocks;
   if (blocks.length === 0) {
     throw inputError('CA_KEY_MISSING', 'holds no PEM private key', {
       subject: path,

@@ -1,4 +1,4 @@
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { inputError, usageError } from '../base/errors.js';
 import { parseCertificate } from './certificate.js';
@@ -153,7 +153,7 @@ export async function issueLeaf(issuer: Issuer, options: LeafOptions): Promise<I
     subjectKeyIdentifier(keyIdentifier(publicKey)),
     authorityKeyIdentifier(authorityKeyIdOf(issuer)),
   ];
-  const dates = validity(options.now, options.days ?? DEFAULT_LEAF_DAYS, new Date(new X509Certificate(issuer.certificateDer).validTo), issuer.label);
+  const dates = validity(options.now, options.days ?? DEFAULT_LEAF_DAYS, parseCertificate(issuer.certificateDer).notAfter, issuer.label);
   const der = signCertificate(
     {
       serialNumber: randomSerialNumber(),
@@ -285,7 +285,7 @@ function validity(now: Date | undefined, days: number, issuerNotAfter: Date | un
  * have computed its SKI another way, so its own SKI wins over ours.
  */
 function authorityKeyIdOf(issuer: Issuer): Buffer {
-  return subjectKeyIdentifierOf(issuer.certificateDer) ?? keyIdentifier(new X509Certificate(issuer.certificateDer).publicKey);
+  return subjectKeyIdentifierOf(issuer.certificateDer) ?? keyIdentifier(parseCertificate(issuer.certificateDer).x509.publicKey);
 }
 
 function issued(der: Buffer, privateKey: KeyObject, cutShortMs: number): Issued {
@@ -295,6 +295,6 @@ function issued(der: Buffer, privateKey: KeyObject, cutShortMs: number): Issued 
     certificateDer: der,
     privateKeyPem: privateKeyToPem(privateKey),
     privateKey,
-    x509: new X509Certificate(der),
+    x509: parseCertificate(der).x509,
   };
 }
