@@ -2,7 +2,6 @@ import { toPem } from '../pki/pem.js';
 import { encodePemBundle } from '../trust/pem-bundle.js';
 import { compareBytes, ENTERPRISE_ONLY, removals, withProperties, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { IN_CONTAINER } from './layout.js';
-import type { ClientAuth } from './tls-profile.js';
 
 /**
  * The derived files of the community TLS profile (images labelled io.dh-podman.tls-profile=
@@ -15,8 +14,8 @@ import type { ClientAuth } from './tls-profile.js';
  * (ssl.clientAuthentication) and verifies it against the same trust bundle it uses for its own
  * outgoing TLS.
  */
-export async function planCommunityFiles(inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
-  const { paths, keystore, cas } = inputs;
+export async function planCommunityFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
+  const { paths, keystore, cas, clientAuth } = inputs;
   const files: DerivedFile[] = [];
   const chainPem = keystore.chain.map((certificate) => toPem('CERTIFICATE', certificate.der)).join('');
   const keyPem = keystore.key.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -121,7 +121,7 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   const internalCas = request.envoy ? await internalCasFor(request, keystore!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
   const front = request.envoy ? await frontInputs(request, material) : undefined;
-  const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front };
+  const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front, clientAuth: request.clientAuth };
   const derived = await planDerivedFiles(inputs);
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
   return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
@@ -147,13 +147,7 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
       fix: 'run it without an Envoy front, or use an image of the enterprise profile',
     });
   }
-  if (request.clientAuth && profile !== 'community') {
-    throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
-      subject: podSubject(request.name, 'client certificates'),
-      fix: 'run it without client certificates, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
-    });
-  }
-  const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
+  const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs);
   const derived = request.etcdClientDir ? { ...profileFiles, files: [...profileFiles.files, ...(await etcdClientFiles(request.etcdClientDir))] } : profileFiles;
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
