@@ -53,37 +53,44 @@ export async function applyMtlsRollout(engine: PodEngine, spec: ClusterSpec, rol
   const changed = plan.machines.filter((machine) => machine.changes);
   for (const machine of changed) await preflight(engine, machine);
   const before = await checkCalls(engine, plan.machines, plan.trustPem);
-  const restarted: { name: string; step: RollOutStep }[] = [];
   if (changed.length > 0) await claimClusterState(plan.stateDir, spec);
-  for (const machine of changed) {
-    const step = rotationStep(engine, machine, [], plan.trustPem, options);
-    const untouched = changed.slice(changed.indexOf(machine) + 1).map((m) => m.pod.name);
-    let applied = false;
-    try {
-      options.onStep(`${machine.pod.name}: mutual TLS ${rollout.to}`);
-      await step.apply();
-      applied = true;
-      options.onStep(`waiting for ${machine.pod.name} to answer /health`);
-      await step.healthy();
-      options.onStep('checking every machine → machine call');
-      const broken = brokenCalls(before, await settledCalls(engine, plan, before));
-      if (broken.length > 0) throw new Error(`calls that worked before fail now: ${broken.map((call) => `${call.from} → ${call.to} (${call.detail})`).join('; ')}`);
-      restarted.push({ name: machine.pod.name, step });
-    } catch (error) {
-      const putBack = await putBackAll([...(applied ? [{ name: machine.pod.name, step }] : []), ...[...restarted].reverse()], options);
-      const code = isDhError(error) ? error.code : 'MTLS_ROLLOUT_STOPPED';
-      throw runtimeError(code, `the rollout to mutual TLS ${rollout.to} stopped at ${machine.pod.name} (${machine.pod.hostname}): ${(error as Error).message}; ${putBack}`, {
-        subject: machine.pod.name,
-        fix: `${untouched.length > 0 ? `not touched: ${untouched.join(', ')}; ` : ''}see "dh-podman logs ${machine.pod.name}" and "dh-podman doctor -f FILE", fix the cause, and roll out again`,
-        cause: error,
-      });
-    }
-  }
+  const steps = changed.map((machine) => ({ ...rotationStep(engine, machine, [], plan.trustPem, options), hostname: machine.pod.hostname }));
+  await rollOutChecked(steps, rollout.to, async () => brokenCalls(before, await settledCalls(engine, plan, before)).map((call) => `${call.from} → ${call.to} (${call.detail})`), options.onStep);
   return {
     to: rollout.to,
     pods: plan.machines.map((machine) => ({ name: machine.pod.name, hostname: machine.pod.hostname, action: changed.includes(machine) ? 'restarted' : 'unchanged' })),
     calls: await checkCalls(engine, plan.machines, plan.trustPem),
   };
+}
+
+/**
+ * The steps one at a time: each applied, healthy, and then `broken()` (what no longer works)
+ * must be empty. The first step that fails is put back with every step before it, newest first.
+ */
+export async function rollOutChecked(steps: (RollOutStep & { hostname: string })[], to: MtlsLevel, broken: () => Promise<string[]>, onStep: (line: string) => void): Promise<void> {
+  const restarted: RollOutStep[] = [];
+  for (const [index, step] of steps.entries()) {
+    const untouched = steps.slice(index + 1).map((s) => s.name);
+    let applied = false;
+    try {
+      onStep(`${step.name}: mutual TLS ${to}`);
+      await step.apply();
+      applied = true;
+      onStep(`waiting for ${step.name} to answer /health`);
+      await step.healthy();
+      onStep('checking every machine → machine call');
+      const calls = await broken();
+      if (calls.length > 0) throw new Error(`calls that worked before fail now: ${calls.join('; ')}`);
+      restarted.push(step);
+    } catch (error) {
+      const putBack = await putBackAll([...(applied ? [step] : []), ...[...restarted].reverse()], onStep);
+      throw runtimeError(isDhError(error) ? error.code : 'MTLS_ROLLOUT_STOPPED', `the rollout to mutual TLS ${to} stopped at ${step.name} (${step.hostname}): ${(error as Error).message}; ${putBack}`, {
+        subject: step.name,
+        fix: `${untouched.length > 0 ? `not touched: ${untouched.join(', ')}; ` : ''}see "dh-podman logs ${step.name}" and "dh-podman doctor -f FILE", fix the cause, and roll out again`,
+        cause: error,
+      });
+    }
+  }
 }
 
 /**
@@ -116,14 +123,15 @@ async function settledCalls(engine: PodEngine, plan: RotationPlan['plan'], befor
 }
 
 /** Newest first: the machine that failed, then the ones restarted before it. */
-async function putBackAll(steps: { name: string; step: RollOutStep }[], options: RotateOptions): Promise<string> {
+async function putBackAll(steps: RollOutStep[], onStep: (line: string) => void): Promise<string> {
+  if (steps.length === 0) return 'nothing had changed';
   const failed: string[] = [];
-  for (const { name, step } of steps) {
+  for (const step of steps) {
     await step.revert().catch((error: Error) => {
-      failed.push(`${name} (${error.message})`);
+      failed.push(`${step.name} (${error.message})`);
     });
   }
-  if (steps.length === 0) return 'nothing had changed';
-  options.onStep(`put back: ${steps.map((s) => s.name).join(', ')}`);
-  return failed.length === 0 ? `${steps.map((s) => s.name).join(', ')} put back as they were` : `putting back failed for ${failed.join(', ')}`;
+  const names = steps.map((step) => step.name).join(', ');
+  onStep(`put back: ${names}`);
+  return failed.length === 0 ? `${names} put back as they were` : `putting back failed for ${failed.join(', ')}`;
 }

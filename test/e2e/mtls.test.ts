@@ -169,6 +169,13 @@ t.test('mtls rollout: off → want → need, one machine at a time, every call w
   const file = await upWithout(t, dir, cluster, pods);
   await allCallsWork(t, pods, ca.cert, 'before the rollout');
 
+  const ids = async () => Promise.all(pods.map(async (pod) => (await podman(['pod', 'inspect', pod.name, '--format', '{{.Id}}'])).stdout.trim()));
+  const beforeDry = await ids();
+  const dry = await runCli(['mtls', 'rollout', '-f', file, '--to', 'want', '--dry-run', '--json'], { env: podmanEnv });
+  t.equal(dry.code, 0, dry.stdout + dry.stderr);
+  t.match(JSON.parse(dry.stdout || '{}'), { dryRun: true, to: 'want' });
+  t.same(await ids(), beforeDry, 'a dry run restarts nothing');
+
   const want = await runCli(['mtls', 'rollout', '-f', file, '--to', 'want', '--json'], { env: podmanEnv });
   t.equal(want.code, 0, want.stdout + want.stderr);
   const wanted = JSON.parse(want.stdout || '{}') as { pods?: { action: string }[]; calls?: { state: string }[] };
