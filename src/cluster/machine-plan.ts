@@ -112,6 +112,14 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
       fix: 'give a CA file with the CA that issues your clients\' certificates',
     });
   }
+  // The front calls its machine without a client certificate (Envoy's upstream TLS has none),
+  // so a machine that needs one would refuse every request the front forwards.
+  if (request.clientAuth === 'needed' && request.envoy) {
+    throw inputError('MTLS_NEED_WITH_ENVOY', 'the Envoy front presents no client certificate to its machine, which would refuse every request it forwards', {
+      subject: podSubject(request.name, 'client certificates'),
+      fix: 'use want with an Envoy front, or run without the front',
+    });
+  }
   const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
   if (!check.ok) throw checkFailed(check);
   await refuseExposedKeys(material, ['tls.key', 'envoy.pem']);
