@@ -152,11 +152,15 @@ public final class Probe {
         return context;
     }
 
-    /** The keystore's certificate is offered whenever a server asks: mutual TLS needs no other switch. */
+    /**
+     * The keystore's certificate is offered whenever a server asks: mutual TLS needs no other
+     * switch. The front offers none, as Envoy's upstream TLS has none.
+     */
     private static SSLContext outgoingContext(Properties config, String store) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
+        KeyManager[] keys = "proxy".equals(config.getProperty("probe.mode")) ? null : keyManagers(config);
         // null trust managers: the JVM's system trust, as SSLContext.getDefault() has.
-        context.init(keyManagers(config), store == null ? null : trustManagers(config, store), null);
+        context.init(keys, store == null ? null : trustManagers(config, store), null);
         return context;
     }
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { allCallsWork } from '../support/calls.js';
@@ -223,4 +223,45 @@ t.test('mtls rollout to need over a leaf without clientAuth stops at that machin
   const after = await Promise.all(pods.map(async (pod) => (await podman(['pod', 'inspect', pod.name, '--format', '{{.Id}}'])).stdout.trim()));
   t.same(after, startedWith, 'no pod was restarted');
   await allCallsWork(t, pods, ca.cert, 'after the stopped rollout');
+});
+
+t.test('start --mtls want with an Envoy front: requests through the front get through; need with a front is refused', async (t) => {
+  if (!(await requirePodman(t))) return;
+  const dir = t.testdir();
+  const external = makeCa(dir, 'x', '/CN=mtls external CA');
+  const internal = makeCa(dir, 'y', '/CN=mtls internal CA');
+  const host = 'one.mtls-front.test';
+  const frontHost = 'front.mtls-front.test';
+  const envoy = makeLeaf(dir, 'envoy', external, [frontHost]);
+  const leaf = makeLeaf(dir, 'one', internal, [host]);
+  const volume = makeVolume(dir, 'one', leaf, [internal.cert], { 'envoy.pem': readFileSync(envoy.cert, 'utf8') + readFileSync(envoy.key, 'utf8') });
+  writeFileSync(join(dir, 'both.pem'), readFileSync(external.cert, 'utf8') + readFileSync(internal.cert, 'utf8'));
+  const name = `${run}-front`;
+  const network = `${run}-front-net`;
+  t.teardown(async () => {
+    await podman(['pod', 'rm', '-f', name], true);
+    await podman(['network', 'rm', '-f', network], true);
+  });
+  await buildProbe(t);
+  const port = await freePort();
+  const frontPort = await freePort();
+  const start = (mode: string) => runCli(['start', '-h', host, '--tls-volume', volume, '--name', name, '--image', `${PREFIX}probe:latest`, '--network', network,
+    '--state-dir', join(dir, 'state'), '--ca-cert-file', join(dir, 'both.pem'), '--publish', `${port}`, '--publish', `${frontPort}:8000`,
+    '--envoy', '--envoy-hostname', frontHost, '--envoy-image', `${PREFIX}front:latest`, '--mtls', mode], { env: podmanEnv });
+
+  const need = await start('need');
+  t.equal(need.code, 3, need.stdout + need.stderr);
+  t.match(need.stdout + need.stderr, /MTLS_NEED_WITH_ENVOY/);
+  t.equal((await podman(['pod', 'exists', name], true)).code, 1, 'no pod');
+
+  const want = await start('want');
+  t.equal(want.code, 0, want.stdout + want.stderr);
+  const front: Pod = { name, hostname: frontHost, port: frontPort, volume: 'one' };
+  const through = await eventually(async () => {
+    const answer = await curl(`https://${frontHost}:${frontPort}/health`, external.cert, front);
+    return answer.code === 0 && /"status":"ok"/.test(answer.stdout) ? answer : undefined;
+  }, 120_000);
+  t.ok(through, 'the front forwards a request without a client certificate, and the machine (want) serves it');
+  const direct: Pod = { name, hostname: host, port, volume: 'one' };
+  t.equal((await curl(`https://${host}:${port}/health`, internal.cert, direct)).code, 0, 'want: a direct caller without a certificate is served');
 });
