@@ -1,13 +1,13 @@
 import { inputError, isDhError, runtimeError } from '../base/errors.js';
 import type { PodEngine } from '../engine/pod-engine.js';
+import { checkTlsVolume } from '../pki/check.js';
 import { brokenCalls, checkCalls, type CallCheck } from './call-matrix.js';
 import type { ClusterSpec, MtlsLevel } from './cluster-file.js';
+import { tlsVolumeOf } from './cluster-paths.js';
 import { preflight } from './preflight.js';
 import { planRotation, rotationStep, type RotateOptions, type RotationPlan } from './rotate.js';
 import type { RollOutStep } from './roll-out.js';
 import { claimClusterState } from './state-marker.js';
-import { checkTlsVolume } from '../pki/check.js';
-import { tlsVolumeOf } from './cluster-paths.js';
 
 export interface MtlsRollout {
   to: Exclude<MtlsLevel, 'off'>;
