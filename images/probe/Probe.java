@@ -21,9 +21,11 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Executors;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -31,6 +33,10 @@ import javax.net.ssl.TrustManagerFactory;
  * writes, serves HTTPS with the keystore, and makes service-to-service calls with the trust the
  * properties select (internal.tls.truststore, else tls.truststore, else the JVM's system trust),
  * hostname verification on. GET /health and GET /call?url=https://... are all it answers.
+ *
+ * With tls.clientAuthentication=WANTED or NEEDED it asks callers for a certificate (mutual TLS),
+ * verified against the same truststore it trusts for its own calls; NEEDED refuses callers
+ * without one. Its own calls always offer the keystore's certificate when a server asks.
  *
  * With probe.mode=proxy it stands in for Envoy where no Envoy image can be had: it presents the
  * front certificate (tls.keystore then holds envoy.pem's key and chain) and forwards every
@@ -49,7 +55,7 @@ public final class Probe {
         String external = config.getProperty("tls.truststore");
         String store = internal != null ? internal : external;
         this.trustSource = internal != null ? "internal" : external != null ? "truststore-iris" : "system";
-        SSLContext outgoing = store == null ? SSLContext.getDefault() : contextTrusting(store);
+        SSLContext outgoing = outgoingContext(config, store);
         // HttpClient verifies the server's name against the URL host by default; never turned off.
         this.client = HttpClient.newBuilder().sslContext(outgoing).connectTimeout(Duration.ofSeconds(10)).build();
     }
@@ -58,8 +64,10 @@ public final class Probe {
         Properties config = loadConfig();
         Probe probe;
         SSLContext serving;
+        String clientAuth;
         try {
             serving = servingContext(config);
+            clientAuth = clientAuthentication(config);
             probe = new Probe(config);
         } catch (StartupException e) {
             System.err.println("probe: " + e.getMessage());
@@ -73,6 +81,9 @@ public final class Probe {
             public void configure(HttpsParameters params) {
                 SSLParameters parameters = serving.getDefaultSSLParameters();
                 parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+                // setNeed/setWant each reset the other, so only the one asked for is called.
+                if ("NEEDED".equals(clientAuth)) parameters.setNeedClientAuth(true);
+                else if ("WANTED".equals(clientAuth)) parameters.setWantClientAuth(true);
                 params.setSSLParameters(parameters);
             }
         });
@@ -91,7 +102,7 @@ public final class Probe {
         server.start();
         System.out.println("probe: " + probe.hostname + " listening on " + port + ", keystore "
                 + config.getProperty("tls.keystore") + ", outgoing trust " + probe.trustSource
-                + describeStores(config));
+                + ", client certificates " + (clientAuth == null ? "not asked for" : clientAuth) + describeStores(config));
     }
 
     private void health(HttpExchange exchange) throws IOException {
@@ -128,25 +139,58 @@ public final class Probe {
         }
     }
 
+    /**
+     * Client certificates are verified against the store the probe trusts for its own calls:
+     * callers are the other machines, whose certificates that store already has to accept.
+     */
     private static SSLContext servingContext(Properties config) throws Exception {
-        String path = required(config, "tls.keystore");
-        char[] passphrase = readPassphrase(required(config, "tls.passphrase.file"));
-        KeyStore keystore = load(path, passphrase);
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(keystore, passphrase);
+        String store = trustStorePath(config);
+        boolean asksClients = clientAuthentication(config) != null;
+        if (asksClients && store == null) throw new StartupException("tls.clientAuthentication needs tls.truststore to verify client certificates");
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys.getKeyManagers(), null, null);
+        context.init(keyManagers(config), asksClients ? trustManagers(config, store) : null, null);
         return context;
     }
 
-    private SSLContext contextTrusting(String path) throws Exception {
+    /**
+     * The keystore's certificate is offered whenever a server asks: mutual TLS needs no other
+     * switch. The front offers none, as Envoy's upstream TLS has none.
+     */
+    private static SSLContext outgoingContext(Properties config, String store) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        KeyManager[] keys = "proxy".equals(config.getProperty("probe.mode")) ? null : keyManagers(config);
+        // null trust managers: the JVM's system trust, as SSLContext.getDefault() has.
+        context.init(keys, store == null ? null : trustManagers(config, store), null);
+        return context;
+    }
+
+    private static KeyManager[] keyManagers(Properties config) throws Exception {
+        String path = required(config, "tls.keystore");
+        char[] passphrase = readPassphrase(required(config, "tls.passphrase.file"));
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(load(path, passphrase), passphrase);
+        return keys.getKeyManagers();
+    }
+
+    private static TrustManager[] trustManagers(Properties config, String path) throws Exception {
         // Both truststores share one passphrase file, as the trust model specifies.
         char[] passphrase = readPassphrase(required(config, "tls.truststore.passphrase.file"));
         TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trust.init(load(path, passphrase));
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
+        return trust.getTrustManagers();
+    }
+
+    private static String trustStorePath(Properties config) {
+        String internal = config.getProperty("internal.tls.truststore");
+        return internal != null && !internal.isBlank() ? internal : config.getProperty("tls.truststore");
+    }
+
+    /** WANTED, NEEDED, or null when client certificates are not asked for. */
+    private static String clientAuthentication(Properties config) throws StartupException {
+        String value = config.getProperty("tls.clientAuthentication");
+        if (value == null || value.isBlank() || value.equals("NONE")) return null;
+        if (value.equals("WANTED") || value.equals("NEEDED")) return value;
+        throw new StartupException("tls.clientAuthentication=" + value + " is not NONE, WANTED or NEEDED");
     }
 
     private static KeyStore load(String path, char[] passphrase) throws Exception {

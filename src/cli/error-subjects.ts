@@ -27,7 +27,7 @@ export async function inClusterFile<T>(file: string, spec: ClusterSpec, work: ()
       image: `/pods/${index}/image`,
       'front image': '/envoy/image',
       'Envoy front': '/envoy',
-      'client certificates': `/pods/${index}`,
+      'client certificates': '/mtls',
       'pod name': `/pods/${index}/name`,
     };
     return index < 0 ? undefined : `${file} ${paths[field]}`;

@@ -39,6 +39,7 @@ export const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }
   { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },
   { names: ['down'], load: async () => (await import('./commands/down.js')).registerDown },
   { names: ['rotate'], load: async () => (await import('./commands/rotate.js')).registerRotate },
+  { names: ['mtls'], load: async () => (await import('./commands/mtls.js')).registerMtlsCommands },
   { names: ['kube'], load: async () => (await import('./commands/kube.js')).registerKubeCommands },
   { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
   { names: ['etcd'], load: async () => (await import('./commands/etcd.js')).registerEtcdCommands },

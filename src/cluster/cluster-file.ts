@@ -13,6 +13,8 @@ import type { EtcdSpec } from './etcd-spec.js';
 export interface ClusterSpec {
   cluster: string;
   network?: string;
+  /** Mutual TLS across the cluster's machines (default off). */
+  mtls?: MtlsLevel;
   stateDir?: string;
   images?: { baseImage?: string; tagPrefix?: string; caCertFile?: string };
   trust?: { caCertFile?: string; internalCaCertFile?: string };
@@ -31,6 +33,9 @@ export interface PodSpecEntry {
 }
 
 export type { ClusterIssue };
+
+export const MTLS_LEVELS = ['off', 'want', 'need'] as const;
+export type MtlsLevel = (typeof MTLS_LEVELS)[number];
 
 export const SCHEMA_PATH = `${PACKAGE_ROOT}schema/cluster.schema.json`;
 
@@ -68,7 +73,7 @@ export async function loadClusterFile(file: string, options: LoadOptions = {}): 
   // The rules a schema cannot state run even when the schema fails, on the parts that are well
   // formed, so one run reports every problem.
   const base = dirname(resolve(file));
-  issues.push(...(await crossFieldIssues(wellFormedPods(data, base), at, trustFile(data, base), options.checkCertificates !== false)));
+  issues.push(...(await crossFieldIssues(wellFormedPods(data, base), at, trustFile(data, base), options.checkCertificates !== false, mtlsOn(data))));
   issues.push(...(await etcdIssues(data, base, at, options.checkCertificates !== false)));
   if (!valid || issues.length > 0) return { spec: undefined, issues };
   return { spec: resolvePaths(data as ClusterSpec, base), issues };
@@ -103,6 +108,12 @@ function wellFormedPods(data: unknown, base: string): PodFacts[] {
   });
 }
 
+/** Under want or need every machine presents its certificate as a client: clientAuth is then required. */
+function mtlsOn(data: unknown): boolean {
+  const level = (data as { mtls?: unknown })?.mtls;
+  return level === 'want' || level === 'need';
+}
+
 function trustFile(data: unknown, base: string): string | undefined {
   const file = (data as { trust?: { caCertFile?: unknown } })?.trust?.caCertFile;
   return typeof file === 'string' ? resolve(base, file) : undefined;
@@ -113,6 +124,7 @@ async function crossFieldIssues(
   at: (path: (string | number)[]) => { line?: number; column?: number },
   caCertFile: string | undefined,
   checkCertificates: boolean,
+  mtls: boolean,
 ): Promise<ClusterIssue[]> {
   const issues: ClusterIssue[] = [];
   const issue = (code: string, path: (string | number)[], message: string, fix: string) =>
@@ -143,7 +155,7 @@ async function crossFieldIssues(
       }
     }
     if (checkCertificates && pod.existing && volume && pod.hostname) {
-      const report = await checkTlsVolume({ hostname: pod.hostname, tlsVolume: volume, caCertFile });
+      const report = await checkTlsVolume({ hostname: pod.hostname, tlsVolume: volume, caCertFile, mtls });
       for (const finding of report.findings.filter((f) => f.severity === 'error')) {
         issue(finding.code, ['pods', index, 'certificate', 'tlsVolume'], `${finding.file}: ${finding.message}`, finding.fix);
       }

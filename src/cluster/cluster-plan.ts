@@ -9,6 +9,7 @@ import { etcdClientDir } from './etcd-material.js';
 import { planEtcd, type EtcdPlan } from './etcd-plan.js';
 import { checkMachine, planMachine, type MachinePlan, type MachineRequest } from './machine-plan.js';
 import { refuseForeignState } from './state-marker.js';
+import { CLIENT_AUTH_OF } from './tls-profile.js';
 
 /** Everything `up -f` (or `rotate`) would do to a cluster: what `--dry-run` prints. */
 export interface ClusterPlan {
@@ -96,5 +97,6 @@ export function requestFor(spec: ClusterSpec, stateDir: string, pod: PodSpecEntr
     internalCaCertFile: spec.trust?.internalCaCertFile,
     peerTlsVolumes: spec.pods.filter((other) => other !== pod).map(material),
     ...(spec.etcd ? { etcdClientDir: etcdClientDir(stateDir, pod.name) } : {}),
+    ...(spec.mtls && spec.mtls !== 'off' ? { clientAuth: CLIENT_AUTH_OF[spec.mtls] } : {}),
   };
 }

@@ -2,7 +2,6 @@ import { toPem } from '../pki/pem.js';
 import { encodePemBundle } from '../trust/pem-bundle.js';
 import { compareBytes, ENTERPRISE_ONLY, planDerivedFiles, removals, withProperties, type DerivedFile, type DerivedInputs, type DerivedPlan } from './derived-files.js';
 import { IN_CONTAINER } from './layout.js';
-import type { ClientAuth } from './tls-profile.js';
 
 /**
  * What the front beside an Envoy-fronted service reads, and what its internal trust is made of:
@@ -37,8 +36,8 @@ const FRONT_FILES: readonly string[] = [
  * with, or, behind an Envoy front, the internal truststore: the narrower trust the trust model
  * gives service-to-service calls.
  */
-export async function planCommunityFiles(inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
-  const { paths, keystore, cas, internalCas, front } = inputs;
+export async function planCommunityFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
+  const { paths, keystore, cas, internalCas, front, clientAuth } = inputs;
   const files: DerivedFile[] = [];
   const chainPem = keystore.chain.map((certificate) => toPem('CERTIFICATE', certificate.der)).join('');
   const keyPem = keystore.key.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -8,6 +8,7 @@ import { readKeystore } from '../trust/pkcs12-read.js';
 import { generatePassphrase, readPassphraseFile } from '../trust/passphrase.js';
 import type { PoolEntry } from '../trust/pool.js';
 import { IN_CONTAINER, type PodStatePaths } from './layout.js';
+import type { ClientAuth } from './tls-profile.js';
 
 export type FileAction = 'create' | 'update' | 'unchanged' | 'remove';
 
@@ -35,6 +36,8 @@ export interface DerivedInputs {
   internalCas?: PoolEntry[] | undefined;
   /** Envoy-fronted pods only: what the front presents, and the generated Envoy bootstrap. */
   front?: { material: KeystoreMaterial; envoyConfig: string } | undefined;
+  /** Mutual TLS: the service asks its callers for a certificate (tls.clientAuthentication). */
+  clientAuth?: ClientAuth | undefined;
 }
 
 export interface DerivedPlan {
@@ -49,7 +52,7 @@ export interface DerivedPlan {
  * change every store for no reason.
  */
 export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPlan> {
-  const { paths, keystore, cas, internalCas, front } = inputs;
+  const { paths, keystore, cas, internalCas, front, clientAuth } = inputs;
   const files: DerivedFile[] = [];
 
   const keystorePassphrase = await existingOrNewPassphrase(paths.keystorePassphrase);
@@ -102,6 +105,8 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
       files.push(...(await removals(store.files)));
     }
   }
+  // The same WANTED/NEEDED words as the community profile's ssl.clientAuthentication.
+  if (clientAuth) properties['tls.clientAuthentication'] = clientAuth.toUpperCase();
   if (anyStore) {
     files.push(await compareBytes(passphraseFile[0], passphraseFile[1], passphraseFile[2], 0o644, Buffer.from(`${truststorePassphrase}\n`)));
     properties['tls.truststore.passphrase.file'] = IN_CONTAINER.truststorePassphrase;

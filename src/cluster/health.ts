@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { checkServerIdentity } from 'node:tls';
 import { runtimeError } from '../base/errors.js';
+import type { ClientIdentity } from './client-identity.js';
 
 export interface HealthTarget {
   /** The name the certificate must carry. */
@@ -12,6 +13,8 @@ export interface HealthTarget {
   path?: string;
   /** The CAs to verify against; undefined means the system's. */
   caPem: string | undefined;
+  /** Under mutual TLS, what is presented: the machine's own certificate, as its peers present theirs. */
+  client?: ClientIdentity | undefined;
 }
 
 /**
@@ -32,7 +35,14 @@ export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, in
   });
 }
 
-function probeOnce(target: HealthTarget): Promise<string> {
+async function probeOnce(target: HealthTarget): Promise<string> {
+  const answer = await getOnce(target);
+  if ('error' in answer) return answer.error;
+  return answer.status === 200 ? 'ok' : `HTTP ${answer.status}`;
+}
+
+/** One GET over TLS, verified as waitForHealth verifies: the status and body, or why there was none. */
+export function getOnce(target: HealthTarget, timeoutMs = 3000): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -44,17 +54,20 @@ function probeOnce(target: HealthTarget): Promise<string> {
         // to a Host that is not the SNI name.
         headers: { host: `${target.hostname}:${target.port}` },
         ...(target.caPem ? { ca: target.caPem } : {}),
-        timeout: 3000,
+        ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}),
+        timeout: timeoutMs,
         // Hostname verification against the machine's name, not the loopback address we dial.
         checkServerIdentity: (_host, cert) => checkServerIdentity(target.hostname, cert),
       },
       (res) => {
-        res.resume();
-        resolve(res.statusCode === 200 ? 'ok' : `HTTP ${res.statusCode}`);
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (error) => resolve({ error: error.message }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => resolve(error.message));
+    req.on('error', (error) => resolve({ error: error.message }));
     req.end();
   });
 }

@@ -112,6 +112,14 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
       fix: 'give a CA file with the CA that issues your clients\' certificates',
     });
   }
+  // The front calls its machine without a client certificate (Envoy's upstream TLS has none),
+  // so a machine that needs one would refuse every request the front forwards.
+  if (request.clientAuth === 'needed' && request.envoy) {
+    throw inputError('MTLS_NEED_WITH_ENVOY', 'the Envoy front presents no client certificate to its machine, which would refuse every request it forwards', {
+      subject: podSubject(request.name, 'client certificates'),
+      fix: 'use want with an Envoy front, or run without the front',
+    });
+  }
   const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
   if (!check.ok) throw checkFailed(check);
   await refuseExposedKeys(material, ['tls.key', 'envoy.pem']);
@@ -121,7 +129,7 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   const internalCas = request.envoy ? await internalCasFor(request, keystore!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
   const front = request.envoy ? await frontInputs(request, material) : undefined;
-  const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front };
+  const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front, clientAuth: request.clientAuth };
   const derived = await planDerivedFiles(inputs);
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
   return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
@@ -141,13 +149,7 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
     });
   }
   const profile = tlsProfileOf(image.labels, request.image, podSubject(request.name, 'image'));
-  if (request.clientAuth && profile !== 'community') {
-    throw inputError('TLS_PROFILE_UNSUPPORTED', `the image ${request.image} has the ${profile} TLS profile, for which dh-podman cannot turn on client certificates yet`, {
-      subject: podSubject(request.name, 'client certificates'),
-      fix: 'run it without client certificates, or use an image of the community profile (localhost/dh-podman/deephaven:latest)',
-    });
-  }
-  const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs, request.clientAuth);
+  const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs);
   const derived = request.etcdClientDir ? { ...profileFiles, files: [...profileFiles.files, ...(await etcdClientFiles(request.etcdClientDir))] } : profileFiles;
   if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {

@@ -9,6 +9,7 @@ import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
 import { writePlanned, type PlannedWrite } from './cluster-issue.js';
 import { tlsVolumeOf } from './cluster-paths.js';
 import { planCluster, type ClusterPlan } from './cluster-plan.js';
+import { machineIdentity } from './client-identity.js';
 import { waitForHealth, type HealthTarget } from './health.js';
 import { SERVICE_PORT } from './layout.js';
 import { applyMachinePlan } from './machine-apply.js';
@@ -110,7 +111,7 @@ function selectPods(spec: ClusterSpec, names: string[]): PodSpecEntry[] {
  * One pod's turn: its issued certificate (if any) written, its files and pod replaced; on
  * revert, the certificate and files it had before written back and the pod recreated with them.
  */
-function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions): RollOutStep {
+export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions): RollOutStep {
   let previous: Map<string, Buffer | undefined> | undefined;
   let putBackOwn: (() => Promise<void>) | undefined;
   const waitHealthy = options.waitHealthy ?? waitForHealth;
@@ -118,7 +119,9 @@ function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[],
     const published = plan.pod.ports.find((port) => port.containerPort === SERVICE_PORT);
     const address = published ? '127.0.0.1' : await engine.pods.address(plan.pod.name, plan.network.name);
     const port = published ? published.hostPort : SERVICE_PORT;
-    await waitHealthy({ hostname: plan.pod.hostname, address, port, path: HEALTH_PATHS[plan.profile], caPem }, options.healthTimeoutMs);
+    // A service that asks for client certificates is asked as its peers ask it: with a machine's.
+    const client = plan.request.clientAuth ? await machineIdentity(plan.request.tlsVolume, plan.pod.hostname) : undefined;
+    await waitHealthy({ hostname: plan.pod.hostname, address, port, path: HEALTH_PATHS[plan.profile], caPem, client }, options.healthTimeoutMs);
   };
   return {
     name: plan.pod.name,

@@ -26,13 +26,17 @@ export function tlsProfileOf(imageLabels: Record<string, string>, image: string,
 
 /**
  * Whether the service asks clients for a certificate (mutual TLS): `wanted` verifies one when
- * offered, `needed` refuses clients without one. Only the community profile applies it so far.
+ * offered, `needed` refuses clients without one. The community profile sets
+ * ssl.clientAuthentication, the enterprise profile tls.clientAuthentication.
  */
 export const CLIENT_AUTH_MODES = ['wanted', 'needed'] as const;
 export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
 
-export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs, clientAuth?: ClientAuth): Promise<DerivedPlan> {
-  return profile === 'community' ? planCommunityFiles(inputs, clientAuth) : planDerivedFiles(inputs);
+/** The words the cluster file and `start --mtls` use, as the services' settings name them. */
+export const CLIENT_AUTH_OF: Record<'want' | 'need', ClientAuth> = { want: 'wanted', need: 'needed' };
+
+export function planProfileFiles(profile: TlsProfile, inputs: DerivedInputs): Promise<DerivedPlan> {
+  return profile === 'community' ? planCommunityFiles(inputs) : planDerivedFiles(inputs);
 }
 
 /**

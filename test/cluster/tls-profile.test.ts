@@ -69,9 +69,21 @@ t.test('community with client certificates: ssl.clientAuthentication WANTED or N
   const plain = await planProfileFiles('community', input);
   t.notOk(plain.properties['ssl.clientAuthentication'], 'off unless asked for');
   for (const [mode, value] of [['wanted', 'WANTED'], ['needed', 'NEEDED']] as const) {
-    const plan = await planProfileFiles('community', input, mode);
+    const plan = await planProfileFiles('community', { ...input, clientAuth: mode });
     t.same(plan.properties, { ...plain.properties, 'ssl.clientAuthentication': value });
     t.match(plan.javaOpts, `-Dssl.clientAuthentication=${value}`);
+  }
+});
+
+t.test('enterprise with client certificates: tls.clientAuthentication WANTED or NEEDED, nothing else changes', async (t) => {
+  const dir = t.testdir();
+  const input = await inputs(dir, true);
+  const plain = await planProfileFiles('enterprise', input);
+  t.notOk(plain.properties['tls.clientAuthentication'], 'off unless asked for');
+  for (const [mode, value] of [['wanted', 'WANTED'], ['needed', 'NEEDED']] as const) {
+    const plan = await planProfileFiles('enterprise', { ...input, clientAuth: mode });
+    t.same(plan.properties, { ...plain.properties, 'tls.clientAuthentication': value });
+    t.match(plan.javaOpts, `-Dtls.clientAuthentication=${value}`);
   }
 });
 

@@ -121,16 +121,3 @@ t.test('--mtls without --ca-cert-file is refused before Podman is asked anything
   t.equal(noClientAuth.code, 3, 'a machine certificate without clientAuth is refused with --mtls');
   t.match(noClientAuth.stderr, /EKU_NO_CLIENT_AUTH/);
 });
-
-t.test('--mtls with an image of the enterprise profile is refused, nothing is created', async (t) => {
-  if (!(await requirePodman(t))) return;
-  const dir = t.testdir();
-  const ca = makeCa(dir, 'ca');
-  const volume = makeVolume(dir, 'tls', makeLeaf(dir, HOST, ca, [HOST]));
-  // The test setup's busybox image has no io.dh-podman.tls-profile label: the enterprise profile.
-  const result = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', 'localhost/dh-podman/busybox:latest',
-    '--name', `${pod}-enterprise`, '--network', network, '--state-dir', join(dir, 'state'), '--mtls', 'need'], { env: podmanEnv });
-  t.equal(result.code, 3);
-  t.match(result.stderr, /--mtls: .*enterprise TLS profile.*TLS_PROFILE_UNSUPPORTED/);
-  t.equal((await podman(['pod', 'exists', `${pod}-enterprise`], true)).code, 1, 'no pod');
-});

@@ -3,7 +3,7 @@ import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, ENVOY_PORT, podNam
 import type { PortMapping } from '../../engine/pods.js';
 import { collect, parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
-import type { ClientAuth } from '../../cluster/tls-profile.js';
+import { CLIENT_AUTH_OF, type ClientAuth } from '../../cluster/tls-profile.js';
 import { machineStateDir, MACHINE_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface StartFlags {
@@ -41,7 +41,7 @@ export function registerStart(program: Command, context: CommandContext): void {
     .addOption(new Option('--envoy-port <n>', 'with --envoy: the port the front listens on in the pod').default(ENVOY_PORT).argParser(parsePositiveInt))
     .addOption(new Option('--envoy-image <image>', 'with --envoy: the front image (localhost/dh-podman/front:latest is the stand-in built from images/front)').default(DEFAULT_ENVOY_IMAGE))
     .option('--internal-ca-cert-file <file>', "with --envoy: the internal CAs, instead of the issuer found from the machine's chain")
-    .addOption(new Option('--mtls <mode>', 'mutual TLS (community profile): "want" verifies a client certificate when offered, "need" refuses clients without one; needs --ca-cert-file').argParser(parseMtls))
+    .addOption(new Option('--mtls <mode>', 'mutual TLS: "want" verifies a client certificate when offered, "need" refuses clients without one; needs --ca-cert-file').argParser(parseMtls))
     .option('--dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
@@ -95,11 +95,8 @@ Example:
     });
 }
 
-/** The flag's verbs name the cluster layer's modes. */
-const MTLS_MODES: Record<string, ClientAuth> = { want: 'wanted', need: 'needed' };
-
 function parseMtls(value: string): ClientAuth {
-  const mode = MTLS_MODES[value];
+  const mode = (CLIENT_AUTH_OF as Record<string, ClientAuth | undefined>)[value];
   if (!mode) throw new InvalidArgumentError('expected want or need');
   return mode;
 }
