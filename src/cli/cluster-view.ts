@@ -4,6 +4,7 @@ import { ExitCode, usageError } from '../base/errors.js';
 import type { ClusterSpec, LoadOptions } from '../cluster/cluster-file.js';
 import type { Output } from './output.js';
 import type { CommandContext } from './program.js';
+import { clusterStateDir } from './state-dir-option.js';
 
 /** Loads a cluster file, or prints every problem (file:line:col path: message; fix) and sets exit 3. */
 export async function loadOrReport(file: string, output: Output, context: CommandContext, options: LoadOptions = {}): Promise<ClusterSpec | undefined> {
@@ -32,4 +33,21 @@ export async function clusterFileOrDefault(given: string | undefined): Promise<s
     subject: '-f',
     fix: 'pass the cluster file with -f FILE',
   });
+}
+
+/**
+ * What every command on an existing cluster starts with: the file (-f, or ./dh-podman.yaml),
+ * its checked contents and the state dir its state lives in. Undefined: the file was refused
+ * and said so.
+ */
+export async function openClusterFile(
+  context: CommandContext,
+  output: Output,
+  flags: { file?: string | undefined; stateDir?: string | undefined },
+  options: LoadOptions = {},
+): Promise<{ file: string; spec: ClusterSpec; stateDir: string } | undefined> {
+  const file = await clusterFileOrDefault(flags.file);
+  const spec = await loadOrReport(file, output, context, options);
+  if (!spec) return undefined;
+  return { file, spec, stateDir: (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir };
 }

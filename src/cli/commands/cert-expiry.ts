@@ -2,11 +2,11 @@ import { Option, type Command } from 'commander';
 import { ExitCode } from '../../base/errors.js';
 import type { ClusterCertificateFile } from '../../cluster/cluster-certificates.js';
 import type { Finding } from '../../pki/findings.js';
-import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
+import { DEFAULT_CLUSTER_FILE, openClusterFile } from '../cluster-view.js';
 import type { ExpiryEntry, NotIssued } from '../expiry-view.js';
 import { parseNonNegativeInt } from '../options.js';
 import type { CommandContext } from '../program.js';
-import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { CLUSTER_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface ExpiryFlags {
   file?: string;
@@ -37,11 +37,10 @@ Example (cron):
       const { renderFindings } = await import('../findings-view.js');
       const { clusterCertificateFiles } = await import('../../cluster/cluster-certificates.js');
       const output = context.output(command);
-      const file = await clusterFileOrDefault(flags.file);
       // Expired certificates are what this command is for: list them, don't refuse the file.
-      const spec = await loadOrReport(file, output, context, { checkCertificates: false });
-      if (!spec) return;
-      const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
+      const opened = await openClusterFile(context, output, flags, { checkCertificates: false });
+      if (!opened) return;
+      const { file, spec, stateDir } = opened;
       const now = new Date();
       const entries: ExpiryEntry[] = [];
       const notIssued: NotIssued[] = [];

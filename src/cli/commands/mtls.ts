@@ -1,8 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { clusterFileOrDefault, DEFAULT_CLUSTER_FILE, loadOrReport } from '../cluster-view.js';
+import { DEFAULT_CLUSTER_FILE, openClusterFile } from '../cluster-view.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
-import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { CLUSTER_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 
 interface RolloutFlags {
   file?: string;
@@ -42,10 +42,9 @@ export function registerMtlsCommands(program: Command, context: CommandContext):
       const { applyMtlsRollout, planMtlsRollout } = await import('../../cluster/mtls-rollout.js');
       const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
-      const file = await clusterFileOrDefault(flags.file);
-      const spec = await loadOrReport(file, output, context);
-      if (!spec) return;
-      const stateDir = (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir;
+      const opened = await openClusterFile(context, output, flags);
+      if (!opened) return;
+      const { file, spec, stateDir } = opened;
       const options = {
         pods: [],
         healthTimeoutMs: flags.healthTimeout * 1000,
