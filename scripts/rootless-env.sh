@@ -98,9 +98,11 @@ start_service() {
   rm -f "$(socket)"
   local log
   log=$(runtime_dir)/podman/service.log
-  # The service writes its own pid: $! would be runuser's, which outlives a signal to it.
+  # The service writes its own pid: $! would be runuser's, which outlives a signal to it. It
+  # runs from /, not from the checkout that started it: a service whose working directory was
+  # deleted (a removed checkout) cannot start containers ("exit status 1" from the infra).
   # shellcheck disable=SC2016 # $$ is the user's shell's, expanded there
-  as_user nohup sh -c 'echo $$ >"$1"; exec podman system service --time=0 "unix://$2"' sh \
+  as_user nohup sh -c 'cd / && echo $$ >"$1"; exec podman system service --time=0 "unix://$2"' sh \
     "$(runtime_dir)/podman/service.pid" "$(socket)" >"$log" 2>&1 &
   for _ in $(seq 1 100); do
     ping_socket && return 0

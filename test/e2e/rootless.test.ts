@@ -9,7 +9,7 @@ import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
 import { curlHttps, eventually, podman } from '../support/podman-cli.js';
-import { cliAsUser, podmanAsUser, setUpRootless, userStateDir, type RootlessUser } from '../support/rootless.js';
+import { cliAsUser, podmanAsUser, setUpRootless, stopRootless, userStateDir, type RootlessUser } from '../support/rootless.js';
 
 /**
  * dh-podman as an ordinary user with a rootless Podman: `start`, `up -f`, `stop` and `down`
@@ -50,6 +50,7 @@ t.test('start, up -f, stop and down work as a user with rootless Podman', async 
     for (const name of secrets.filter((s) => [machine, ...clusterPods].some((pod) => s.startsWith(secretPrefix(pod))))) await podmanAsUser(user, ['secret', 'rm', name]);
     rmSync(work, { recursive: true, force: true });
     for (const dir of [join(stateDir, 'pods', machine), ...clusterPods.map((pod) => join(stateDir, 'pods', pod)), join(stateDir, 'clusters', cluster)]) rmSync(dir, { recursive: true, force: true });
+    stopRootless();
   });
 
   // The TLS volume: made by OpenSSL as root, then handed to the user (tls.key 0600).

@@ -58,3 +58,8 @@ export function podmanAsUser(user: RootlessUser, args: string[]): Promise<CliRes
 export function userStateDir(user: RootlessUser): string {
   return join(user.home, '.local', 'share', 'dh-podman');
 }
+
+/** Stops the user's Podman service that setUpRootless started: nothing of a run outlives it. */
+export function stopRootless(): void {
+  execFileSync('bash', ['scripts/rootless-env.sh', 'stop'], { cwd: repoRoot, stdio: 'ignore' });
+}
