@@ -41,11 +41,13 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
     '',
   ].join('\n'));
 
+  // This cluster's own pods and network only: other test files run at the same time.
   const list = async () => ({
-    pods: (await podman(['pod', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').sort().join(','),
-    networks: (await podman(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').sort().join(','),
+    pods: (await podman(['pod', 'ls', '--format', '{{.Name}}', '--filter', `label=io.dh-podman.cluster=${cluster}`])).stdout.split('\n').filter(Boolean).sort(),
+    networks: (await podman(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter((name) => name === `dh-${cluster}`),
   });
   const before = await list();
+  t.same(before, { pods: [], networks: [] }, 'nothing of the cluster exists before up');
   t.teardown(async () => {
     await removeClusterPods(cluster);
     await untagPrefix(PREFIX);
@@ -67,5 +69,5 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
 
   const down = await runCli(['down', '-f', file, '--json'], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);
-  t.same(await list(), before, 'podman pod ls and network ls are as before up');
+  t.same(await list(), before, 'none of its pods and no network of it is left after down');
 });

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cliPath, repoRoot } from '../support/cli.js';
+import { TEST_CACHE_DIR } from '../support/deephaven.js';
 import { podmanEnv, setupErrorFile, podmanDir, BASE_IMAGE } from '../support/podman.js';
 
 /**
  * Before any test file runs: one Podman API service for the whole run (scripts/podman-env.sh,
- * which installs Podman when missing and it runs as root), and the base image, built once per
- * machine and found again by tag. A failure is written down, not thrown: each end-to-end test
- * then fails with that reason.
+ * which installs Podman when missing and it runs as root), the base image, built once per
+ * machine and found again by tag, and every image of images/ under its default tag (the layer
+ * cache makes that seconds after the first run; cold, the Deephaven image takes minutes). Test
+ * files run in parallel, so nothing they share is built by one of them on the others' behalf.
+ * A failure is written down, not thrown: each end-to-end test then fails with that reason.
  */
 export function setUpPodman(): void {
   mkdirSync(podmanDir, { recursive: true });
@@ -19,6 +22,12 @@ export function setUpPodman(): void {
       env: { ...process.env, ...podmanEnv },
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 15 * 60 * 1000,
+    });
+    execFileSync(process.execPath, [cliPath, 'build', '--quiet', '--base-image', BASE_IMAGE, '--cache-dir', TEST_CACHE_DIR], {
+      cwd: repoRoot,
+      env: { ...process.env, ...podmanEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 20 * 60 * 1000,
     });
   } catch (error) {
     writeFileSync(setupErrorFile, `${(error as Error).message.split('\n')[0]}\n`);

@@ -56,13 +56,30 @@ export async function browserTrusting(dir: string, caFile: string, hostname: str
       ], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
       const cdp = devtools(chromium);
       try {
-        const targets = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string }[] };
-        const page = targets.targetInfos.find((target) => target.type === 'page');
-        if (!page) throw new Error('Chromium opened no page');
-        const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as { sessionId: string };
+        // The page's session can end under us: leaving about:blank for a site may move the page
+        // to another renderer, and on a busy machine a command can land in between ("Not
+        // attached to an active page"). Then the page is found and attached to again.
+        const attach = async () => {
+          const targets = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string }[] };
+          const page = targets.targetInfos.find((target) => target.type === 'page');
+          if (!page) throw new Error('Chromium opened no page');
+          return ((await cdp.send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as { sessionId: string }).sessionId;
+        };
+        let sessionId = await attach();
+        const inPage = async (method: string, params: Record<string, unknown>): Promise<unknown> => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await cdp.send(method, params, sessionId);
+            } catch (error) {
+              if (attempt >= 5 || !/not attached|session/i.test((error as Error).message)) throw error;
+              await new Promise((resolve) => setTimeout(resolve, 500));
+              sessionId = await attach();
+            }
+          }
+        };
         const evaluate = async (expression: string) =>
-          ((await cdp.send('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as { result: { value: unknown } }).result.value;
-        const navigation = (await cdp.send('Page.navigate', { url }, sessionId)) as { errorText?: string };
+          ((await inPage('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value: unknown } }).result.value;
+        const navigation = (await inPage('Page.navigate', { url })) as { errorText?: string };
         let found = false;
         if (!navigation.errorText) {
           const deadline = Date.now() + (options.timeoutMs ?? 120_000);
@@ -72,7 +89,7 @@ export async function browserTrusting(dir: string, caFile: string, hostname: str
           }
         }
         if (options.screenshot) {
-          const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' }, sessionId)) as { data: string };
+          const shot = (await inPage('Page.captureScreenshot', { format: 'png' })) as { data: string };
           writeFileSync(options.screenshot, Buffer.from(shot.data, 'base64'));
         }
         const html = String(await evaluate('document.documentElement.outerHTML'));

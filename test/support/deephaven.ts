@@ -36,8 +36,14 @@ export async function clientPython(): Promise<string> {
     const result = await tool(command, [...args], { timeoutMs: 600_000 });
     if (result.code !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  // Whole or absent: bin/python finds its venv from where it is, so the rename is safe.
-  renameSync(partial, venv);
+  // Whole or absent: bin/python finds its venv from where it is, so the rename is safe. Test
+  // files run in parallel: another one may have put an equal venv there first, and it is kept.
+  try {
+    renameSync(partial, venv);
+  } catch (error) {
+    if (!existsSync(python)) throw error;
+    rmSync(partial, { recursive: true, force: true });
+  }
   return python;
 }
 
