@@ -6,7 +6,7 @@ import { makeCa, makeLeaf } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
 import { podman, untagPrefix } from '../support/podman-cli.js';
 
-const PREFIX = 'localhost/dh-podman-test-build/';
+const PREFIX = `localhost/dh-podman-test-build-${process.pid}/`;
 const IMAGE = `${PREFIX}base:latest`;
 const SERVER_NAME = 'tls.example.test';
 

@@ -10,7 +10,7 @@ import { podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js
 
 /** A three-pod cluster from one file: two TLS volumes made with OpenSSL, one generated. */
 
-const PREFIX = 'localhost/dh-podman-test-cluster/';
+const PREFIX = `localhost/dh-podman-test-cluster-${process.pid}/`;
 const cluster = `c${process.pid}`;
 
 t.test('up brings the cluster up, every pod calls every other, up again changes nothing, down leaves nothing', async (t) => {

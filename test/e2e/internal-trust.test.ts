@@ -13,7 +13,7 @@ import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cl
  * machines. Every pod's tls.truststore trusts both; internally only Y counts.
  */
 
-const PREFIX = 'localhost/dh-podman-test-internal/';
+const PREFIX = `localhost/dh-podman-test-internal-${process.pid}/`;
 const suffix = `${process.pid}`;
 const network = `dhp-test-internal-${suffix}`;
 const hosts = { one: 'dh1.example.test', two: 'dh2.example.test', rogue: 'rogue.example.test' };

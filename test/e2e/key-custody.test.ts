@@ -18,7 +18,7 @@ import { eventually, podman, removeClusterPods, untagPrefix } from '../support/p
  * reads its own keystore but neither the TLS volume's key nor the front's keystore.
  */
 
-const PREFIX = 'localhost/dh-podman-test-custody/';
+const PREFIX = `localhost/dh-podman-test-custody-${process.pid}/`;
 const cluster = `kc${process.pid}`;
 const hosts = ['one.kc.test', 'two.kc.test'];
 const podName = (i: number) => `${cluster}-${i}`;

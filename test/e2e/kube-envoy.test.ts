@@ -15,8 +15,8 @@ import { promisify } from 'node:util';
  * the internal truststore, a Service per machine; schema-valid, and played by Podman.
  */
 
-const PREFIX = 'localhost/c18-kube-envoy/';
-const cluster = `c18-${process.pid}`;
+const PREFIX = `localhost/dh-podman-test-kube-envoy-${process.pid}/`;
+const cluster = `kenv-${process.pid}`;
 const run = promisify(execFile);
 
 type Doc = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; type?: string; data?: Record<string, string>; spec?: Record<string, unknown> };
@@ -35,16 +35,16 @@ t.test('kube generate exports an Envoy-fronted cluster that validates and plays 
   if (!(await requirePodman(t))) return;
   const dir = t.testdir();
   // X is external (envoy.pem, what clients trust); Y issues the machines' certificates (internal).
-  const external = makeCa(dir, 'x', '/CN=c18 external CA X');
-  const internal = makeCa(dir, 'y', '/CN=c18 internal CA Y');
+  const external = makeCa(dir, 'x', '/CN=kenv external CA X');
+  const internal = makeCa(dir, 'y', '/CN=kenv internal CA Y');
   writeFileSync(join(dir, 'xy.crt'), readFileSync(external.cert, 'utf8') + readFileSync(internal.cert, 'utf8'));
-  const front = 'front.c18-kube.test';
+  const front = 'front.kenv-kube.test';
   const envoyLeaf = makeLeaf(dir, 'envoy', external, [front]);
   const envoyPem = readFileSync(envoyLeaf.cert, 'utf8') + readFileSync(envoyLeaf.key, 'utf8');
   // Hostnames in the form Kubernetes DNS answers: NAME.NAMESPACE.svc.cluster.local.
   const pods = [
-    { name: `${cluster}-one`, hostname: 'one.c18.svc.cluster.local', volume: 'one' },
-    { name: `${cluster}-two`, hostname: 'two.c18.svc.cluster.local', volume: 'two' },
+    { name: `${cluster}-one`, hostname: 'one.kenv.svc.cluster.local', volume: 'one' },
+    { name: `${cluster}-two`, hostname: 'two.kenv.svc.cluster.local', volume: 'two' },
   ];
   for (const pod of pods) makeVolume(dir, pod.volume, makeLeaf(dir, pod.volume, internal, [pod.hostname]), [internal.cert], { 'envoy.pem': envoyPem });
   const file = join(dir, 'dh-podman.yaml');
@@ -83,7 +83,7 @@ t.test('kube generate exports an Envoy-fronted cluster that validates and plays 
     const containers = (find('Pod', pod.name)?.spec?.containers as { name: string }[]).map((c) => c.name);
     t.same(containers, ['svc', 'front'], 'the front runs beside the service');
     const service = find('Service', pod.hostname.split('.')[0]!);
-    t.match(service, { spec: { clusterIP: 'None', selector: { 'io.dh-podman.pod': pod.name } }, metadata: { annotations: { 'io.dh-podman.namespace': 'c18' } } }, 'a headless Service named as the certificate names the machine');
+    t.match(service, { spec: { clusterIP: 'None', selector: { 'io.dh-podman.pod': pod.name } }, metadata: { annotations: { 'io.dh-podman.namespace': 'kenv' } } }, 'a headless Service named as the certificate names the machine');
   }
   t.notMatch(JSON.stringify(docs.filter((doc) => doc.kind !== 'Secret')), /PRIVATE KEY/, 'no key outside Secrets');
 

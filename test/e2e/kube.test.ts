@@ -11,7 +11,7 @@ import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cl
 
 /** The cluster exported as Kubernetes objects, brought up by `podman kube play`. */
 
-const PREFIX = 'localhost/dh-podman-test-kube/';
+const PREFIX = `localhost/dh-podman-test-kube-${process.pid}/`;
 const cluster = `k${process.pid}`;
 
 t.test('kube generate: schema-valid, keys only in Secrets, and podman kube play serves /health over TLS', async (t) => {

@@ -18,7 +18,7 @@ const HOST = 'status.example.test';
 const RACED = 'raced.example.test';
 const suffix = `${process.pid}`;
 const network = `dhp-test-pods-${suffix}`;
-const PREFIX = 'localhost/dh-podman-test-pods/';
+const PREFIX = `localhost/dh-podman-test-pods-${process.pid}/`;
 const pod = `status-${suffix}`;
 const racedPod = `raced-${suffix}`;
 

@@ -16,7 +16,7 @@ import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cl
  * followed by the old pod put back, on its old files, answering /health again.
  */
 
-const PREFIX = 'localhost/out-replace/';
+const PREFIX = `localhost/out-replace-${process.pid}/`;
 const HOST = 'r.out-replace.test';
 const pod = `out-replace-${process.pid}`;
 const network = `out-replace-${process.pid}`;

@@ -13,7 +13,7 @@ import { curlHttps, podman, removeClusterPods, untagPrefix } from '../support/po
  * wrong leaf, and a CA rollover, with every pod calling the other between the steps.
  */
 
-const PREFIX = 'localhost/dh-podman-test-rotate/';
+const PREFIX = `localhost/dh-podman-test-rotate-${process.pid}/`;
 const cluster = `r${process.pid}`;
 
 t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed call', async (t) => {

@@ -18,8 +18,8 @@ const A = 'a.example.test';
 const B = 'b.example.test';
 const suffix = `${process.pid}`;
 const network = `dhp-test-start-${suffix}`;
-const PLAIN = 'localhost/dh-podman-test-plain/';
-const BAKED = 'localhost/dh-podman-test-baked/';
+const PLAIN = `localhost/dh-podman-test-plain-${process.pid}/`;
+const BAKED = `localhost/dh-podman-test-baked-${process.pid}/`;
 
 
 const podName = (host: string) => `${host.replace(/\./g, '-')}-${suffix}`;

@@ -11,7 +11,7 @@ import { podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js
  * default state dir, not a directory without the marker, not files of someone else's.
  */
 
-const PREFIX = 'localhost/dh-podman-test-sd/';
+const PREFIX = `localhost/dh-podman-test-sd-${process.pid}/`;
 const cluster = `sd-${process.pid}`;
 const pod = `${cluster}-one`;
 

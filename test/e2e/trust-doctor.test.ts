@@ -9,8 +9,8 @@ import { eventually, removeClusterPods, untagPrefix } from '../support/podman-cl
 
 /** `doctor -f` on running clusters: every trust path live, and the broken one explained. */
 
-const PREFIX = 'localhost/c18-trust-doctor/';
-const run = `c18-${process.pid}`;
+const PREFIX = `localhost/dh-podman-test-trust-doctor-${process.pid}/`;
+const run = `tdoc-${process.pid}`;
 
 interface Path {
   from: string;
@@ -54,8 +54,8 @@ function clusterFile(dir: string, cluster: string, pods: { name: string; hostnam
 t.test('doctor -f: a good cluster is green; a truststore without the other issuer is named, with its direction', async (t) => {
   if (!(await requirePodman(t))) return;
   const dir = t.testdir();
-  const a = makeCa(dir, 'a', '/CN=c18 CA A');
-  const b = makeCa(dir, 'b', '/CN=c18 CA B');
+  const a = makeCa(dir, 'a', '/CN=tdoc CA A');
+  const b = makeCa(dir, 'b', '/CN=tdoc CA B');
   writeFileSync(join(dir, 'ab.crt'), readFileSync(a.cert, 'utf8') + readFileSync(b.cert, 'utf8'));
   const good = `${run}-good`;
   const bad = `${run}-bad`;
@@ -69,8 +69,8 @@ t.test('doctor -f: a good cluster is green; a truststore without the other issue
 
   // Good: both machines under CA A, which everybody trusts.
   const goodPods = [
-    { name: `${good}-one`, hostname: 'one.c18-good.test', port: await freePort(), volume: 'g1' },
-    { name: `${good}-two`, hostname: 'two.c18-good.test', port: await freePort(), volume: 'g2' },
+    { name: `${good}-one`, hostname: 'one.tdoc-good.test', port: await freePort(), volume: 'g1' },
+    { name: `${good}-two`, hostname: 'two.tdoc-good.test', port: await freePort(), volume: 'g2' },
   ];
   for (const pod of goodPods) makeVolume(dir, pod.volume, makeLeaf(dir, pod.volume, a, [pod.hostname]));
   const goodFile = clusterFile(dir, good, goodPods, ['trust:', '  caCertFile: ./a.crt']);
@@ -87,23 +87,23 @@ t.test('doctor -f: a good cluster is green; a truststore without the other issue
   ].sort(), 'host → each machine and machine → machine all verify');
   const human = await runCli(['doctor', '-f', goodFile], { env: podmanEnv });
   t.equal(human.code, 0);
-  t.match(human.stdout, new RegExp(`^ok +${good}-one → ${good}-two +two\\.c18-good\\.test:8123`, 'm'));
+  t.match(human.stdout, new RegExp(`^ok +${good}-one → ${good}-two +two\\.tdoc-good\\.test:8123`, 'm'));
   await runCli(['down', '-f', goodFile], { env: podmanEnv });
 
   // Broken: one machine under A, the other under B; clients trust both, but the machines'
   // internal truststores (trust.internalCaCertFile) hold only A.
   const badPods = [
-    { name: `${bad}-one`, hostname: 'one.c18-bad.test', port: await freePort(), volume: 'b1' },
-    { name: `${bad}-two`, hostname: 'two.c18-bad.test', port: await freePort(), volume: 'b2' },
+    { name: `${bad}-one`, hostname: 'one.tdoc-bad.test', port: await freePort(), volume: 'b1' },
+    { name: `${bad}-two`, hostname: 'two.tdoc-bad.test', port: await freePort(), volume: 'b2' },
   ];
-  makeVolume(dir, 'b1', makeLeaf(dir, 'b1', a, [badPods[0]!.hostname, 'front.c18-bad.test']));
-  makeVolume(dir, 'b2', makeLeaf(dir, 'b2', b, [badPods[1]!.hostname, 'front.c18-bad.test']));
+  makeVolume(dir, 'b1', makeLeaf(dir, 'b1', a, [badPods[0]!.hostname, 'front.tdoc-bad.test']));
+  makeVolume(dir, 'b2', makeLeaf(dir, 'b2', b, [badPods[1]!.hostname, 'front.tdoc-bad.test']));
   const badFile = clusterFile(dir, bad, badPods, [
     'trust:',
     '  caCertFile: ./ab.crt',
     '  internalCaCertFile: ./a.crt',
     'envoy:',
-    '  hostname: front.c18-bad.test',
+    '  hostname: front.tdoc-bad.test',
     `  image: ${PREFIX}front:latest`,
   ]);
   const upBad = await runCli(['up', '-f', badFile], { env: podmanEnv });
@@ -115,12 +115,12 @@ t.test('doctor -f: a good cluster is green; a truststore without the other issue
   t.match(row('host', `${bad}-one`), { ok: true });
   t.match(row('host', `${bad}-two`), { ok: true });
   t.match(row(`${bad}-two`, `${bad}-one`), { ok: true }, 'two trusts A, which issued one');
-  t.match(row(`${bad}-one`, `${bad}-two`), { ok: false, reason: new RegExp(`${bad}-one's truststore-internal\\.pem lacks the CA "CN=c18 CA B" that issued ${bad}-two's certificate`), fix: /trust\.internalCaCertFile/ });
+  t.match(row(`${bad}-one`, `${bad}-two`), { ok: false, reason: new RegExp(`${bad}-one's truststore-internal\\.pem lacks the CA "CN=tdoc CA B" that issued ${bad}-two's certificate`), fix: /trust\.internalCaCertFile/ });
   t.match(row(`${bad}-one front`, `${bad}-one`), { ok: true });
-  t.match(row(`${bad}-two front`, `${bad}-two`), { ok: false, reason: /truststore-internal\.pem lacks the CA "CN=c18 CA B"/ });
+  t.match(row(`${bad}-two front`, `${bad}-two`), { ok: false, reason: /truststore-internal\.pem lacks the CA "CN=tdoc CA B"/ });
   const text = await runCli(['doctor', '-f', badFile], { env: podmanEnv });
   t.equal(text.code, 4);
-  t.match(text.stdout, new RegExp(`^FAIL +${bad}-one → ${bad}-two +two\\.c18-bad\\.test:8123: ${bad}-one's truststore-internal\\.pem lacks the CA "CN=c18 CA B"`, 'm'));
+  t.match(text.stdout, new RegExp(`^FAIL +${bad}-one → ${bad}-two +two\\.tdoc-bad\\.test:8123: ${bad}-one's truststore-internal\\.pem lacks the CA "CN=tdoc CA B"`, 'm'));
   t.match(text.stderr, /2 of 6 trust paths failed/);
   t.comment(`good:\n${human.stdout}\nbroken:\n${text.stdout}`);
   await runCli(['down', '-f', badFile], { env: podmanEnv });
