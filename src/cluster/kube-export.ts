@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigMap } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
-import { DhError, ExitCode } from '../base/errors.js';
+import { DhError, ExitCode, inputError } from '../base/errors.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { planIssuance, writePlanned } from './cluster-issue.js';
 import { requestFor } from './cluster-plan.js';
@@ -29,6 +29,8 @@ export interface KubeExport {
 export interface KubeExportOptions {
   /** The trust bundle as a cert-manager trust-manager Bundle instead of a plain ConfigMap. */
   trustManager?: boolean;
+  /** Export the machines of a cluster that has etcd members, leaving the members out. */
+  withoutEtcd?: boolean;
 }
 
 export async function kubeExport(
@@ -40,6 +42,15 @@ export async function kubeExport(
   onWarning: (line: string) => void = onStep,
   options: KubeExportOptions = {},
 ): Promise<KubeExport> {
+  // etcd members are reached by address, and their certificates name the addresses of the Podman
+  // network; Kubernetes gives pods no such addresses. An export that quietly dropped them would
+  // start machines with no etcd, so leaving them out has to be asked for.
+  if (spec.etcd && !options.withoutEtcd) {
+    throw inputError('KUBE_ETCD_NOT_EXPORTED', `has etcd members, which kube generate does not export (their certificates name member addresses on the Podman network)`, {
+      subject: 'etcd',
+      fix: 'run etcd in Kubernetes with its own chart and CA, then export the machines alone with --without-etcd',
+    });
+  }
   // Every pod is checked, with the certificates this run would issue, before any is written.
   const issuance = await planIssuance(spec, stateDir, spec.pods);
   const machines = new Map<string, CheckedMachine>();

@@ -12,6 +12,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
     .requiredOption('-f, --file <file>', 'the cluster file')
     .requiredOption('--out <dir>', 'where to write CLUSTER.yaml (0600: it holds Secrets) and dh-podman-CLUSTER.service')
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
+    .option('--without-etcd', "export the machines of a cluster with an etcd section and leave its members out (etcd in Kubernetes needs its own chart and CA)")
     .option('--trust-manager', 'write the trust bundle as a cert-manager trust-manager Bundle (trust.cert-manager.io/v1alpha1, the cluster CAs inline) instead of a plain ConfigMap')
     .addHelpText(
       'after',
@@ -27,7 +28,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
         '  podman kube play /etc/dh-podman/kube/CLUSTER.yaml',
       ].join('\n'),
     )
-    .action(async (flags: { file: string; out: string; stateDir?: string; trustManager?: boolean }, command: Command) => {
+    .action(async (flags: { file: string; out: string; stateDir?: string; trustManager?: boolean; withoutEtcd?: boolean }, command: Command) => {
       const { writeFileAtomic } = await import('../../base/atomic-write.js');
       const output = context.output(command);
       const spec = await loadOrReport(flags.file, output, context);
@@ -52,7 +53,7 @@ export function registerKubeCommands(program: Command, context: CommandContext):
             warnings.push(line);
             output.warn(line);
           },
-          { trustManager: flags.trustManager === true },
+          { trustManager: flags.trustManager === true, withoutEtcd: flags.withoutEtcd === true },
         ),
       );
       await writeFileAtomic(yamlPath, exported.yaml, { mode: 0o600, overwrite: true });
