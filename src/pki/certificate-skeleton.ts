@@ -142,12 +142,15 @@ function walk(der: Buffer): Skeleton {
     rest = rest.slice(1);
   }
   if (rest.length > 0) fail();
+  const subjectText = nameText(der, subject);
+  // Most CAs a truststore holds are self-issued: the same bytes print the same text.
+  const selfIssued = der.compare(der, issuer.start, issuer.end, subject.start, subject.end) === 0;
   return {
     version,
     issuerDer: der.subarray(issuer.start, issuer.end),
     subjectDer: der.subarray(subject.start, subject.end),
-    subject: nameText(der, subject),
-    issuer: nameText(der, issuer),
+    subject: subjectText,
+    issuer: selfIssued ? subjectText : nameText(der, issuer),
     notBefore: time(der, validity[0]!),
     notAfter: time(der, validity[1]!),
     basicConstraints,
@@ -260,6 +263,17 @@ const SHORT_NAMES: Record<string, string> = {
   '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
 
+/** SHORT_NAMES by the OID's content octets (as latin1), filled as names are read: a CA bundle repeats a dozen types. */
+const shortNameByDer = new Map<string, string | undefined>();
+
+function shortName(der: Buffer, oid: Tlv): string | undefined {
+  const key = der.toString('latin1', oid.body, oid.end);
+  if (shortNameByDer.has(key)) return shortNameByDer.get(key);
+  const short = SHORT_NAMES[oidText(der, oid)];
+  shortNameByDer.set(key, short);
+  return short;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -275,7 +289,7 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
       const attributes = children(der, expect(rdn, TAG.set));
       if (attributes.length !== 1) return undefined;
       const [type, value, ...more] = children(der, expect(attributes[0], TAG.sequence));
-      const short = SHORT_NAMES[oidText(der, expect(type, TAG.oid))];
+      const short = shortName(der, expect(type, TAG.oid));
       if (!short || !value || more.length > 0) return undefined;
       const text = stringValue(der, value);
       if (text === undefined) return undefined;
