@@ -6,8 +6,9 @@ import { median, repoRoot } from './support.js';
 /**
  * How long the CLI takes to answer --help and --version, against `node -e 0` (a Node process
  * that loads nothing) in the same run, interleaved so both see the same load on the machine.
- * Commands import their modules when they run, so neither answer loads certificate, trust or
- * engine code. Target: ≤ 2× node -e 0.
+ * Neither answer names a command, so neither loads a command module (the top-level help comes
+ * from src/cli/command-summaries.ts): what is left is Node's ESM loader, commander and the CLI
+ * shell. Target: ≤ 2× node -e 0.
  */
 
 export const name = 'cli-startup';

@@ -1,7 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import type { Writable } from 'node:stream';
 import { DhError, ExitCode, isDhError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
+import { COMMAND_SUMMARIES } from './command-summaries.js';
 import { Output } from './output.js';
 
 export interface Io {
@@ -46,10 +47,14 @@ export const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }
 ];
 
 /**
- * The command tree: only the named command's part when argv names one (global options take no
- * value, so the first word that is not an option is the command), else all of it.
+ * The command tree for a command line. When argv names a command (global options take no
+ * value, so the first word that is not an option is the command), only that command's module
+ * is loaded. When it names none (`--help`, `--version`, nothing), the top level is made of
+ * stand-ins from COMMAND_SUMMARIES, which print the same help without loading any command
+ * module (loading them all, node-forge with them, was more than half of `--help`). Any other
+ * word (`help trust`, a misspelt command) and no argv at all get the whole tree.
  */
-export async function buildProgram(context: CommandContext, argv: string[] = []): Promise<Command> {
+export async function buildProgram(context: CommandContext, argv?: string[]): Promise<Command> {
   const program = new Command('dh-podman')
     .description('Run Deephaven-style clusters on Podman with TLS done right.')
     .version(VERSION, '-V, --version', 'print the version and exit')
@@ -58,11 +63,31 @@ export async function buildProgram(context: CommandContext, argv: string[] = [])
     .helpOption('--help', 'show help for a command')
     .showSuggestionAfterError(true)
     .addHelpText('after', EXIT_CODE_HELP);
-  const word = argv.find((arg) => !arg.startsWith('-'));
+  const word = argv?.find((arg) => !arg.startsWith('-'));
+  if (argv !== undefined && word === undefined) {
+    addSummaries(program);
+    return program;
+  }
   const named = COMMAND_MODULES.filter((module) => word !== undefined && module.names.includes(word));
   const registers = await Promise.all((named.length > 0 ? named : COMMAND_MODULES).map((module) => module.load()));
   for (const register of registers) register(program, context);
   return program;
+}
+
+/** The top-level commands as stand-ins that only describe themselves, in help order. */
+function addSummaries(program: Command): void {
+  const summaries: Record<string, { term: string; description: string }> = COMMAND_SUMMARIES;
+  for (const name of COMMAND_MODULES.flatMap((module) => module.names)) {
+    const summary = summaries[name];
+    if (!summary) throw new Error(`command-summaries.ts has no line for ${name}`);
+    program.addCommand(new Command(name).description(summary.description));
+  }
+  // A stand-in has no options or arguments of its own; the table says what the real one takes.
+  program.configureHelp({
+    subcommandTerm(this: Help, command: Command): string {
+      return summaries[command.name()]?.term ?? Help.prototype.subcommandTerm.call(this, command);
+    },
+  });
 }
 
 const EXIT_CODE_HELP = `

@@ -87,6 +87,36 @@ t.test('a command line naming a command loads only that command, and the same co
     t.same(only.commands.map((command) => command.name()), module.names, `${name}: only its module's commands`);
   }
   t.equal((await buildProgram(context, ['no-such-command'])).commands.length, whole.length, 'an unknown command gets the whole tree, for suggestions');
+
+  // --help, --version and nothing at all: stand-ins from command-summaries.ts, which must print
+  // exactly the help the real commands would.
+  const wholeHelp = (await buildProgram(context)).helpInformation();
+  for (const argv of [['--help'], ['--version'], [], ['--json']]) {
+    const summaries = await buildProgram(context, argv);
+    t.same(summaries.commands.map((command) => command.name()), whole, `${argv.join(' ') || '(no argument)'}: every command, in order`);
+    t.equal(summaries.helpInformation(), wholeHelp, `${argv.join(' ') || '(no argument)'}: the same top-level help as the whole tree`);
+  }
+});
+
+t.test('--help and --version load no command module', async (t) => {
+  // A module hook that lists every file the CLI imports, on stderr.
+  const hooks = `export async function load(url, context, next) { if (url.includes('/dist/src/')) console.error('LOADED ' + url); return next(url, context); }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  for (const flag of ['--help', '--version']) {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, cliPath, flag], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.on('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
+    });
+    t.equal(code, 0, `${flag} exits 0`);
+    t.ok(stdout.length > 0, `${flag} prints its answer`);
+    const loaded = [...stderr.matchAll(/^LOADED .*\/dist\/src\/(\S+)$/gm)].map((m) => m[1]!);
+    t.ok(loaded.includes('cli/program.js'), `${flag}: the hook saw the CLI load (${loaded.length} files)`);
+    t.same(loaded.filter((file) => !/^(cli\/(main|program|output|command-summaries)|base\/(errors|version))\.js$/.test(file)), [], `${flag}: nothing beyond the CLI shell`);
+  }
 });
 
 t.test('usage errors exit 2 with one line naming the flag', async (t) => {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { bootstrapBaseImage, BOOTSTRAP_PHASES, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../../cluster/base-image.js';
 import type { CommandContext } from '../program.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 interface BootstrapFlags {
   suite: string;
@@ -10,7 +11,7 @@ interface BootstrapFlags {
 }
 
 export function registerBaseCommands(program: Command, context: CommandContext): void {
-  const base = program.command('base').description('make the OS base image the images build on, without a registry');
+  const base = program.command('base').description(COMMAND_SUMMARIES.base.description);
   base
     .command('bootstrap')
     .description('debootstrap a minimal Debian (CA tools, OpenSSL, JDK 17) and import it as an image')

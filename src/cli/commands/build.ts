@@ -6,6 +6,7 @@ import { DEFAULT_BASE_IMAGE } from '../../cluster/base-image.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { DEFAULT_TAG_PREFIX } from '../../cluster/layout.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 interface BuildFlags {
   caCertFile?: string;
@@ -20,7 +21,7 @@ interface BuildFlags {
 export function registerBuild(program: Command, context: CommandContext): void {
   program
     .command('build')
-    .description('build the images under images/ through the Podman API (replaces build_images.sh)')
+    .description(COMMAND_SUMMARIES.build.description)
     .option('--ca-cert-file <file>', "PEM bundle of CAs to add to every image's system trust (OS store and Java cacerts)")
     .addOption(new Option('--base-image <image>', 'OS image the images build on').default(DEFAULT_BASE_IMAGE))
     .option('--only <name>', 'build only this image (and the images it is built FROM); repeatable', collect(String))

@@ -5,11 +5,12 @@ import { registerCertCheck } from './cert-check.js';
 import { registerCertCa } from './cert-ca.js';
 import { registerCertIssue } from './cert-issue.js';
 import { registerCertExpiry } from './cert-expiry.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 export function registerCertCommands(program: Command, context: CommandContext): void {
   const cert = program
     .command('cert')
-    .description("inspect, check and create TLS certificates, and list a cluster's by expiry (replaces create_dh_cert.sh)");
+    .description(COMMAND_SUMMARIES.cert.description);
   registerCertInspect(cert, context);
   registerCertCheck(cert, context);
   registerCertCa(cert, context);

@@ -6,11 +6,12 @@ import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
 import { DEFAULT_TAG_PREFIX } from '../../cluster/layout.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 export function registerDoctor(program: Command, context: CommandContext): void {
   program
     .command('doctor')
-    .description("check that this host's Podman can run dh-podman's machines (with -f: every trust path of a running cluster), and say how to fix what cannot")
+    .description(COMMAND_SUMMARIES.doctor.description)
     .addOption(new Option('--base-image <image>', 'the OS image builds need').default(DEFAULT_BASE_IMAGE))
     .addOption(new Option('--tag-prefix <prefix>', 'the images are <prefix><name>:latest, as build tags them').default(DEFAULT_TAG_PREFIX))
     .option('-f, --file <file>', 'a cluster brought up by "up -f": check every trust path of it, live, instead of the host')

@@ -3,11 +3,12 @@ import { STATE_MARKER } from '../../cluster/state-marker.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 export function registerDown(program: Command, context: CommandContext): void {
   program
     .command('down')
-    .description('remove the pods and network "up -f" made for a cluster, and nothing else')
+    .description(COMMAND_SUMMARIES.down.description)
     .requiredOption('-f, --file <file>', 'the cluster file')
     .option('--volumes', `also delete the derived files and the certificates dh-podman generated: only directories whose ${STATE_MARKER} names this cluster (never your TLS volumes)`)
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)

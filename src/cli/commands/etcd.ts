@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 export function registerEtcdCommands(program: Command, context: CommandContext): void {
-  const etcd = program.command('etcd').description("the cluster's etcd members (the etcd section of a cluster file)");
+  const etcd = program.command('etcd').description(COMMAND_SUMMARIES.etcd.description);
   etcd
     .command('endpoints')
     .description('the client URLs of the etcd members, and the CA, client certificate and key to reach them with etcdctl')

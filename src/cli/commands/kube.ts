@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 export function registerKubeCommands(program: Command, context: CommandContext): void {
-  const kube = program.command('kube').description('export a cluster to Kubernetes objects (podman kube play, or a Kubernetes cluster)');
+  const kube = program.command('kube').description(COMMAND_SUMMARIES.kube.description);
   kube
     .command('generate')
     .description('write the cluster as one multi-document YAML (Secrets, ConfigMaps, Pods) and a systemd unit')

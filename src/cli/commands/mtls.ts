@@ -3,6 +3,7 @@ import { DEFAULT_CLUSTER_FILE, openClusterFile } from '../cluster-view.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 interface RolloutFlags {
   file?: string;
@@ -13,7 +14,7 @@ interface RolloutFlags {
 }
 
 export function registerMtlsCommands(program: Command, context: CommandContext): void {
-  const mtls = program.command('mtls').description('mutual TLS between the machines of a cluster');
+  const mtls = program.command('mtls').description(COMMAND_SUMMARIES.mtls.description);
   mtls
     .command('rollout')
     .description('move a running cluster to mutual TLS want or need, one machine at a time, checking every call after each')

@@ -3,11 +3,12 @@ import { printClusterPlan } from '../cluster-dry-run.js';
 import { loadOrReport } from '../cluster-view.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, clusterStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 export function registerPlan(program: Command, context: CommandContext): void {
   program
     .command('plan')
-    .description('check a cluster file and show what bringing it up would do, pod by pod (the same as "up -f FILE --dry-run")')
+    .description(COMMAND_SUMMARIES.plan.description)
     .requiredOption('-f, --file <file>', 'the cluster file (YAML or JSON, schema: schema/cluster.schema.json)')
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)
     .addHelpText(

@@ -3,13 +3,14 @@ import { runtimeError } from '../../base/errors.js';
 import { LABEL_TOOL } from '../../engine/labels.js';
 import type { Engine } from '../../engine/engine.js';
 import type { CommandContext } from '../program.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 const OURS = { [LABEL_TOOL]: 'dh-podman' };
 
 export function registerPodCommands(program: Command, context: CommandContext): void {
   program
     .command('status')
-    .description('the pods dh-podman started: hostname, state, ports, TLS profile, trust source, days until the certificate expires')
+    .description(COMMAND_SUMMARIES.status.description)
     .action(async (_flags: object, command: Command) => {
       const { LABEL_CERT_NOT_AFTER, LABEL_HOSTNAME, LABEL_TRUST } = await import('../../cluster/machine-plan.js');
       const { LABEL_TLS_PROFILE } = await import('../../cluster/tls-profile.js');
@@ -55,7 +56,7 @@ export function registerPodCommands(program: Command, context: CommandContext): 
 
   program
     .command('stop')
-    .description('stop pods started by dh-podman (all of them when none is named); their files stay')
+    .description(COMMAND_SUMMARIES.stop.description)
     .argument('[pod...]', 'pod names')
     .action(async (names: string[], _flags: object, command: Command) => {
       const { withEngine } = await import('../engine-options.js');
@@ -75,7 +76,7 @@ export function registerPodCommands(program: Command, context: CommandContext): 
 
   program
     .command('logs')
-    .description("print the service container's log of a pod")
+    .description(COMMAND_SUMMARIES.logs.description)
     .argument('<pod>', 'pod name')
     .option('--tail <n>', 'only the last n lines')
     .action(async (name: string, flags: { tail?: string }, command: Command) => {

@@ -3,6 +3,7 @@ import { DEFAULT_CLUSTER_FILE, openClusterFile } from '../cluster-view.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 interface RotateFlags {
   file?: string;
@@ -14,7 +15,7 @@ interface RotateFlags {
 export function registerRotate(program: Command, context: CommandContext): void {
   program
     .command('rotate')
-    .description('pick up new certificates and CA files: check them all, then restart the affected pods one at a time')
+    .description(COMMAND_SUMMARIES.rotate.description)
     .argument('[pod...]', 'only these pods of the file (default: all)')
     .option('-f, --file <file>', `the cluster file (default: ./${DEFAULT_CLUSTER_FILE})`)
     .option(STATE_DIR_FLAG, CLUSTER_STATE_DIR_HELP)

@@ -5,6 +5,7 @@ import { collect, parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { CLIENT_AUTH_OF, type ClientAuth } from '../../cluster/tls-profile.js';
 import { machineStateDir, MACHINE_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 interface StartFlags {
   hostname: string;
@@ -27,7 +28,7 @@ interface StartFlags {
 export function registerStart(program: Command, context: CommandContext): void {
   program
     .command('start')
-    .description("start one machine's pod with its TLS volume, keystore and trust wired in (replaces start_command.sh)")
+    .description(COMMAND_SUMMARIES.start.description)
     .requiredOption('-h, --hostname <fqdn>', "the machine's FQDN: the pod's hostname and its name on the network", parseHostname)
     .requiredOption('--tls-volume <dir>', 'host directory with tls.crt, tls.key (and envoy.pem), mounted read-only')
     .option('--ca-cert-file <file>', 'trust exactly these CAs (truststore-iris.p12, tls.truststore); default: system trust')

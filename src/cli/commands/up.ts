@@ -7,6 +7,7 @@ import { loadOrReport } from '../cluster-view.js';
 import { parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { clusterStateDir, machineStateDir, STATE_DIR_FLAG } from '../state-dir-option.js';
+import { COMMAND_SUMMARIES } from '../command-summaries.js';
 
 interface UpFlags {
   hostname: string;
@@ -21,7 +22,7 @@ interface UpFlags {
 export function registerUp(program: Command, context: CommandContext): void {
   program
     .command('up')
-    .description('for developers: CA, certificate, base image, image and a running Deephaven server over TLS, in one command')
+    .description(COMMAND_SUMMARIES.up.description)
     .addOption(new Option('-h, --hostname <fqdn>', 'the machine name; *.localhost resolves to this host in curl and browsers').default('dh.localhost').argParser(parseHostname))
     .addOption(new Option('--port <n>', 'host port (on 127.0.0.1) for the service').default(8123).argParser(parsePositiveInt))
     .addOption(
