@@ -1,7 +1,8 @@
 import t from 'tap';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { runCli } from '../support/cli.js';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { browserTrusting } from '../support/browser.js';
+import { repoRoot, runCli } from '../support/cli.js';
 import { clientPython, DEEPHAVEN_IMAGE, ensureDeephavenImage, firstQuery, query } from '../support/deephaven.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
@@ -10,15 +11,22 @@ import { curlHttps, podman } from '../support/podman-cli.js';
 
 /**
  * The real Deephaven Community server (images/deephaven) started by `dh-podman start`, and its
- * real Python client: pydeephaven reaches it over TLS trusting only the CA, verifying the FQDN;
- * a name outside the SAN and another CA are refused. The image is built once per machine and
- * found again by tag; the client venv once per requirements.txt.
+ * real clients: pydeephaven reaches it over TLS trusting only the CA, verifying the FQDN (a name
+ * outside the SAN and another CA are refused); headless Chromium loads the web IDE with the CA
+ * trusted in its NSS database, and refuses the server when it trusts another CA; under mutual
+ * TLS (`start --mtls`), with `want` a client without a certificate still gets in, with `need`
+ * only one presenting a certificate from the --ca-cert-file CAs does. One server at a time:
+ * each changed start replaces the pod. The image is built by the test setup; the client venv
+ * once per requirements.txt.
  */
 
 const suffix = `${process.pid}`;
 const HOST = 'dhs-dh1.localhost';
 const pod = `dhs-deephaven-${suffix}`;
 const network = `dhs-deephaven-${suffix}`;
+/** Kept after the run for a person to look at: what the browser showed. */
+const SCREENSHOT = join(repoRoot, '.test-work', 'artifacts', 'deephaven-ide.png');
+const ROWS = { X: [0, 2, 4, 6, 8] };
 
 t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with the CA only', async (t) => {
   if (!(await requirePodman(t))) return;
@@ -33,22 +41,34 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
 
   const ca = makeCa(dir, 'ca', '/CN=dh-podman deephaven test CA');
   const other = makeCa(dir, 'other', '/CN=dh-podman other CA');
+  // The machine's certificate carries serverAuth and clientAuth: the server presents it, and so
+  // does the mutual-TLS client below (as Deephaven services do between themselves).
   const leaf = makeLeaf(dir, HOST, ca, [HOST]);
-  // SEC1, not PKCS#8: start must hand Deephaven the PKCS#8 form it reads.
-  openssl(['ec', '-in', leaf.key, '-out', leaf.key], dir);
-  const volume = makeVolume(dir, 'tls', leaf);
+  const stranger = makeLeaf(dir, 'stranger', other, ['dhs-stranger.localhost']);
+  // SEC1, not PKCS#8, in the volume: start must hand Deephaven the PKCS#8 form it reads.
+  const sec1 = join(dir, 'leaf-sec1.key');
+  openssl(['ec', '-in', leaf.key, '-out', sec1], dir);
+  const volume = makeVolume(dir, 'tls', { cert: leaf.cert, key: sec1 });
   t.match(readFileSync(join(volume, 'tls.key'), 'utf8'), /BEGIN EC PRIVATE KEY/);
   const stateDir = join(dir, 'state');
   const port = await freePort();
 
+  const startWith = (...mtls: string[]) =>
+    runCli(['start', '--json', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', pod, '--network', network,
+      '--publish', `127.0.0.1:${port}:8123`, '--state-dir', stateDir, ...mtls], { env: podmanEnv });
+  /** The server's first answer to `client` (undefined: none in 5 minutes, and its log is shown). */
+  const ready = async (client?: { cert: string; key: string }) => {
+    const first = await firstQuery(python, port, ca.cert, HOST, client);
+    if (!first) t.comment((await podman(['logs', '--tail', '40', `${pod}-svc`], true)).stderr);
+    return first;
+  };
+
   const started = Date.now();
-  const start = await runCli(
-    ['start', '--json', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', pod, '--network', network,
-      '--publish', `127.0.0.1:${port}:8123`, '--state-dir', stateDir],
-    { env: podmanEnv },
-  );
+  const start = await startWith();
   t.equal(start.code, 0, start.code === 0 ? 'start' : start.stderr);
   const plan = JSON.parse(start.stdout).plan;
+  // Without --mtls: a browser asked for a client certificate would wait on its selection dialog.
+  t.notOk(plan.properties['ssl.clientAuthentication'], 'no client certificates asked for by default');
   t.equal(plan.tlsProfile, 'community', "the image's label picks the community profile");
   t.match(plan.properties, {
     'ssl.identity.type': 'privatekey',
@@ -68,16 +88,12 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
   t.match(readFileSync(join(podDir, 'auth/tls-key.pem'), 'utf8'), /^-----BEGIN PRIVATE KEY-----/, 'PKCS#8');
   t.throws(() => statSync(join(podDir, 'auth/keystore.p12')), 'no keystore.p12');
 
-  const first = await firstQuery(python, port, ca.cert, HOST);
-  const ready = (Date.now() - started) / 1000;
+  const first = await ready();
   t.ok(first, 'pydeephaven connects by the FQDN, trusting only the CA');
-  if (!first) {
-    // The refusals below would pass against a server that is not there: stop with its log.
-    t.comment((await podman(['logs', '--tail', '40', `${pod}-svc`], true)).stderr);
-    return;
-  }
-  t.same(JSON.parse(first?.stdout ?? '{}'), { X: [0, 2, 4, 6, 8] }, 'empty_table(5) reads 5 rows');
-  t.comment(`start to first successful query: ${ready.toFixed(1)} s`);
+  // The refusals below would pass against a server that is not there.
+  if (!first) return;
+  t.same(JSON.parse(first.stdout), ROWS, 'empty_table(5) reads 5 rows');
+  t.comment(`start to first successful query: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const wrongName = await query(python, port, ca.cert, 'dhs-other.localhost');
   t.not(wrongName.code, 0, 'a name outside the SAN is refused');
@@ -96,8 +112,7 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
   t.equal(status.code, 0, status.stderr);
   t.match(JSON.parse(status.stdout).pods.find((p: { name: string }) => p.name === pod), { tlsProfile: 'community', trust: 'truststore-iris', state: 'running' });
 
-  const again = await runCli(['start', '--json', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', pod, '--network', network,
-    '--publish', `127.0.0.1:${port}:8123`, '--state-dir', stateDir], { env: podmanEnv });
+  const again = await startWith();
   t.equal(JSON.parse(again.stdout).changed, false, 'a second identical start changes nothing');
 
   const key = readFileSync(join(podDir, 'auth/tls-key.pem'), 'utf8').split('\n')[1]!;
@@ -106,4 +121,66 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
   for (const [what, text] of [['logs', logs.stdout + logs.stderr], ['container inspect', inspect.stdout], ['start output', start.stdout + start.stderr]] as const) {
     t.notOk(text.includes(key), `no key material in ${what}`);
   }
+
+  // The IDE renders its layout, then its console once the JS API has connected back to the
+  // server over the same TLS: both mean the page really works, not just that HTML arrived.
+  const url = `https://${HOST}:${port}/ide/`;
+  const IDE_READY = '[data-testid="app-loaded"] .console-pane';
+  mkdirSync(dirname(SCREENSHOT), { recursive: true });
+  const trusting = await browserTrusting(join(dir, 'browser'), ca.cert, HOST);
+  // The IDE shows a final "Unable to load API" when it loads a moment before the server's JS API
+  // is served (the gRPC port answers first): a fresh load then, as a user would reload.
+  let page = await trusting.visit(url, IDE_READY, { screenshot: SCREENSHOT, timeoutMs: 60_000 });
+  for (let retry = 0; retry < 2 && !page.error && !page.found; retry++) page = await trusting.visit(url, IDE_READY, { screenshot: SCREENSHOT, timeoutMs: 60_000 });
+  t.equal(page.error, undefined, 'Chromium trusting the CA in its NSS database loads the page, no certificate error');
+  t.ok(page.found, `the web IDE renders with its console connected (screenshot: ${SCREENSHOT})`);
+  t.match(page.html, /<title>Deephaven<\/title>/);
+
+  const distrusting = await browserTrusting(join(dir, 'browser-other'), other.cert, HOST);
+  const refused = await distrusting.visit(url, IDE_READY, { timeoutMs: 5000 });
+  t.equal(refused.error, 'net::ERR_CERT_AUTHORITY_INVALID', 'Chromium trusting another CA refuses the server');
+  t.notOk(refused.found, '(and shows no IDE)');
+
+  const wanted = await startWith('--mtls', 'want');
+  t.equal(wanted.code, 0, wanted.code === 0 ? 'start --mtls want' : wanted.stderr);
+  t.equal(JSON.parse(wanted.stdout).plan.properties['ssl.clientAuthentication'], 'WANTED');
+  const anonymous = await ready();
+  t.same(JSON.parse(anonymous?.stdout ?? '{}'), ROWS, 'WANTED: a client without a certificate still queries');
+  const presenting = await query(python, port, ca.cert, HOST, leaf);
+  t.same(JSON.parse(presenting.stdout || '{}'), ROWS, "WANTED: so does one presenting the machine's certificate");
+
+  const needed = await startWith('--mtls', 'need');
+  t.equal(needed.code, 0, needed.code === 0 ? 'start --mtls need' : needed.stderr);
+  t.equal(JSON.parse(needed.stdout).action, 'replace', 'the changed setting replaces the pod');
+  t.equal(JSON.parse(needed.stdout).plan.properties['ssl.clientAuthentication'], 'NEEDED');
+  const withCertificate = await ready(leaf);
+  t.same(JSON.parse(withCertificate?.stdout ?? '{}'), ROWS, "NEEDED: a client presenting the machine's certificate queries");
+  if (!withCertificate) return;
+  const without = await query(python, port, ca.cert, HOST);
+  t.not(without.code, 0, 'NEEDED: a client without a certificate is refused');
+  t.match(without.stderr, /CERTIFICATE_REQUIRED/, '(the server asked for one: TLS alert certificate_required)');
+  const foreign = await query(python, port, ca.cert, HOST, stranger);
+  t.not(foreign.code, 0, 'NEEDED: a certificate from a CA outside --ca-cert-file is refused');
+  t.match(foreign.stderr, /ALERT_CERTIFICATE_UNKNOWN/, '(the server did not trust its issuer: TLS alert certificate_unknown)');
+});
+
+t.test('--mtls without --ca-cert-file is refused before Podman is asked anything', async (t) => {
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'ca');
+  const volume = makeVolume(dir, 'tls', makeLeaf(dir, HOST, ca, [HOST]));
+  const result = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--image', DEEPHAVEN_IMAGE, '--name', `${pod}-x`, '--state-dir', join(dir, 'state'), '--mtls', 'need'], { env: podmanEnv });
+  t.equal(result.code, 3);
+  t.match(result.stderr, /MTLS_NEEDS_CA/);
+  const bad = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--mtls', 'maybe'], { env: podmanEnv });
+  t.equal(bad.code, 2, 'an unknown mode is a usage error');
+
+  // A server-only certificate (no clientAuth) cannot be what the services present as clients.
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server-only.key', '-out', 'server-only.csr', '-subj', `/CN=${HOST}`], dir);
+  writeFileSync(join(dir, 'server-only.ext'), `subjectAltName=DNS:${HOST}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  openssl(['x509', '-req', '-in', 'server-only.csr', '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', 'server-only.ext', '-out', 'server-only.crt'], dir);
+  const serverOnly = makeVolume(dir, 'tls-server-only', { cert: join(dir, 'server-only.crt'), key: join(dir, 'server-only.key') });
+  const noClientAuth = await runCli(['start', '-h', HOST, '--tls-volume', serverOnly, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', `${pod}-x`,
+    '--state-dir', join(dir, 'state'), '--mtls', 'want'], { env: podmanEnv });
+  t.equal(noClientAuth.code, 3, 'a machine certificate without clientAuth is refused with --mtls');
+  t.match(noClientAuth.stderr, /EKU_NO_CLIENT_AUTH/);
 });
