@@ -10,7 +10,7 @@ import { readSource } from '../trust/sources.js';
 import { buildOrder, discoverImages, rewriteLocalFroms, type ImageSpec } from './image-specs.js';
 import { contextKey, LABEL_CONTEXT_KEY } from './context-key.js';
 import { finalContainerfile, LABEL_LAST_LAYER_KEY, lastLayerKey, layerContext, readOsTrustFiles, trustLayer } from './trust-layer.js';
-import type { OsFamily } from '../trust/system-trust.js';
+import type { OsFamily, SystemTrustLayer } from '../trust/system-trust.js';
 import { DEBS_IN_CONTEXT, ensureDebhouse, type Debhouse } from './debhouse.js';
 import { defaultCacheDir, ensureWheelhouse, WHEELS_IN_CONTEXT, type Wheelhouse } from './wheelhouse.js';
 
@@ -128,6 +128,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   const reports: ImageReport[] = [];
   const cacheDir = request.cacheDir ?? defaultCacheDir();
   const lastLayers: Promise<void>[] = [];
+  const layers = new Map<string, SystemTrustLayer>();
   // Later stages name earlier ones by the image ID this build produced, not by tag: a tag can be
   // moved or removed by another client between two stages; an ID cannot change.
   const preTrustIds = new Map<string, string>();
@@ -205,7 +206,10 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       let trustEntries: ContextEntry[] = [];
       if (cas.length > 0) {
         const trustStart = Date.now();
-        const layer = trustLayer(await readOsTrustFiles(engine, own.imageId, cacheDir), cas);
+        const files = await readOsTrustFiles(engine, own.imageId, cacheDir);
+        // Images that leave their parent's trust files alone (most) share the parent's layer.
+        if (!layers.has(files.digest)) layers.set(files.digest, trustLayer(files, cas));
+        const layer = layers.get(files.digest)!;
         trustEntries = layerContext(layer);
         trust = {
           family: layer.family,

@@ -24,6 +24,8 @@ export const LAYER_DIR_IN_CONTEXT = 'trust';
 export interface OsTrustFiles {
   family: OsFamily;
   entries: TreeEntry[];
+  /** SHA-256 of the files as stored: images whose trust files are the same share one layer's computation. */
+  digest: string;
 }
 
 /** Bumped when what is read (or how it is stored) changes, so an old cache entry is not used. */
@@ -37,7 +39,8 @@ const CACHE_FORMAT = 1;
 export async function readOsTrustFiles(engine: Engine, imageId: string, cacheDir: string): Promise<OsTrustFiles> {
   const cached = join(cacheDir, 'os-trust', `v${CACHE_FORMAT}-${imageId.replace(/^sha256:/, '')}.json`);
   try {
-    return fromJson(await readFile(cached, 'utf8'));
+    const text = await readFile(cached, 'utf8');
+    return { ...fromJson(text), digest: sha256(text) };
   } catch {
     // not read yet, or unreadable: read it from the image
   }
@@ -56,8 +59,10 @@ export async function readOsTrustFiles(engine: Engine, imageId: string, cacheDir
       fix: 'build on a Debian or RHEL family image with its ca-certificates package, or build without --ca-cert-file',
     });
   }
-  await writeFileAtomic(cached, toJson(files), { mode: 0o644, overwrite: true }).catch(() => undefined);
-  return files;
+  const text = toJson(files);
+  // A cache that cannot be written (a read-only --cache-dir) only costs the next build this read.
+  await writeFileAtomic(cached, text, { mode: 0o644, overwrite: true }).catch(() => undefined);
+  return { ...files, digest: sha256(text) };
 }
 
 /** The layer for these CAs on top of the image whose trust files were read. */
@@ -95,11 +100,15 @@ export function lastLayerKey(containerfile: string, entries: ContextEntry[]): st
   return hash.digest('hex');
 }
 
-function toJson(files: OsTrustFiles): string {
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function toJson(files: Omit<OsTrustFiles, 'digest'>): string {
   return JSON.stringify({ family: files.family, entries: files.entries.map((entry) => ({ ...entry, content: entry.content?.toString('base64') })) });
 }
 
-function fromJson(text: string): OsTrustFiles {
+function fromJson(text: string): Omit<OsTrustFiles, 'digest'> {
   const data = JSON.parse(text) as { family: OsFamily; entries: (Omit<TreeEntry, 'content'> & { content?: string })[] };
   return { family: data.family, entries: data.entries.map((entry) => ({ ...entry, content: entry.content === undefined ? undefined : Buffer.from(entry.content, 'base64') })) };
 }

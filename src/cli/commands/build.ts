@@ -78,7 +78,9 @@ Example:
       output.data({ ok: true, ...report, findings: checked.findings });
       const lines = report.images.map(
         (image) =>
-          `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${image.cacheHits}/${image.steps} steps cached)` +
+          `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${
+            image.stages.every((stage) => stage.reused) ? 'up to date, nothing built' : `${image.stages[0]?.reused ? 'own build up to date; ' : ''}${image.cacheHits}/${image.steps} steps cached`
+          })` +
           (image.wheelhouse ? `  ${image.wheelhouse.wheels} wheels ${image.wheelhouse.downloaded ? `downloaded in ${image.wheelhouse.seconds.toFixed(1)} s` : 'from the cache'}` : ''),
       );
       const trusted = report.images.find((image) => image.trust)?.trust;
