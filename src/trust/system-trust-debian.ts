@@ -69,7 +69,7 @@ export function debianTrustLayer(tree: ImageTree, cas: PoolEntry[]): SystemTrust
   const java = tree.has(JAVA_HOOK) && cacerts?.content !== undefined;
   if (java) {
     const added = cas.map((entry, index) => ({ alias: `debian:${pemName(siteFiles[index]!.path)}`.toLowerCase(), der: entry.certificate.der }));
-    entries.push({ path: CACERTS, type: 'file', mode: 0o644, content: mergeCacerts(readCacerts(cacerts.content!), added) });
+    entries.push({ path: CACERTS, type: 'file', mode: 0o644, content: mergeCacerts(readCacerts(cacerts.content!, CACERTS), added) });
   }
   return {
     family: 'debian',

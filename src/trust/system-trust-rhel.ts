@@ -47,7 +47,7 @@ export function rhelTrustLayer(tree: ImageTree, cas: PoolEntry[]): SystemTrustLa
   }
   const cacerts = resolveFile(tree, CACERTS);
   if (cacerts?.content) {
-    entries.push({ path: CACERTS, type: 'file', mode: 0o644, content: mergeCacerts(readCacerts(cacerts.content), cas.map((entry) => ({ alias: entry.alias, der: entry.certificate.der }))) });
+    entries.push({ path: CACERTS, type: 'file', mode: 0o644, content: mergeCacerts(readCacerts(cacerts.content, CACERTS), cas.map((entry) => ({ alias: entry.alias, der: entry.certificate.der }))) });
   }
   return { family: 'rhel', entries: withParents(tree, entries), osCertificates, javaCacerts: cacerts?.content ? CACERTS : undefined };
 }

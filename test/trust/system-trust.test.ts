@@ -81,6 +81,7 @@ t.test('the JKS reader reads what keytool writes, and refuses another password',
   t.same(entries.map((entry) => entry.alias).sort(), ['debian:a.pem', 'debian:b.pem'], 'aliases as JKS stores them (lower case)');
   t.throws(() => readJksTrustedCertificates(jks, 'wrong'), /integrity digest/);
   t.same(readCacerts(jks), entries, 'readCacerts tells JKS by its magic');
+  t.throws(() => readCacerts(Buffer.from('not a store'), '/etc/ssl/certs/java/cacerts'), { code: 'TRUST_CACERTS_UNREADABLE', subject: '/etc/ssl/certs/java/cacerts' }, 'an unreadable cacerts stops the build, naming the file');
 });
 
 t.test('Debian: the bundle, the links and cacerts update-ca-certificates would write', async (t) => {
