@@ -128,7 +128,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   const reports: ImageReport[] = [];
   const cacheDir = request.cacheDir ?? defaultCacheDir();
   const lastLayers: Promise<void>[] = [];
-  const layers = new Map<string, SystemTrustLayer>();
+  const computedLayers = new Map<string, SystemTrustLayer>();
   // Later stages name earlier ones by the image ID this build produced, not by tag: a tag can be
   // moved or removed by another client between two stages; an ID cannot change.
   const preTrustIds = new Map<string, string>();
@@ -208,8 +208,8 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
         const trustStart = Date.now();
         const files = await readOsTrustFiles(engine, own.imageId, cacheDir);
         // Images that leave their parent's trust files alone (most) share the parent's layer.
-        if (!layers.has(files.digest)) layers.set(files.digest, trustLayer(files, cas));
-        const layer = layers.get(files.digest)!;
+        if (!computedLayers.has(files.digest)) computedLayers.set(files.digest, trustLayer(files, cas));
+        const layer = computedLayers.get(files.digest)!;
         trustEntries = layerContext(layer);
         trust = {
           family: layer.family,
