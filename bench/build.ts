@@ -1,60 +1,77 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../src/cluster/base-image.js';
-import { buildImages, checkBuild } from '../src/cluster/build.js';
+import { buildImages, checkBuild, type BuildReport } from '../src/cluster/build.js';
 import { Engine } from '../src/engine/engine.js';
 import { issueRootCa } from '../src/pki/issue.js';
 import { engineUrl, median, repoRoot } from './support.js';
 
 /**
- * What a CA change costs: a full build of images/ (no cache) against a rebuild where only the
- * CA file changed, measured in the same run on the same engine. Target: rebuild ≤ 15% of full.
+ * What a CA change costs, as issue 15 states its target: a rebuild after changing only the CA
+ * at most 5% of a full build of the Deephaven image, and under 1.5 s. Measured in one run on one
+ * engine: one full build of images/deephaven (and images/base, which it is built FROM) without
+ * the layer cache, from the bootstrapped OS image (wheels from the download cache: the
+ * download is not counted, which makes the full build shorter and the ratio harder), then
+ * several rebuilds, each with a new CA. One full round only: it takes minutes.
  */
 
 export const name = 'build';
 
-const ROUNDS = 3;
-const PREFIX = 'localhost/dh-podman-bench/';
+const REBUILDS = 5;
+const TARGET_RATIO = 0.05;
+const TARGET_SECONDS = 1.5;
 
 export async function run(log: (line: string) => void): Promise<void> {
   engineUrl();
-  const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-build-'));
-  await Engine.with({}, async (engine) => {
-    await bootstrapBaseImage(engine, { suite: DEFAULT_SUITE, tag: DEFAULT_BASE_IMAGE, force: false });
-    const caFiles: string[] = [];
-    for (let i = 0; i < ROUNDS * 2; i++) {
-      const ca = await issueRootCa({ key: 'ecdsa-p256', commonName: `bench CA ${i}` });
-      const path = join(dir, `ca-${i}.pem`);
-      writeFileSync(path, ca.certificatePem);
-      caFiles.push(path);
-    }
-    const full: number[] = [];
-    const rebuild: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      full.push(await timeBuild(engine, caFiles[round * 2]!, true));
-      rebuild.push(await timeBuild(engine, caFiles[round * 2 + 1]!, false));
-    }
-    const fullMedian = median(full);
-    const rebuildMedian = median(rebuild);
-    const ratio = rebuildMedian / fullMedian;
-    log(`full build of images/ (no cache): ${fullMedian.toFixed(2)} s (median of ${ROUNDS}: ${full.map((s) => s.toFixed(2)).join(', ')})`);
-    log(`rebuild after changing only the CA: ${rebuildMedian.toFixed(2)} s (median of ${ROUNDS}: ${rebuild.map((s) => s.toFixed(2)).join(', ')})`);
-    log(`ratio rebuild/full: ${(ratio * 100).toFixed(1)}% (target ≤ 15%: ${ratio <= 0.15 ? 'met' : 'MISSED'})`);
-    const tags = execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], { encoding: 'utf8' });
+  // Our own tags only, by process: another run's or another user's are never untagged.
+  const prefix = `localhost/dh-podman-bench-${process.pid}/`;
+  const dir = join(tmpdir(), `dh-podman-bench-build-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    await Engine.with({}, async (engine) => {
+      await bootstrapBaseImage(engine, { suite: DEFAULT_SUITE, tag: DEFAULT_BASE_IMAGE, force: false });
+      const caFile = async (index: number) => {
+        const ca = await issueRootCa({ key: 'ecdsa-p256', commonName: `bench CA ${index}` });
+        const path = join(dir, `ca-${index}.pem`);
+        writeFileSync(path, ca.certificatePem);
+        return path;
+      };
+      const full = await timeBuild(engine, prefix, await caFile(0), true);
+      log(`full build of images/deephaven (no cache): ${full.seconds.toFixed(2)} s (1 round) [${stagesOf(full.report)}]`);
+      const rebuilds: { seconds: number; report: BuildReport }[] = [];
+      for (let i = 1; i <= REBUILDS; i++) rebuilds.push(await timeBuild(engine, prefix, await caFile(i), false));
+      const seconds = rebuilds.map((r) => r.seconds);
+      const rebuild = median(seconds);
+      log(`rebuild after changing only the CA: ${rebuild.toFixed(2)} s (median of ${REBUILDS}: ${seconds.map((s) => s.toFixed(2)).join(', ')})`);
+      log(`  the median rebuild's steps: [${stagesOf(rebuilds[seconds.indexOf(rebuild)]!.report)}]`);
+      const ratio = rebuild / full.seconds;
+      log(`ratio rebuild/full: ${(ratio * 100).toFixed(2)}% (target ≤ ${TARGET_RATIO * 100}%: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'})`);
+      log(`rebuild under ${TARGET_SECONDS} s: ${rebuild < TARGET_SECONDS ? 'met' : 'MISSED'} (${rebuild.toFixed(2)} s)`);
+    });
+  } finally {
+    const url = process.env.CONTAINER_HOST!;
+    const tags = execFileSync('podman', ['--url', url, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], { encoding: 'utf8' });
     // The filter also lists other tags of the same image IDs (cached layers are shared): keep ours.
-    for (const tag of tags.split('\n').filter((tag) => tag.startsWith(PREFIX))) {
+    for (const tag of tags.split('\n').filter((tag) => tag.startsWith(prefix))) {
       // Named twice: with the image alone, podman untag removes every name the image has.
-      execFileSync('podman', ['--url', process.env.CONTAINER_HOST!, 'untag', tag, tag], { stdio: 'ignore' });
+      execFileSync('podman', ['--url', url, 'untag', tag, tag], { stdio: 'ignore' });
     }
-  });
-  rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function timeBuild(engine: Engine, caCertFile: string, noCache: boolean): Promise<number> {
-  const checked = await checkBuild({ imagesDir: join(repoRoot, 'images'), caCertFile, baseImage: DEFAULT_BASE_IMAGE, only: [], tagPrefix: PREFIX, noCache });
+async function timeBuild(engine: Engine, tagPrefix: string, caCertFile: string, noCache: boolean): Promise<{ seconds: number; report: BuildReport }> {
+  const checked = await checkBuild({ imagesDir: join(repoRoot, 'images'), caCertFile, baseImage: DEFAULT_BASE_IMAGE, only: ['deephaven'], tagPrefix, noCache });
   const started = performance.now();
-  await buildImages(engine, checked);
-  return (performance.now() - started) / 1000;
+  const report = await buildImages(engine, checked);
+  return { seconds: (performance.now() - started) / 1000, report };
+}
+
+/** Per image: its own build (or "reused") and its last layer, in seconds. */
+function stagesOf(report: BuildReport): string {
+  return report.images
+    .map((image) => `${image.image}: ${image.stages.map((stage) => (stage.reused ? 'reused' : `${stage.seconds.toFixed(2)} s`)).join(' + ')}${image.trust ? `, trust ${image.trust.seconds.toFixed(2)} s` : ''}`)
+    .join('; ');
 }

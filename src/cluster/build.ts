@@ -1,14 +1,16 @@
 import { Transform } from 'node:stream';
 import { runtimeError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
-import { packContext, packFiles } from '../engine/build-context.js';
+import { packContext, packEntries, type ContextEntry } from '../engine/build-context.js';
 import type { Engine } from '../engine/engine.js';
 import type { Finding } from '../pki/findings.js';
 import type { TrustCode } from '../trust/codes.js';
 import { buildPool, type PoolEntry } from '../trust/pool.js';
 import { readSource } from '../trust/sources.js';
-import { buildOrder, discoverImages, rewriteLocalFroms, rootOf, type ImageSpec } from './image-specs.js';
-import { caFiles, finalContainerfile, trustStageContainerfile } from './trust-layer.js';
+import { buildOrder, discoverImages, rewriteLocalFroms, type ImageSpec } from './image-specs.js';
+import { contextKey, LABEL_CONTEXT_KEY } from './context-key.js';
+import { finalContainerfile, LABEL_LAST_LAYER_KEY, lastLayerKey, layerContext, readOsTrustFiles, trustLayer } from './trust-layer.js';
+import type { OsFamily, SystemTrustLayer } from '../trust/system-trust.js';
 import { DEBS_IN_CONTEXT, ensureDebhouse, type Debhouse } from './debhouse.js';
 import { defaultCacheDir, ensureWheelhouse, WHEELS_IN_CONTEXT, type Wheelhouse } from './wheelhouse.js';
 
@@ -42,6 +44,8 @@ export interface CheckedBuild {
 
 export interface StageReport {
   tag: string;
+  /** The image already carried this context's key: it was not built again (steps 0). */
+  reused?: boolean;
   imageId: string;
   steps: number;
   cacheHits: number;
@@ -61,11 +65,25 @@ export interface ImageReport {
   wheelhouse?: { key: string; wheels: number; downloaded: boolean; seconds: number } | undefined;
   /** Images with a packages.txt: the .debs their context carried. */
   debhouse?: { key: string; debs: number; downloaded: boolean; seconds: number } | undefined;
+  /** With CAs: the system trust computed on the host for the last layer. */
+  trust?: TrustReport | undefined;
+}
+
+export interface TrustReport {
+  /** The OS family told from the pre-trust image's files. */
+  family: OsFamily;
+  /** Certificates the image's OS trusted before the site CAs. */
+  osCertificates: number;
+  /** The Java cacerts rewritten (undefined when the image has none its OS tool would update). */
+  javaCacerts: string | undefined;
+  /** Files and links the layer holds (directories not counted). */
+  files: number;
+  /** Reading the image's trust files (0 when cached by image ID) and computing the layer. */
+  seconds: number;
 }
 
 export interface BuildReport {
   images: ImageReport[];
-  trustStage: StageReport | undefined;
   caFingerprints: string[];
   seconds: number;
 }
@@ -97,7 +115,8 @@ export interface BuildCallbacks {
 export async function buildImages(engine: Engine, checked: CheckedBuild, callbacks: BuildCallbacks = {}): Promise<BuildReport> {
   const { request, images, all, cas } = checked;
   const started = Date.now();
-  if (!(await engine.images.exists(request.baseImage))) {
+  const baseImage = await engine.images.inspect(request.baseImage);
+  if (!baseImage) {
     throw runtimeError('BASE_IMAGE_MISSING', `the base image ${request.baseImage} does not exist`, {
       subject: '--base-image',
       fix: 'make it with "dh-podman base bootstrap", or pass --base-image with an image you have',
@@ -107,7 +126,9 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
   const finalTag = (name: string) => imageTag(request.tagPrefix, name);
   const fingerprints = cas.map((entry) => entry.certificate.sha256).sort();
   const reports: ImageReport[] = [];
-  const trustStages = new Map<string, StageReport>();
+  const cacheDir = request.cacheDir ?? defaultCacheDir();
+  const lastLayers: Promise<void>[] = [];
+  const computedLayers = new Map<string, SystemTrustLayer>();
   // Later stages name earlier ones by the image ID this build produced, not by tag: a tag can be
   // moved or removed by another client between two stages; an ID cannot change.
   const preTrustIds = new Map<string, string>();
@@ -115,7 +136,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
 
   // Bytes of the downloads finished and build contexts sent so far: one growing count.
   let moved = 0;
-  const stage = async (image: string, tag: string, context: NodeJS.ReadableStream) => {
+  const stage = async (image: string, tag: string, context: NodeJS.ReadableStream, layers = true): Promise<StageReport> => {
     const stageStart = Date.now();
     const counted = context.pipe(
       new Transform({
@@ -132,6 +153,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       dockerfile: 'Containerfile',
       buildArgs: { BASE_IMAGE: request.baseImage },
       noCache: request.noCache === true,
+      layers,
       onLine: (line) => callbacks.onLine?.(image, line),
     });
     return { tag, imageId: result.imageId, steps: result.steps, cacheHits: result.cacheHits, seconds: (Date.now() - stageStart) / 1000 };
@@ -147,7 +169,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       let downloaded = 0;
       wheelhouse = await ensureWheelhouse(
         spec.requirements,
-        request.cacheDir ?? defaultCacheDir(),
+        cacheDir,
         (line) => callbacks.onLine?.(spec.name, line),
         (count) => {
           downloaded = count;
@@ -157,43 +179,84 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
       moved += downloaded;
     }
     let debhouse: Debhouse | undefined;
-    if (spec.packages) debhouse = await ensureDebhouse(spec.packages, request.cacheDir ?? defaultCacheDir(), (line) => callbacks.onLine?.(spec.name, line));
+    if (spec.packages) debhouse = await ensureDebhouse(spec.packages, cacheDir, (line) => callbacks.onLine?.(spec.name, line));
     const extraDirs = { ...(wheelhouse ? { [WHEELS_IN_CONTEXT]: wheelhouse.dir } : {}), ...(debhouse ? { [DEBS_IN_CONTEXT]: debhouse.dir } : {}) };
-    const context = await packContext(spec.dir, { extraFiles: { Containerfile: containerfile }, extraDirs });
-    const own = await stage(spec.name, preTrustTag(spec.name), context);
+    const key = await contextKey({ containerfile, dir: spec.dir, baseImageId: baseImage.id, extras: [wheelhouse?.key ?? '', debhouse?.key ?? ''] });
+    const existing = request.noCache === true ? undefined : await engine.images.inspect(preTrustTag(spec.name));
+    let own: StageReport;
+    if (existing?.labels[LABEL_CONTEXT_KEY] === key) {
+      own = { tag: preTrustTag(spec.name), reused: true, imageId: existing.id, steps: 0, cacheHits: 0, seconds: 0 };
+      callbacks.onLine?.(spec.name, `${preTrustTag(spec.name)} is up to date (context ${key.slice(0, 12)})`);
+    } else {
+      // The key as the last line: a changed context changes only this step's cache entry.
+      const keyed = `${containerfile.replace(/\n*$/, '\n')}LABEL ${JSON.stringify(LABEL_CONTEXT_KEY)}=${JSON.stringify(key)}\n`;
+      own = await stage(spec.name, preTrustTag(spec.name), await packContext(spec.dir, { extraFiles: { Containerfile: keyed }, extraDirs }));
+    }
     stages.push(own);
     preTrustIds.set(spec.name, own.imageId);
 
-    let trustRef: string | undefined;
-    if (cas.length > 0) {
-      const root = rootOf(spec, all);
-      if (!trustStages.has(root.name)) {
-        const files = { Containerfile: trustStageContainerfile(preTrustRef(root.name)), ...caFiles(cas) };
-        trustStages.set(root.name, await stage(`${root.name} trust`, `${request.tagPrefix}${root.name}-trust:latest`, await packFiles(files)));
+    // The last layer needs only this image's pre-trust image: it is made while the next image's
+    // own build goes on, so a rebuild after a CA change waits for the slowest last layer, not
+    // their sum.
+    const index = reports.length;
+    reports.push(undefined as never);
+    const lastLayer = (async () => {
+      // The trust of this image's own pre-trust image: an image may add CAs or a JDK to its parent's.
+      let trust: TrustReport | undefined;
+      let trustEntries: ContextEntry[] = [];
+      if (cas.length > 0) {
+        const trustStart = Date.now();
+        const files = await readOsTrustFiles(engine, own.imageId, cacheDir);
+        // Images that leave their parent's trust files alone (most) share the parent's layer.
+        if (!computedLayers.has(files.digest)) computedLayers.set(files.digest, trustLayer(files, cas));
+        const layer = computedLayers.get(files.digest)!;
+        trustEntries = layerContext(layer);
+        trust = {
+          family: layer.family,
+          osCertificates: layer.osCertificates,
+          javaCacerts: layer.javaCacerts,
+          files: layer.entries.filter((entry) => entry.type !== 'directory').length,
+          seconds: (Date.now() - trustStart) / 1000,
+        };
       }
-      trustRef = trustStages.get(root.name)!.imageId;
-    }
-    const labels = {
-      'org.opencontainers.image.title': spec.name,
-      'org.opencontainers.image.version': VERSION,
-      'org.opencontainers.image.base.name': request.baseImage,
-      'io.dh-podman.tool': 'dh-podman',
-      [LABEL_CA_FINGERPRINTS]: fingerprints.join(','),
-    };
-    stages.push(await stage(spec.name, finalTag(spec.name), await packFiles({ Containerfile: finalContainerfile(own.imageId, trustRef, labels) })));
-    const last = stages[stages.length - 1]!;
-    reports.push({
-      image: spec.name,
-      tag: finalTag(spec.name),
-      imageId: last.imageId,
-      seconds: (Date.now() - imageStart) / 1000,
-      steps: stages.reduce((sum, s) => sum + s.steps, 0),
-      cacheHits: stages.reduce((sum, s) => sum + s.cacheHits, 0),
-      stages,
-      ...(wheelhouse ? { wheelhouse: { key: wheelhouse.key, wheels: wheelhouse.wheels, downloaded: wheelhouse.downloaded, seconds: wheelhouse.seconds } } : {}),
-      ...(debhouse ? { debhouse: { key: debhouse.key, debs: debhouse.debs, downloaded: debhouse.downloaded, seconds: debhouse.seconds } } : {}),
-    });
+      const labels = {
+        'org.opencontainers.image.title': spec.name,
+        'org.opencontainers.image.version': VERSION,
+        'org.opencontainers.image.base.name': request.baseImage,
+        'io.dh-podman.tool': 'dh-podman',
+        [LABEL_CA_FINGERPRINTS]: fingerprints.join(','),
+      };
+      const unkeyed = finalContainerfile(own.imageId, trust !== undefined, labels);
+      const layerKey = lastLayerKey(unkeyed, trustEntries);
+      const existingFinal = request.noCache === true ? undefined : await engine.images.inspect(finalTag(spec.name));
+      if (existingFinal?.labels[LABEL_LAST_LAYER_KEY] === layerKey) {
+        stages.push({ tag: finalTag(spec.name), reused: true, imageId: existingFinal.id, steps: 0, cacheHits: 0, seconds: 0 });
+      } else {
+        const containerfileBytes = Buffer.from(finalContainerfile(own.imageId, trust !== undefined, { ...labels, [LABEL_LAST_LAYER_KEY]: layerKey }));
+        // One commit instead of one per step: this stage's cache would only ever be hit by the
+        // same key, which the check above already answers without a build.
+        const context = await packEntries([{ name: 'Containerfile', type: 'file', mode: 0o644, content: containerfileBytes }, ...trustEntries]);
+        stages.push(await stage(spec.name, finalTag(spec.name), context, false));
+      }
+      const last = stages[stages.length - 1]!;
+      reports[index] = {
+        image: spec.name,
+        tag: finalTag(spec.name),
+        imageId: last.imageId,
+        seconds: (Date.now() - imageStart) / 1000,
+        steps: stages.reduce((sum, s) => sum + s.steps, 0),
+        cacheHits: stages.reduce((sum, s) => sum + s.cacheHits, 0),
+        stages,
+        ...(wheelhouse ? { wheelhouse: { key: wheelhouse.key, wheels: wheelhouse.wheels, downloaded: wheelhouse.downloaded, seconds: wheelhouse.seconds } } : {}),
+        ...(debhouse ? { debhouse: { key: debhouse.key, debs: debhouse.debs, downloaded: debhouse.downloaded, seconds: debhouse.seconds } } : {}),
+        ...(trust ? { trust } : {}),
+      };
+    })();
+    // Handled here at once: a failure while the next image builds must wait for the end, not crash.
+    lastLayer.catch(() => undefined);
+    lastLayers.push(lastLayer);
   }
-  const trustStage = [...trustStages.values()][0];
-  return { images: reports, trustStage, caFingerprints: fingerprints, seconds: (Date.now() - started) / 1000 };
+  const failed = (await Promise.allSettled(lastLayers)).find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { images: reports, caFingerprints: fingerprints, seconds: (Date.now() - started) / 1000 };
 }

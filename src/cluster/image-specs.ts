@@ -100,11 +100,3 @@ export function buildOrder(specs: ImageSpec[], only: string[] = []): ImageSpec[]
 export function rewriteLocalFroms(containerfile: string, tagOf: (name: string) => string): string {
   return containerfile.replace(LOCAL_FROM, (_line, from: string, name: string, stage: string | undefined) => `${from}${tagOf(name)}${stage ?? ''}`);
 }
-
-/** The first local ancestor that is built FROM something external: where trust is computed. */
-export function rootOf(spec: ImageSpec, specs: ImageSpec[]): ImageSpec {
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  let current = spec;
-  while (current.localDependencies.length > 0) current = byName.get(current.localDependencies[0]!)!;
-  return current;
-}

@@ -105,3 +105,28 @@ export async function packFiles(files: Record<string, string | Buffer>): Promise
   pack.finalize();
   return pack as unknown as Readable;
 }
+
+/** One entry of a generated context: a file, a directory or a symlink, with its mode. */
+export interface ContextEntry {
+  name: string;
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  content?: Buffer | undefined;
+  target?: string | undefined;
+}
+
+/**
+ * A context of generated entries, links and directory modes kept: COPY puts them in the image
+ * as they are here (a symlink stays a symlink).
+ */
+export async function packEntries(entries: ContextEntry[]): Promise<Readable> {
+  const { default: tarStream } = await import('tar-stream');
+  const pack = tarStream.pack();
+  for (const entry of entries) {
+    if (entry.type === 'symlink') pack.entry({ name: entry.name, type: 'symlink', linkname: entry.target ?? '', mode: entry.mode });
+    else if (entry.type === 'directory') pack.entry({ name: entry.name, type: 'directory', mode: entry.mode });
+    else pack.entry({ name: entry.name, mode: entry.mode }, entry.content ?? Buffer.alloc(0));
+  }
+  pack.finalize();
+  return pack as unknown as Readable;
+}

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { libpod } from './api.js';
+import { toEngineError } from './engine-error.js';
 import type { PortMapping } from './pods.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 import type { SecretMount } from './secrets.js';
@@ -131,6 +132,24 @@ export class Containers {
   async addressOn(name: string, network: string): Promise<string | undefined> {
     const data = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
     return data.NetworkSettings?.Networks?.[network]?.IPAddress || undefined;
+  }
+
+  /**
+   * A path of the container's file system as a tar (entries named from the path's last part),
+   * or undefined when the path does not exist. Works on a container never started: Podman
+   * mounts its storage for the copy.
+   */
+  async archive(name: string, path: string): Promise<Buffer | undefined> {
+    const container = this.docker.getContainer(name);
+    try {
+      const stream = await container.getArchive({ path });
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw toEngineError(error as Error, `GET /containers/${name}/archive?path=${path}`);
+    }
   }
 
   /** Removes the container, killing it at once if it runs (no stop timeout). */

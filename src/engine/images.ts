@@ -17,6 +17,11 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   /** Build every step afresh instead of reusing cached layers. */
   noCache?: boolean;
+  /**
+   * Commit every step as a cached layer (the default); false commits the result once, which
+   * saves a commit per step where the cache is never used.
+   */
+  layers?: boolean;
   /** Called with each readable line of the build log (steps, cache hits, command output). */
   onLine?: (line: string) => void;
 }
@@ -85,6 +90,8 @@ export class Images {
         labels: options.labels ?? {},
         rm: true,
         nocache: options.noCache === true,
+        // Podman's compatible endpoint takes its own `layers` parameter too.
+        layers: options.layers !== false,
       } as Dockerode.ImageBuildOptions);
     } catch (error) {
       throw toEngineError(error as Error, `build ${options.tag}`);

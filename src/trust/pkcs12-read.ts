@@ -69,3 +69,26 @@ function friendlyName(bag: forge.asn1.Asn1): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The certificate bags of a PKCS#12 truststore with their friendly names (keytool's aliases),
+ * in file order. Certificate bags of a Java truststore are not encrypted, so no password is
+ * needed to read them; the MAC is not checked here.
+ */
+export function readTrustedCertificates(bytes: Buffer): { alias: string; der: Buffer }[] {
+  const { asn1 } = forge;
+  const pfx = asn1.fromDer(bytes.toString('binary'));
+  const authSafe = asn1.fromDer(contentOf(child(pfx, 1)));
+  const out: { alias: string; der: Buffer }[] = [];
+  for (const contentInfo of authSafe.value as forge.asn1.Asn1[]) {
+    const type = asn1.derToOid(child(contentInfo, 0).value as string);
+    // 1.2.840.113549.1.7.6 (encryptedData) holds encrypted bags: a truststore Java reads has none.
+    if (type !== '1.2.840.113549.1.7.1') throw new Error('the truststore holds encrypted certificate bags');
+    for (const bag of asn1.fromDer(contentOf(contentInfo)).value as forge.asn1.Asn1[]) {
+      if (asn1.derToOid(child(bag, 0).value as string) !== OID.certBag) continue;
+      const value = child(child(bag, 1), 0);
+      out.push({ alias: friendlyName(bag) ?? '', der: Buffer.from(child(child(value, 1), 0).value as string, 'binary') });
+    }
+  }
+  return out;
+}

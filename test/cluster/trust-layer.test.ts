@@ -1,135 +1,55 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { VERSION } from '../../src/base/version.js';
 import { buildImages, checkBuild, LABEL_CA_FINGERPRINTS } from '../../src/cluster/build.js';
-import { CA_DIR_IN_CONTEXT, caFiles, finalContainerfile, trustStageContainerfile } from '../../src/cluster/trust-layer.js';
+import { LABEL_CONTEXT_KEY } from '../../src/cluster/context-key.js';
+import { finalContainerfile, LABEL_LAST_LAYER_KEY, LAYER_DIR_IN_CONTEXT } from '../../src/cluster/trust-layer.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { parseCertificate } from '../../src/pki/certificate.js';
-import { buildPool } from '../../src/trust/pool.js';
-import { makeCa, openssl } from '../support/openssl.js';
-
-const derOf = (pem: string): Buffer => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-const fingerprint = (file: string, cwd: string) =>
-  openssl(['x509', '-in', file, '-noout', '-fingerprint', '-sha256'], cwd).trim().replace(/^.*=/, '').replaceAll(':', '').toLowerCase();
-
-/** The script of the stage's one RUN, taken from its exec-form JSON array. */
-function runScript(containerfile: string): string {
-  const runs = containerfile.split('\n').filter((line) => line.startsWith('RUN '));
-  if (runs.length !== 1) throw new Error(`expected one RUN, found ${runs.length}`);
-  const argv = JSON.parse(runs[0]!.slice('RUN '.length)) as string[];
-  if (argv.length !== 3 || argv[0] !== '/bin/sh' || argv[1] !== '-c') throw new Error(`unexpected RUN ${runs[0]}`);
-  return argv[2]!;
-}
-
-t.test('the trust stage: FROM the given image, the CAs copied in, one RUN as root', async (t) => {
-  const containerfile = trustStageContainerfile('sha256:0123abcd');
-  const lines = containerfile.split('\n');
-  t.same(lines.slice(0, 3), ['FROM sha256:0123abcd', `COPY ${CA_DIR_IN_CONTEXT}/ /tmp/${CA_DIR_IN_CONTEXT}/`, 'USER root']);
-  t.match(lines[3], /^RUN \["\/bin\/sh","-c",".*"\]$/, 'exec form, so the image needs no particular SHELL');
-  t.same(lines.slice(4), [''], 'nothing after the RUN');
-  t.equal(lines.filter((line) => /^(FROM|RUN) /.test(line)).length, 2, 'one stage, one RUN');
-});
-
-t.test('the install script is valid sh and serves both OS families', async (t) => {
-  const script = runScript(trustStageContainerfile('base'));
-  const check = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
-  t.equal(check.status, 0, `sh -n accepts it${check.stderr ? `: ${check.stderr}` : ''}`);
-  t.not(spawnSync('sh', ['-n'], { input: `${script}\nif true; then\n`, encoding: 'utf8' }).status, 0, 'and sh -n does catch a broken script');
-
-  const lines = script.split('\n');
-  t.equal(lines[0], 'set -eu', 'any failing step fails the build');
-  const debian = lines.indexOf('if command -v update-ca-certificates >/dev/null 2>&1; then');
-  const rhel = lines.indexOf('elif command -v update-ca-trust >/dev/null 2>&1; then');
-  const neither = lines.indexOf('else');
-  t.ok(debian > 0 && rhel > debian && neither > rhel, 'Debian, then RHEL, then neither');
-  const branch = (from: number, to: number) => lines.slice(from + 1, to).map((line) => line.trim());
-
-  t.same(branch(debian, rhel), [
-    'mkdir -p /usr/local/share/ca-certificates/dh-podman',
-    `cp /tmp/${CA_DIR_IN_CONTEXT}/*.crt /usr/local/share/ca-certificates/dh-podman/`,
-    'update-ca-certificates',
-    'mkdir -p /dh-podman-trust/etc/ssl /dh-podman-trust/usr/local/share/ca-certificates',
-    'cp -a /etc/ssl/certs /dh-podman-trust/etc/ssl/',
-    'cp -a /usr/local/share/ca-certificates/dh-podman /dh-podman-trust/usr/local/share/ca-certificates/',
-  ], 'Debian: the CAs where update-ca-certificates looks, then /etc/ssl/certs and the sources collected');
-  t.same(branch(rhel, neither), [
-    `cp /tmp/${CA_DIR_IN_CONTEXT}/*.crt /etc/pki/ca-trust/source/anchors/`,
-    'update-ca-trust extract',
-    'mkdir -p /dh-podman-trust/etc/pki && cp -a /etc/pki/ca-trust /dh-podman-trust/etc/pki/',
-  ], 'RHEL: anchors, update-ca-trust extract, /etc/pki/ca-trust collected');
-  const tail = branch(neither, lines.length);
-  t.match(tail[0], /^echo ".*update-ca-certificates.*update-ca-trust.*" >&2$/, 'neither tool: says which were looked for');
-  t.same(tail.slice(1), ['exit 1', 'fi', `rm -rf /tmp/${CA_DIR_IN_CONTEXT}`], 'and fails; otherwise the copied CAs are removed');
-  t.ok(lines.indexOf('mkdir -p /dh-podman-trust') < debian, 'the collection directory exists whichever branch runs');
-});
-
-// Running the script itself is left out: its paths (/tmp/dh-podman-ca, /dh-podman-trust, /etc,
-// /usr/local/share) are fixed in the module, not parameters, so outside a container it would
-// write to the host's own trust store, and rewriting them would test a different script.
-
-t.test('caFiles: one PEM certificate per .crt, named by alias', async (t) => {
-  const dir = t.testdir();
-  const a = makeCa(dir, 'a', '/CN=Site Root A');
-  const b = makeCa(dir, 'b', '/O=Example Corp/CN=Site Root B');
-  const certs = [a.cert, b.cert].map((file) => parseCertificate(derOf(readFileSync(file, 'utf8'))));
-  const pool = buildPool([{ name: 'cas.pem', certificates: certs, holdsPrivateKey: false }]);
-  t.same(pool.findings, []);
-  const files = caFiles(pool.entries);
-
-  t.same(Object.keys(files).sort(), pool.entries.map((entry) => `${CA_DIR_IN_CONTEXT}/${entry.alias}.crt`).sort());
-  for (const name of Object.keys(files)) t.match(name, new RegExp(`^${CA_DIR_IN_CONTEXT}/[a-z0-9-]+-[0-9a-f]{8}\\.crt$`), `${name}: a plain file name`);
-  const expected = new Map([a.cert, b.cert].map((file) => [fingerprint(file, dir), file]));
-  for (const entry of pool.entries) {
-    const pem = files[`${CA_DIR_IN_CONTEXT}/${entry.alias}.crt`]!;
-    t.equal(pem.match(/-----BEGIN /g)?.length, 1, `${entry.alias}: exactly one block`);
-    t.match(pem, /^-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END CERTIFICATE-----\n$/, 'PEM with 64-column lines');
-    const written = join(dir, `${entry.alias}.crt`);
-    writeFileSync(written, pem);
-    const openSslFingerprint = fingerprint(written, dir);
-    t.equal(openSslFingerprint, entry.certificate.sha256, 'OpenSSL reads the same certificate back');
-    t.ok(expected.has(openSslFingerprint), 'and it is one of the CAs given');
-  }
-  t.same(caFiles([]), {}, 'no CA, no files');
-});
+import { toPem } from '../../src/pki/pem.js';
+import { makeCa } from '../support/openssl.js';
+import { dir, file, keytoolJks, link, subjectHashOf } from '../support/trust-tree.js';
 
 t.test('finalContainerfile: the trust COPY, then one sorted LABEL line', async (t) => {
   const labels = { 'z.last': 'z', 'a.first': 'has "quotes"', 'm.middle': '' };
   t.equal(
-    finalContainerfile('sha256:pre', 'sha256:trust', labels),
-    [
-      'FROM sha256:pre',
-      'COPY --from=sha256:trust /dh-podman-trust/ /',
-      'LABEL "a.first"="has \\"quotes\\"" \\',
-      '      "m.middle"="" \\',
-      '      "z.last"="z"',
-      '',
-    ].join('\n'),
+    finalContainerfile('sha256:pre', true, labels),
+    ['FROM sha256:pre', `COPY ${LAYER_DIR_IN_CONTEXT}/ /`, 'LABEL "a.first"="has \\"quotes\\"" \\', '      "m.middle"="" \\', '      "z.last"="z"', ''].join('\n'),
   );
-  t.equal(finalContainerfile('sha256:pre', undefined, { b: '2', a: '1' }), 'FROM sha256:pre\nLABEL "a"="1" \\\n      "b"="2"\n', 'no trust stage: no COPY');
-  t.equal(finalContainerfile('sha256:pre', undefined, {}), 'FROM sha256:pre\n', 'no labels: no LABEL');
+  t.equal(finalContainerfile('sha256:pre', false, { b: '2', a: '1' }), 'FROM sha256:pre\nLABEL "a"="1" \\\n      "b"="2"\n', 'no CA: no COPY');
+  t.equal(finalContainerfile('sha256:pre', false, {}), 'FROM sha256:pre\n', 'no labels: no LABEL');
 });
 
 interface BuildCall {
   tag: string;
+  layers: boolean;
   files: Record<string, string>;
+  links: Record<string, string>;
 }
 
-/** An engine whose builds only record what they were sent; image IDs are made from the tags. */
+const idOf = (tag: string) => createHash('sha256').update(tag).digest('hex');
+
+/**
+ * An engine whose builds only record what they were sent (image IDs made from the tags), and
+ * whose images carry the labels of the Containerfile's last LABEL lines, as Podman's would.
+ */
 function recordingEngine(calls: BuildCall[]): Engine {
+  const built = new Map<string, Record<string, string>>();
   const images = {
-    exists: async () => true,
-    build: async (context: Readable, options: { tag: string }) => {
+    inspect: async (reference: string) => (reference === 'localhost/os:test' ? { id: idOf(reference), labels: {}, created: '' } : built.has(reference) ? { id: idOf(reference), labels: built.get(reference)!, created: '' } : undefined),
+    build: async (context: Readable, options: { tag: string; layers?: boolean }) => {
       const { default: tarStream } = await import('tar-stream');
       const extract = tarStream.extract();
       const files: Record<string, string> = {};
+      const links: Record<string, string> = {};
       extract.on('entry', (header, body, next) => {
         const chunks: Buffer[] = [];
         body.on('data', (chunk: Buffer) => chunks.push(chunk));
         body.on('end', () => {
-          if (header.type === 'file') files[header.name] = Buffer.concat(chunks).toString('utf8');
+          if (header.type === 'file') files[header.name] = Buffer.concat(chunks).toString('latin1');
+          if (header.type === 'symlink') links[header.name] = header.linkname ?? '';
           next();
         });
       });
@@ -138,15 +58,18 @@ function recordingEngine(calls: BuildCall[]): Engine {
         extract.on('error', reject);
         context.pipe(extract);
       });
-      calls.push({ tag: options.tag, files });
-      return { imageId: `id-of-${options.tag}`, steps: 1, cacheHits: 0, log: [] };
+      calls.push({ tag: options.tag, layers: options.layers !== false, files, links });
+      const labels: Record<string, string> = {};
+      for (const match of (files.Containerfile ?? '').matchAll(/"([^"]+)"="([^"]*)"/g)) labels[match[1]!] = match[2]!;
+      built.set(options.tag, labels);
+      return { imageId: idOf(options.tag), steps: 1, cacheHits: 0, log: [] };
     },
   };
-  return { images } as unknown as Engine;
+  return { images, containers: {} } as unknown as Engine;
 }
 
-function imagesDir(dir: string): string {
-  const images = join(dir, 'images');
+function imagesDir(work: string): string {
+  const images = join(work, 'images');
   mkdirSync(join(images, 'base'), { recursive: true });
   mkdirSync(join(images, 'probe'), { recursive: true });
   writeFileSync(join(images, 'base', 'Containerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n');
@@ -154,70 +77,96 @@ function imagesDir(dir: string): string {
   return images;
 }
 
-const request = (images: string, caCertFile?: string) => ({ imagesDir: images, caCertFile, baseImage: 'localhost/os:test', only: [], tagPrefix: 'localhost/t/' });
+/** The OS trust files of both pre-trust images, as if read from them before (the cache by image ID). */
+function seedOsTrust(work: string, cacheDir: string): string {
+  const os = makeCa(work, 'os', '/CN=OS Root');
+  const osPem = readFileSync(os.cert, 'utf8');
+  const entries = [
+    file('/etc/ca-certificates.conf', 'mozilla/OS_Root.crt\n'),
+    dir('/usr/share/ca-certificates/mozilla'),
+    file('/usr/share/ca-certificates/mozilla/OS_Root.crt', osPem),
+    dir('/etc/ssl/certs'),
+    link('/etc/ssl/certs/OS_Root.pem', '/usr/share/ca-certificates/mozilla/OS_Root.crt'),
+    link(`/etc/ssl/certs/${subjectHashOf(os.cert, work)}.0`, 'OS_Root.pem'),
+    file('/etc/ssl/certs/ca-certificates.crt', osPem),
+    file('/etc/ssl/certs/java/cacerts', keytoolJks(work, [{ alias: 'debian:os_root.pem', pemFile: os.cert }])),
+    file('/etc/ca-certificates/update.d/jks-keystore', '#!/bin/sh\n', 0o755),
+  ];
+  const json = JSON.stringify({ family: 'debian', entries: entries.map((entry) => ({ ...entry, content: entry.content?.toString('base64') })) });
+  mkdirSync(join(cacheDir, 'os-trust'), { recursive: true });
+  for (const name of ['base', 'probe']) writeFileSync(join(cacheDir, 'os-trust', `v1-${idOf(`localhost/t/${name}:pre-trust`)}.json`), json);
+  return osPem;
+}
 
-t.test('a build with a CA: one trust stage from the root, then a COPY and the labels on every image', async (t) => {
-  const dir = t.testdir();
-  const a = makeCa(dir, 'a', '/CN=Site Root A');
-  const b = makeCa(dir, 'b', '/CN=Site Root B');
-  const bundle = join(dir, 'cas.pem');
+const request = (images: string, cacheDir: string, caCertFile?: string) => ({ imagesDir: images, caCertFile, baseImage: 'localhost/os:test', only: [], tagPrefix: 'localhost/t/', cacheDir });
+
+t.test('a build with CAs: each image\'s last layer COPYs the trust computed on the host from its own pre-trust image', async (t) => {
+  const work = t.testdir();
+  const cacheDir = join(work, 'cache');
+  const osPem = seedOsTrust(work, cacheDir);
+  const a = makeCa(work, 'a', '/CN=Site Root A');
+  const b = makeCa(work, 'b', '/CN=Site Root B');
+  const bundle = join(work, 'cas.pem');
   writeFileSync(bundle, readFileSync(a.cert, 'utf8') + readFileSync(b.cert, 'utf8'));
-  const checked = await checkBuild(request(imagesDir(dir), bundle));
+  const checked = await checkBuild(request(imagesDir(work), cacheDir, bundle));
   t.same(checked.findings, []);
   const calls: BuildCall[] = [];
   const report = await buildImages(recordingEngine(calls), checked);
 
-  t.same(calls.map((call) => call.tag), [
-    'localhost/t/base:pre-trust',
-    'localhost/t/base-trust:latest',
-    'localhost/t/base:latest',
-    'localhost/t/probe:pre-trust',
-    'localhost/t/probe:latest',
-  ], 'the trust stage is built once');
-  const fingerprints = [a.cert, b.cert].map((file) => fingerprint(file, dir)).sort();
-  t.same(report.caFingerprints, fingerprints);
+  t.same(calls.map((call) => call.tag).sort(), ['localhost/t/base:latest', 'localhost/t/base:pre-trust', 'localhost/t/probe:latest', 'localhost/t/probe:pre-trust'], 'no trust stage: two builds per image');
+  t.ok(calls.findIndex((call) => call.tag === 'localhost/t/base:pre-trust') < calls.findIndex((call) => call.tag === 'localhost/t/probe:pre-trust'), 'own builds in FROM order');
+  const probeOwn = calls.find((call) => call.tag === 'localhost/t/probe:pre-trust')!;
+  t.match(probeOwn.files.Containerfile, new RegExp(`^FROM ${idOf('localhost/t/base:pre-trust')}\\nUSER nobody\\nLABEL "${LABEL_CONTEXT_KEY}"="[0-9a-f]{64}"\\n$`), "probe's own Containerfile FROM base's pre-trust image, keyed");
 
-  const trust = calls[1]!;
-  t.equal(trust.files.Containerfile, trustStageContainerfile('id-of-localhost/t/base:pre-trust'), 'from the pre-trust image this build made');
-  t.same(Object.keys(trust.files).filter((name) => name !== 'Containerfile').sort(), Object.keys(caFiles(checked.cas)).sort(), 'and holds the CA files');
-
-  t.equal(calls[3]!.files.Containerfile, 'FROM id-of-localhost/t/base:pre-trust\nUSER nobody\n', "probe's own Containerfile, FROM base's pre-trust image");
-  for (const [index, name] of [[2, 'base'], [4, 'probe']] as const) {
-    t.equal(
-      calls[index]!.files.Containerfile,
-      finalContainerfile(`id-of-localhost/t/${name}:pre-trust`, 'id-of-localhost/t/base-trust:latest', {
-        'org.opencontainers.image.title': name,
-        'org.opencontainers.image.version': VERSION,
-        'org.opencontainers.image.base.name': 'localhost/os:test',
-        'io.dh-podman.tool': 'dh-podman',
-        [LABEL_CA_FINGERPRINTS]: fingerprints.join(','),
-      }),
-      `${name}: COPY --from the trust stage, then the labels`,
-    );
-    const lines = calls[index]!.files.Containerfile!.split('\n');
-    t.ok(lines.findIndex((line) => line.startsWith('COPY --from=')) < lines.findIndex((line) => line.startsWith('LABEL ')), 'the COPY comes before the LABEL line');
-    t.equal(lines.filter((line) => line.startsWith('LABEL ')).length, 1, 'one LABEL line');
-    t.match(calls[index]!.files.Containerfile, `"io.dh-podman.ca-sha256"="${fingerprints.join(',')}"`);
+  const sorted = [...checked.cas].sort((x, y) => (x.alias < y.alias ? -1 : 1));
+  for (const name of ['base', 'probe']) {
+    const call = calls.find((c) => c.tag === `localhost/t/${name}:latest`)!;
+    t.equal(call.layers, false, `${name}: the last layer is committed once`);
+    const lines = call.files.Containerfile!.split('\n');
+    t.same(lines.slice(0, 2), [`FROM ${idOf(`localhost/t/${name}:pre-trust`)}`, 'COPY trust/ /'], `${name}: FROM its pre-trust image, then the one COPY`);
+    t.match(call.files.Containerfile, `"${LABEL_CA_FINGERPRINTS}"="${report.caFingerprints.join(',')}"`);
+    t.match(call.files.Containerfile, `"org.opencontainers.image.version"="${VERSION}"`);
+    t.equal(call.files['trust/etc/ssl/certs/ca-certificates.crt'], osPem + sorted.map((entry) => toPem('CERTIFICATE', entry.certificate.der)).join(''), 'the bundle: the OS CAs, then the site CAs');
+    for (const entry of checked.cas) {
+      t.equal(call.files[`trust/usr/local/share/ca-certificates/dh-podman/${entry.alias}.crt`], toPem('CERTIFICATE', entry.certificate.der));
+      t.equal(call.links[`trust/etc/ssl/certs/${entry.alias}.pem`], `/usr/local/share/ca-certificates/dh-podman/${entry.alias}.crt`);
+    }
+    t.equal(Object.keys(call.links).filter((path) => /\/[0-9a-f]{8}\.0$/.test(path)).length, 2, 'one hash link per site CA');
+    t.ok(call.files['trust/etc/ssl/certs/java/cacerts'], "Java's cacerts");
+    t.notOk(Object.keys(call.files).some((path) => path !== 'Containerfile' && !path.startsWith('trust/')), 'nothing but the trust files: no image directory');
   }
-});
+  t.same(report.images.map((image) => [image.image, image.trust?.family, image.trust?.osCertificates, image.trust?.javaCacerts, image.trust?.files]), [
+    ['base', 'debian', 1, '/etc/ssl/certs/java/cacerts', 8],
+    ['probe', 'debian', 1, '/etc/ssl/certs/java/cacerts', 8],
+  ]);
 
-t.test('a build without a CA: no trust stage, no COPY, an empty CA label', async (t) => {
-  const dir = t.testdir();
-  const calls: BuildCall[] = [];
-  const report = await buildImages(recordingEngine(calls), await checkBuild(request(imagesDir(dir))));
-  t.same(calls.map((call) => call.tag), ['localhost/t/base:pre-trust', 'localhost/t/base:latest', 'localhost/t/probe:pre-trust', 'localhost/t/probe:latest']);
-  t.equal(report.trustStage, undefined);
-  t.equal(
-    calls[1]!.files.Containerfile,
-    [
-      'FROM id-of-localhost/t/base:pre-trust',
-      'LABEL "io.dh-podman.ca-sha256"="" \\',
-      '      "io.dh-podman.tool"="dh-podman" \\',
-      '      "org.opencontainers.image.base.name"="localhost/os:test" \\',
-      '      "org.opencontainers.image.title"="base" \\',
-      `      "org.opencontainers.image.version"="${VERSION}"`,
-      '',
-    ].join('\n'),
+  // The same build again: both pre-trust images carry their context key, both final images their layer key.
+  const again: BuildCall[] = [];
+  const engine = recordingEngine(again);
+  await buildImages(engine, checked);
+  const repeat = await buildImages(engine, checked);
+  t.same(
+    repeat.images.map((image) => image.stages.map((stage) => stage.reused)),
+    [[true, true], [true, true]],
+    'nothing changed: nothing is sent to the engine',
   );
+  t.equal(again.length, 4, 'only the first of the two builds reached the engine');
+
+  // Another CA only: the pre-trust images stay, the last layers are made again.
+  const c = makeCa(work, 'c', '/CN=Site Root C');
+  const changed = await buildImages(engine, await checkBuild(request(imagesDir(work), cacheDir, c.cert)));
+  t.same(changed.images.map((image) => image.stages.map((stage) => stage.reused === true)), [[true, false], [true, false]], 'a CA change: only the last layers');
+  t.same(again.slice(4).map((call) => call.tag).sort(), ['localhost/t/base:latest', 'localhost/t/probe:latest']);
+  t.match(again.at(-1)!.files.Containerfile, `"${LABEL_LAST_LAYER_KEY}"=`);
 });
 
+t.test('a build without a CA: no COPY, no trust files, an empty CA label', async (t) => {
+  const work = t.testdir();
+  const calls: BuildCall[] = [];
+  const report = await buildImages(recordingEngine(calls), await checkBuild(request(imagesDir(work), join(work, 'cache'))));
+  const base = calls.find((call) => call.tag === 'localhost/t/base:latest')!;
+  t.same(Object.keys(base.files), ['Containerfile']);
+  t.match(base.files.Containerfile, /^FROM [0-9a-f]{64}\nLABEL "io\.dh-podman\.ca-sha256"="" \\\n/);
+  t.notOk(base.files.Containerfile!.includes('COPY'));
+  t.equal(report.images[0]!.trust, undefined);
+});

@@ -79,11 +79,15 @@ Example:
       output.data({ ok: true, ...report, findings: checked.findings });
       const lines = report.images.map(
         (image) =>
-          `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${image.cacheHits}/${image.steps} steps cached)` +
+          `${image.tag}  ${image.imageId.slice(0, 12)}  ${image.seconds.toFixed(1)} s  (${
+            image.stages.every((stage) => stage.reused) ? 'up to date, nothing built' : `${image.stages[0]?.reused ? 'own build up to date; ' : ''}${image.cacheHits}/${image.steps} steps cached`
+          })` +
           (image.wheelhouse ? `  ${image.wheelhouse.wheels} wheels ${image.wheelhouse.downloaded ? `downloaded in ${image.wheelhouse.seconds.toFixed(1)} s` : 'from the cache'}` : ''),
       );
-      if (report.trustStage) {
-        lines.push(`trust: ${report.caFingerprints.length} CA(s) in ${report.trustStage.tag} (${report.trustStage.seconds.toFixed(1)} s)`);
+      const trusted = report.images.find((image) => image.trust)?.trust;
+      if (trusted) {
+        const java = trusted.javaCacerts ? ` and ${trusted.javaCacerts}` : '';
+        lines.push(`trust: ${report.caFingerprints.length} CA(s) added to the ${trusted.family} system trust (${trusted.osCertificates} OS CAs)${java}, computed on the host, as each image's last layer`);
       }
       output.result(lines.join('\n'));
     });
