@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Writable } from 'node:stream';
 import { DhError, ExitCode, isDhError } from '../base/errors.js';
+import { startTiming, timed, timingRequested } from '../base/timing.js';
 import { VERSION } from '../base/version.js';
 import { Output } from './output.js';
 
@@ -71,6 +72,15 @@ Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid input or certificat
 
 /** Runs the CLI on argv (without node and script) and resolves to the exit code. */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  const finishTiming = timingRequested(io.env) ? startTiming((line) => io.stderr.write(`${line}\n`)) : undefined;
+  try {
+    return await runProgram(argv, io);
+  } finally {
+    finishTiming?.();
+  }
+}
+
+async function runProgram(argv: string[], io: Io): Promise<number> {
   let exitCode: ExitCode = ExitCode.ok;
   const jsonRequested = argv.includes('--json');
   const quietRequested = argv.includes('--quiet') || argv.includes('-q');
@@ -84,7 +94,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
       exitCode = code;
     },
   };
-  const program = await buildProgram(context, argv);
+  const program = await timed('loading the command', () => buildProgram(context, argv));
   applyToAll(program, (command) =>
     command
       // Remember which command failed, so the usage error can point at its --help.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inputError, runtimeError } from '../base/errors.js';
+import { timed } from '../base/timing.js';
 import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
@@ -120,17 +121,17 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
       fix: 'use want with an Envoy front, or run without the front',
     });
   }
-  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
+  const check = await timed('certificate checks', () => checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined }));
   if (!check.ok) throw checkFailed(check);
   await refuseExposedKeys(material, ['tls.key', 'envoy.pem']);
 
-  const { material: keystore } = await readKeystoreMaterial(material, request.hostname);
+  const { material: keystore } = await timed('reading key and chain', () => readKeystoreMaterial(material, request.hostname));
   const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
   const internalCas = request.envoy ? await internalCasFor(request, keystore!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
   const front = request.envoy ? await frontInputs(request, material) : undefined;
   const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front, clientAuth: request.clientAuth };
-  const derived = await planDerivedFiles(inputs);
+  const derived = await timed('planning the derived files', () => planDerivedFiles(inputs));
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
   return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
 }

@@ -1,5 +1,4 @@
-import type Dockerode from 'dockerode';
-import { libpod } from './api.js';
+import { libpod, type LibpodApi } from './api.js';
 import type { PortMapping } from './pods.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 import type { SecretMount } from './secrets.js';
@@ -54,10 +53,10 @@ export interface ContainerInfo {
 
 /** Containers go through libpod: pod members (`pod` places them), or standalone ones for short checks. */
 export class Containers {
-  constructor(private readonly docker: Dockerode) {}
+  constructor(private readonly api: LibpodApi) {}
 
   async create(spec: ContainerSpec): Promise<string> {
-    const result = await libpod<{ Id: string }>(this.docker, 'POST', '/containers/create', {
+    const result = await libpod<{ Id: string }>(this.api, 'POST', '/containers/create', {
       body: {
         name: spec.name,
         image: spec.image,
@@ -81,7 +80,7 @@ export class Containers {
 
   async inspect(name: string): Promise<ContainerInfo | undefined> {
     try {
-      const data = await libpod<RawContainer>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+      const data = await libpod<RawContainer>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/json`);
       const env: Record<string, string> = {};
       for (const entry of data.Config?.Env ?? []) {
         const eq = entry.indexOf('=');
@@ -106,36 +105,36 @@ export class Containers {
 
   /** The container's output so far (stdout and stderr, interleaved as Podman kept them). */
   async logs(name: string, tail?: number): Promise<string> {
-    const raw = await libpod<unknown>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/logs`, {
+    const raw = await libpod<unknown>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/logs`, {
       query: { stdout: true, stderr: true, ...(tail ? { tail } : {}) },
     });
     return demultiplex(raw);
   }
 
   async start(name: string): Promise<void> {
-    await libpod(this.docker, 'POST', `/containers/${encodeURIComponent(name)}/start`);
+    await libpod(this.api, 'POST', `/containers/${encodeURIComponent(name)}/start`);
   }
 
   /** Waits until the container has exited and resolves to its exit code. */
   async wait(name: string): Promise<number> {
-    return Number(await libpod<number | string>(this.docker, 'POST', `/containers/${encodeURIComponent(name)}/wait`, { query: { condition: 'exited' } }));
+    return Number(await libpod<number | string>(this.api, 'POST', `/containers/${encodeURIComponent(name)}/wait`, { query: { condition: 'exited' } }));
   }
 
   /** The host ports Podman published for the container (the ones it picked for hostPort 0 too). */
   async publishedPorts(name: string): Promise<PortMapping[]> {
-    const data = await libpod<{ NetworkSettings?: { Ports?: Parameters<typeof fromPortBindings>[0] } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    const data = await libpod<{ NetworkSettings?: { Ports?: Parameters<typeof fromPortBindings>[0] } }>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/json`);
     return fromPortBindings(data.NetworkSettings?.Ports);
   }
 
   /** The container's address on `network` (a pod's infra container holds the pod's); undefined when it has none there. */
   async addressOn(name: string, network: string): Promise<string | undefined> {
-    const data = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    const data = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/json`);
     return data.NetworkSettings?.Networks?.[network]?.IPAddress || undefined;
   }
 
   /** Removes the container, killing it at once if it runs (no stop timeout). */
   async remove(name: string): Promise<void> {
-    await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
+    await libpod(this.api, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
   }
 
   /**
