@@ -33,8 +33,8 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
   let replaced: PodBlueprint | undefined;
   try {
     if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten: [] };
-    await refuseStalePlan(engine, plan);
-    await preflight(engine, plan);
+    // Both only read, so they are asked at once; a stale plan is still the error said first.
+    await settledInOrder([refuseStalePlan(engine, plan), preflight(engine, plan)]);
     const files = await writeDerivedFiles(plan.paths, plan.derived.files);
     undo.push(files.undo);
 
@@ -64,10 +64,13 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
     }
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
       undo.push(() => removeIfPresent(engine, plan.pod.name));
-      await createPod(engine, plan, staticIp, onStep);
+      // Every pod this run removes is gone by now, and a pod not started has no port rules
+      // yet: stale rules are looked for while the pod is created.
+      await settledInOrder([createPod(engine, plan, staticIp, onStep), releaseStalePorts(engine, plan, onStep)]);
+    } else if (plan.pod.action === 'start') {
+      await releaseStalePorts(engine, plan, onStep);
     }
     if (plan.pod.action !== 'unchanged') {
-      await releaseStalePorts(engine, plan, onStep);
       onStep(`starting pod ${plan.pod.name}`);
       await engine.pods.start(plan.pod.name).catch(async (error: unknown) => {
         if (plan.pod.action !== 'start') throw error;
@@ -81,9 +84,11 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
         await engine.pods.start(plan.pod.name);
       });
     }
-    await files.commit();
     // The previous pod's secrets are no longer needed once its replacement runs.
-    if (plan.pod.action !== 'unchanged') await removePodSecrets(engine, plan.pod.name, [...plan.container.secrets, ...(plan.front?.secrets ?? [])].map((m) => m.source));
+    await Promise.all([
+      files.commit(),
+      plan.pod.action !== 'unchanged' ? removePodSecrets(engine, plan.pod.name, [...plan.container.secrets, ...(plan.front?.secrets ?? [])].map((m) => m.source)) : undefined,
+    ]);
     return { pod: plan.pod.name, action: plan.pod.action, filesWritten: files.paths };
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -120,8 +125,17 @@ async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string 
   const members = [{ name, image, env, mounts, secrets }, ...(plan.front ? [plan.front] : [])];
   for (const member of members) {
     if (member === plan.front) onStep(`adding the front ${plan.front.image}`);
-    await engine.containers.removeIfPresent(member.name);
-    await engine.containers.create({ ...member, pod: plan.pod.name, labels: plan.pod.labels });
+    await engine.containers.createReplacing({ ...member, pod: plan.pod.name, labels: plan.pod.labels });
+  }
+}
+
+/**
+ * Waits for work started together and fails with the first failure in the order given, not the
+ * first in time: which error a run reports does not depend on which answer came first.
+ */
+async function settledInOrder(work: Promise<unknown>[]): Promise<void> {
+  for (const result of await Promise.allSettled(work)) {
+    if (result.status === 'rejected') throw result.reason;
   }
 }
 

@@ -142,7 +142,13 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
  */
 export async function planMachine(engine: PodEngine, checked: CheckedMachine): Promise<MachinePlan> {
   const { request, tlsVolume, check, paths, trust } = checked;
-  const image = await engine.images.inspect(request.image);
+  // What Podman holds now, asked at once: none of these answers depends on another.
+  const [image, existing, networkExists, frontImageExists] = await Promise.all([
+    engine.images.inspect(request.image),
+    engine.pods.inspect(request.name),
+    engine.networks.exists(request.network),
+    request.envoy ? engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE) : Promise.resolve(true),
+  ]);
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
       subject: podSubject(request.name, 'image'),
@@ -152,7 +158,7 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
   const profile = tlsProfileOf(image.labels, request.image, podSubject(request.name, 'image'));
   const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs);
   const derived = request.etcdClientDir ? { ...profileFiles, files: [...profileFiles.files, ...(await etcdClientFiles(request.etcdClientDir))] } : profileFiles;
-  if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
+  if (request.envoy && !frontImageExists) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
       subject: podSubject(request.name, 'front image'),
       fix: 'pull it, or use the stand-in built from images/front: localhost/dh-podman/front:latest',
@@ -203,7 +209,6 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
     ...(check.leaf ? { [LABEL_CERT_NOT_AFTER]: check.leaf.notAfter } : {}),
   });
 
-  const existing = await engine.pods.inspect(request.name);
   const filesChanged = derived.files.some((file) => file.action !== 'unchanged');
   const members = [`${request.name}-svc`, ...(frontContainer ? [frontContainer.name] : [])];
   const missing = members.filter((member) => !existing?.containers.some((container) => container.name === member));
@@ -225,7 +230,6 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
       fix: 'choose another pod name, or remove that pod yourself',
     });
   }
-  const networkExists = await engine.networks.exists(request.network);
   return {
     request,
     paths,

@@ -10,6 +10,9 @@ import type { SecretMount } from './secrets.js';
  */
 const LABEL_SECRET_MOUNTS = 'io.dh-podman.secret-mounts';
 
+/** Podman 4.3's words (HTTP 500) when a container's name is taken. */
+const NAME_IN_USE = /name .* is already in use|that name is already in use/;
+
 export interface Mount {
   source: string;
   destination: string;
@@ -135,6 +138,21 @@ export class Containers {
   /** Removes the container, killing it at once if it runs (no stop timeout). */
   async remove(name: string): Promise<void> {
     await libpod(this.api, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
+  }
+
+  /**
+   * Creates the container; when its name is taken (a create interrupted half way, the service
+   * killed, leaves a container that exists only in Podman's storage), removes that one and
+   * creates it again. The usual create needs no removal first, and so no extra round trip.
+   */
+  async createReplacing(spec: ContainerSpec): Promise<string> {
+    try {
+      return await this.create(spec);
+    } catch (error) {
+      if (!NAME_IN_USE.test((error as Error).message)) throw error;
+      await this.removeIfPresent(spec.name);
+      return this.create(spec);
+    }
   }
 
   /**

@@ -72,7 +72,7 @@ export class Engine implements PodEngine {
   }
 
   releaseStalePortRules(ports: number[], onStep: (line: string) => void): Promise<number[]> {
-    return removeStalePortRules(this, ports, onStep);
+    return timed('looking for stale port rules (iptables -t nat -S)', () => removeStalePortRules(this, ports, onStep));
   }
 
   /** Runs `command` inside the running `container` (its files, its network) and waits for it. */
