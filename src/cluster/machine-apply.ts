@@ -38,13 +38,17 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
     const files = await writeDerivedFiles(plan.paths, plan.derived.files);
     undo.push(files.undo);
 
-    // Checked again here: pods of one cluster are planned together and share the network.
-    if (plan.network.action === 'create' && !(await engine.networks.exists(plan.network.name))) {
-      onStep(`creating network ${plan.network.name}`);
-      const cluster = plan.pod.labels[LABEL_CLUSTER];
-      await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
-      undo.push(() => engine.networks.remove(plan.network.name));
-    }
+    // Stored before anything is created with them, while the network is made and a replaced pod
+    // goes (neither waits for the other); a pod being started may need its secrets again when it
+    // has to be created afresh (below). Should a step fail meanwhile, what was stored goes.
+    const storing = plan.pod.action === 'create' || plan.pod.action === 'replace' || plan.pod.action === 'start'
+      ? storeSecrets(engine, plan.derived.files, [...plan.container.secrets, ...(plan.front?.secrets ?? [])])
+      : Promise.resolve([]);
+    storing.catch(() => undefined);
+    undo.push(() => storing.then((created) => Promise.all(created.map((name) => engine.secrets.remove(name))), () => undefined));
+
+    const removeNetwork = await createPlannedNetwork(engine, plan, onStep);
+    if (removeNetwork) undo.push(removeNetwork);
     let staticIp: string | undefined;
     if (plan.pod.action === 'replace') {
       onStep(`replacing pod ${plan.pod.name} (${plan.pod.reason})`);
@@ -56,12 +60,7 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
       await engine.pods.remove(plan.pod.name);
       replaced = previous;
     }
-    if (plan.pod.action === 'create' || plan.pod.action === 'replace' || plan.pod.action === 'start') {
-      // Stored before anything is created with them; a pod being started may need its secrets
-      // again when it has to be created afresh (below).
-      const created = await storeSecrets(engine, plan.derived.files, [...plan.container.secrets, ...(plan.front?.secrets ?? [])]);
-      undo.push(() => Promise.all(created.map((name) => engine.secrets.remove(name))));
-    }
+    await storing;
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
       undo.push(() => removeIfPresent(engine, plan.pod.name));
       // Every pod this run removes is gone by now, and a pod not started has no port rules
@@ -97,6 +96,18 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
   } finally {
     await release();
   }
+}
+
+/**
+ * The plan's network when it plans one and there is none yet (checked again here: pods of one
+ * cluster are planned together and share it). Returns how to remove it, when this call made it.
+ */
+export async function createPlannedNetwork(engine: PodEngine, plan: MachinePlan, onStep: (line: string) => void): Promise<(() => Promise<void>) | undefined> {
+  if (plan.network.action !== 'create' || (await engine.networks.exists(plan.network.name))) return undefined;
+  onStep(`creating network ${plan.network.name}`);
+  const cluster = plan.pod.labels[LABEL_CLUSTER];
+  await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
+  return () => engine.networks.remove(plan.network.name);
 }
 
 /**
