@@ -41,9 +41,11 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
     '',
   ].join('\n'));
 
+  // Only this test's pods and networks: other tests and other checkouts use the same engine.
+  const ours = (names: string) => names.split('\n').filter((name) => name.includes(cluster)).sort().join(',');
   const list = async () => ({
-    pods: (await podman(['pod', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').sort().join(','),
-    networks: (await podman(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').sort().join(','),
+    pods: ours((await podman(['pod', 'ls', '--format', '{{.Name}}'])).stdout),
+    networks: ours((await podman(['network', 'ls', '--format', '{{.Name}}'])).stdout),
   });
   const before = await list();
   t.teardown(async () => {
