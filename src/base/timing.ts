@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { debugAsks } from './debug.js';
 
 /**
  * DH_PODMAN_DEBUG=timing: one line on stderr per engine call and per slow step (crypto,
@@ -14,7 +15,7 @@ let sink: ((line: string) => void) | undefined;
 
 /** Whether DH_PODMAN_DEBUG asks for timing: `timing`, alone or in a comma list (`1,timing`). */
 export function timingRequested(env: NodeJS.ProcessEnv): boolean {
-  return (env.DH_PODMAN_DEBUG ?? '').split(',').some((word) => word.trim() === 'timing');
+  return debugAsks(env, 'timing');
 }
 
 /** Turns timing on, writing to `write`; the returned function prints the total and turns it off. */

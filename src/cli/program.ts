@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Writable } from 'node:stream';
 import { DhError, ExitCode, isDhError } from '../base/errors.js';
+import { debugAsks } from '../base/debug.js';
 import { startTiming, timed, timingRequested } from '../base/timing.js';
 import { VERSION } from '../base/version.js';
 import { Output } from './output.js';
@@ -118,7 +119,7 @@ async function runProgram(argv: string[], io: Io): Promise<number> {
 }
 
 function report(error: unknown, output: Output, io: Io): number {
-  const debug = io.env.DH_PODMAN_DEBUG === '1';
+  const debug = debugAsks(io.env, '1');
   if (error instanceof CommanderError) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
     const message = error.message.replace(/^error:\s*/, '');

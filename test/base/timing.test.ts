@@ -9,6 +9,14 @@ t.test('DH_PODMAN_DEBUG asks for timing alone or in a comma list', async (t) => 
   t.notOk(timingRequested({}));
 });
 
+t.test('stack traces are asked for by 1, alone or beside timing', async (t) => {
+  const { debugAsks } = await import('../../src/base/debug.js');
+  t.ok(debugAsks({ DH_PODMAN_DEBUG: '1' }, '1'));
+  t.ok(debugAsks({ DH_PODMAN_DEBUG: 'timing,1' }, '1'));
+  t.notOk(debugAsks({ DH_PODMAN_DEBUG: 'timing' }, '1'));
+  t.notOk(debugAsks({ DH_PODMAN_DEBUG: '10' }, '1'));
+});
+
 t.test('off, steps run and nothing is written', async (t) => {
   t.notOk(timingOn());
   t.equal(await timed('a step', async () => 7), 7);
