@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { secretPrefix } from '../src/cluster/secret-delivery.js';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
 import { benchPrefix, dhPodman, engineUrl, freePort, imageExists, median, podmanCli } from './support.js';
 
@@ -60,6 +61,11 @@ export async function run(log: (line: string) => void): Promise<void> {
     } catch {
       // already gone
     }
+    // The pod's Podman secrets too, as `down` removes them: left behind, the next run's start of
+    // a pod of that name would remove them as its predecessor's, work the script never does.
+    const names = execFileSync('podman', ['--url', url, 'secret', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8' }).split('\n');
+    const leftover = names.filter((name) => name.startsWith(secretPrefix(pod)));
+    if (leftover.length > 0) podman('secret', 'rm', ...leftover);
   };
   for (let round = 0; round < ROUNDS; round++) {
     const pod = `${NETWORK}-${round}`;
