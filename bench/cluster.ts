@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { issueRootCa } from '../src/pki/issue.js';
-import { clusterFile, dhPodman, engineUrl, imageExists, makePods, podmanCli, writeLeaf } from './support.js';
+import { benchPrefix, clusterFile, dhPodman, engineUrl, imageExists, makePods, podmanCli, writeLeaf } from './support.js';
 
 /**
  * `dh-podman up -f` of a three-pod cluster, then `rotate` of one pod (new leaf, restart, /health
@@ -64,7 +64,7 @@ export async function run(log: (line: string) => void): Promise<void> {
   const times = { up: [] as number[], upScript: [] as number[], rotate: [] as number[], rotateScript: [] as number[] };
 
   for (let round = 0; round < ROUNDS; round++) {
-    const cluster = `bench${round}`;
+    const cluster = `${benchPrefix}bench${round}`;
     const ours = await makePods(dir, `${cluster}`, ca);
     const file = join(dir, `${cluster}.yaml`);
     writeFileSync(file, clusterFile(cluster, join(dir, `${cluster}-state`), caFile, ours));

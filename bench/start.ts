@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { secretPrefix } from '../src/cluster/secret-delivery.js';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
-import { dhPodman, engineUrl, freePort, imageExists, median, podmanCli } from './support.js';
+import { benchPrefix, dhPodman, engineUrl, freePort, imageExists, median, podmanCli } from './support.js';
 
 /**
  * `dh-podman start` of one pod with one container, against the same steps as a shell script of
@@ -17,10 +18,11 @@ export const name = 'start';
 const ROUNDS = 5;
 const HOST = 'bench.example.test';
 const IMAGE = 'localhost/dh-podman/probe:latest';
+const NETWORK = `${benchPrefix}dh-podman-bench`;
 
 const SHELL_START = `
 set -eu
-state=$1; volume=$2; url=$3; pod=$4; port=$5
+state=$1; volume=$2; url=$3; pod=$4; port=$5; net=$6
 mkdir -p "$state/auth"
 head -c 32 /dev/urandom | base64 | tr -d '/+=\\n' > "$state/auth/keystore.passphrase"
 chmod 600 "$state/auth/keystore.passphrase"
@@ -28,8 +30,8 @@ openssl pkcs12 -export -in "$volume/tls.crt" -inkey "$volume/tls.key" -name ${HO
   -passout file:"$state/auth/keystore.passphrase" -out "$state/auth/keystore.p12"
 chmod 600 "$state/auth/keystore.p12"
 printf 'tls.keystore=/etc/sysconfig/deephaven/auth/keystore.p12\\ntls.passphrase.file=/etc/sysconfig/deephaven/auth/keystore.passphrase\\n' > "$state/dh-podman.prop"
-podman --url "$url" network exists dh-podman-bench || podman --url "$url" network create dh-podman-bench >/dev/null
-podman --url "$url" pod create --name "$pod" --hostname ${HOST} --network dh-podman-bench --network-alias ${HOST} -p 127.0.0.1:$port:8123 >/dev/null
+podman --url "$url" network exists "$net" || podman --url "$url" network create "$net" >/dev/null
+podman --url "$url" pod create --name "$pod" --hostname ${HOST} --network "$net" --network-alias ${HOST} -p 127.0.0.1:$port:8123 >/dev/null
 podman --url "$url" create --pod "$pod" --name "$pod-svc" \\
   -v "$volume:/etc/sysconfig/deephaven/tls:ro" -v "$state/auth:/etc/sysconfig/deephaven/auth:ro" \\
   -v "$state/dh-podman.prop:/etc/sysconfig/deephaven/dh-podman.prop:ro" \\
@@ -59,9 +61,14 @@ export async function run(log: (line: string) => void): Promise<void> {
     } catch {
       // already gone
     }
+    // The pod's Podman secrets too, as `down` removes them: left behind, the next run's start of
+    // a pod of that name would remove them as its predecessor's, work the script never does.
+    const names = execFileSync('podman', ['--url', url, 'secret', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8' }).split('\n');
+    const leftover = names.filter((name) => name.startsWith(secretPrefix(pod)));
+    if (leftover.length > 0) podman('secret', 'rm', ...leftover);
   };
   for (let round = 0; round < ROUNDS; round++) {
-    const pod = `dh-podman-bench-${round}`;
+    const pod = `${NETWORK}-${round}`;
     const stateDir = join(dir, `state-${round}`);
     let started = performance.now();
     dhPodman('--version');
@@ -69,17 +76,17 @@ export async function run(log: (line: string) => void): Promise<void> {
 
     started = performance.now();
     dhPodman('start', '-q', '-h', HOST, '--tls-volume', volume, '--name', pod,
-      '--network', 'dh-podman-bench', '--publish', `127.0.0.1:${await freePort()}:8123`, '--state-dir', stateDir);
+      '--network', NETWORK, '--publish', `127.0.0.1:${await freePort()}:8123`, '--state-dir', stateDir);
     ours.push(performance.now() - started);
     cleanup(pod);
 
     started = performance.now();
-    execFileSync('bash', ['-c', SHELL_START, 'start', join(dir, `shell-${round}`), volume, url, `${pod}-sh`, `${await freePort()}`], { stdio: 'ignore' });
+    execFileSync('bash', ['-c', SHELL_START, 'start', join(dir, `shell-${round}`), volume, url, `${pod}-sh`, `${await freePort()}`, NETWORK], { stdio: 'ignore' });
     script.push(performance.now() - started);
     cleanup(`${pod}-sh`);
   }
   try {
-    podman('network', 'rm', '-f', 'dh-podman-bench');
+    podman('network', 'rm', '-f', NETWORK);
   } catch {
     // nothing to remove
   }

@@ -22,6 +22,12 @@ export function engineUrl(): string {
   return process.env.CONTAINER_HOST;
 }
 
+/**
+ * Put before every pod, network and cluster name a benchmark makes, so runs on a shared engine
+ * (several checkouts, one Podman storage) never touch each other's objects.
+ */
+export const benchPrefix = process.env.DH_PODMAN_BENCH_PREFIX ?? '';
+
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {

@@ -1,5 +1,5 @@
 import type { PlannedWrite } from '../cluster/cluster-issue.js';
-import { sha256Of } from '../cluster/cluster-issue.js';
+import { sha256Of } from '../base/sha256.js';
 import type { ClusterDownPlan } from '../cluster/cluster-up.js';
 import type { ClusterPlan } from '../cluster/cluster-plan.js';
 import { planData, renderPlan } from './plan-view.js';

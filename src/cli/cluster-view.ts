@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
 import { ExitCode, usageError } from '../base/errors.js';
+import { timed } from '../base/timing.js';
 import type { ClusterSpec, LoadOptions } from '../cluster/cluster-file.js';
 import type { Output } from './output.js';
 import type { CommandContext } from './program.js';
@@ -10,8 +11,10 @@ import { clusterStateDir } from './state-dir-option.js';
 export async function loadOrReport(file: string, output: Output, context: CommandContext, options: LoadOptions = {}): Promise<ClusterSpec | undefined> {
   // Loaded on use: the schema validator and YAML parser are a third of the CLI's start-up, and
   // the single-machine commands never read a cluster file.
-  const { loadClusterFile } = await import('../cluster/cluster-file.js');
-  const { spec, issues } = await loadClusterFile(file, options);
+  const { spec, issues } = await timed('loading and checking the cluster file', async () => {
+    const { loadClusterFile } = await import('../cluster/cluster-file.js');
+    return loadClusterFile(file, options);
+  });
   if (spec) return spec;
   output.data({ ok: false, file, issues });
   const where = relative(process.cwd(), file) || file;

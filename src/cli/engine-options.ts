@@ -1,11 +1,12 @@
 
+import { debugAsks } from '../base/debug.js';
 import type { DiscoveryOptions } from '../engine/discovery.js';
 import { Engine } from '../engine/engine.js';
 import type { Output } from './output.js';
 
 /** Engine discovery as the CLI wants it: skipped strategies are said with DH_PODMAN_DEBUG=1. */
 export function discoveryOptions(context: { io: { env: NodeJS.ProcessEnv } }, output: Output): DiscoveryOptions {
-  const debug = context.io.env.DH_PODMAN_DEBUG === '1';
+  const debug = debugAsks(context.io.env, '1');
   return { env: context.io.env, ...(debug ? { debug: (line: string) => output.info(line) } : {}) };
 }
 

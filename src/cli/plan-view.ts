@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { sha256Of } from '../cluster/cluster-issue.js';
+import { sha256Of } from '../base/sha256.js';
 import type { MachinePlan } from '../cluster/machine-plan.js';
 import { LABEL_TLS_PROFILE } from '../cluster/tls-profile.js';
 

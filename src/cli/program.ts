@@ -1,6 +1,8 @@
 import { Command, CommanderError, Help } from 'commander';
 import type { Writable } from 'node:stream';
 import { DhError, ExitCode, isDhError } from '../base/errors.js';
+import { debugAsks } from '../base/debug.js';
+import { startTiming, timed, timingRequested } from '../base/timing.js';
 import { VERSION } from '../base/version.js';
 import { COMMAND_SUMMARIES } from './command-summaries.js';
 import { Output } from './output.js';
@@ -96,6 +98,15 @@ Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid input or certificat
 
 /** Runs the CLI on argv (without node and script) and resolves to the exit code. */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  const finishTiming = timingRequested(io.env) ? startTiming((line) => io.stderr.write(`${line}\n`)) : undefined;
+  try {
+    return await runProgram(argv, io);
+  } finally {
+    finishTiming?.();
+  }
+}
+
+async function runProgram(argv: string[], io: Io): Promise<number> {
   let exitCode: ExitCode = ExitCode.ok;
   const jsonRequested = argv.includes('--json');
   const quietRequested = argv.includes('--quiet') || argv.includes('-q');
@@ -109,7 +120,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
       exitCode = code;
     },
   };
-  const program = await buildProgram(context, argv);
+  const program = await timed('loading the command', () => buildProgram(context, argv));
   applyToAll(program, (command) =>
     command
       // Remember which command failed, so the usage error can point at its --help.
@@ -133,7 +144,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
 }
 
 function report(error: unknown, output: Output, io: Io): number {
-  const debug = io.env.DH_PODMAN_DEBUG === '1';
+  const debug = debugAsks(io.env, '1');
   if (error instanceof CommanderError) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.ok;
     const message = error.message.replace(/^error:\s*/, '');

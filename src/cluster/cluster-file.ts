@@ -1,11 +1,13 @@
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { readFileSync } from 'node:fs';
+import type { ErrorObject } from 'ajv';
 import { realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isNode, type Document, type LineCounter } from 'yaml';
 import { PACKAGE_ROOT } from '../base/version.js';
 import { checkTlsVolume } from '../pki/check.js';
 import { parseClusterFile, type ClusterIssue } from './cluster-file-parse.js';
+// Compiled from schema/cluster.schema.json by scripts/generate-schema-validator.mjs: compiling
+// it at run time took most of the time of reading a cluster file.
+import compiledValidator from './cluster-schema-validator.js';
 import { etcdIssues } from './etcd-checks.js';
 import type { EtcdSpec } from './etcd-spec.js';
 
@@ -39,13 +41,10 @@ export type MtlsLevel = (typeof MTLS_LEVELS)[number];
 
 export const SCHEMA_PATH = `${PACKAGE_ROOT}schema/cluster.schema.json`;
 
-// ajv is CommonJS; under NodeNext its class is the default export's `default`.
-const Ajv = AjvModule.default;
+/** The schema as ajv compiled it ahead of time (allErrors: every problem reported in one run). */
+const validator = compiledValidator as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-let validator: ValidateFunction | undefined;
 function validate(data: unknown) {
-  // One compiled validator per process; allErrors so every problem is reported in one run.
-  validator ??= new Ajv({ allErrors: true, discriminator: true, strict: false }).compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
   const valid = validator(data);
   return { valid, errors: validator.errors ?? [] };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,10 +140,6 @@ async function planTrustBundle(spec: ClusterSpec, stateDir: string, caDir: strin
 
 function stage(path: string, content: string | Buffer, mode: number): Promise<void> {
   return writeFileAtomic(path, content, { mode });
-}
-
-export function sha256Of(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
 }
 
 /**

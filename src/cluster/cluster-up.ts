@@ -5,8 +5,8 @@ import { writePlanned } from './cluster-issue.js';
 import { planCluster, type ClusterPlan } from './cluster-plan.js';
 import { clusterNetwork } from './cluster-paths.js';
 import { etcdUp, type EtcdUpResult } from './etcd-up.js';
-import { applyMachinePlan } from './machine-apply.js';
-import type { PodAction } from './machine-plan.js';
+import { applyMachinePlan, createPlannedNetwork } from './machine-apply.js';
+import type { MachinePlan, PodAction } from './machine-plan.js';
 import { preflight } from './preflight.js';
 import { secretPrefix } from './secret-delivery.js';
 import { claimClusterState } from './state-marker.js';
@@ -36,36 +36,78 @@ export async function clusterUp(engine: PodEngine, spec: ClusterSpec, stateDir: 
   return { ...result, etcd, changed: result.changed || etcdChanged };
 }
 
+/** How many pods are created and started at once: Podman's work for one is mostly waiting. */
+const PODS_AT_ONCE = 3;
+
 /**
  * Carries out a cluster's plan. What can fail without touching anything (images, host ports) is
  * asked of every pod first; then the state directories are claimed, the issued CA and trust
- * bundle written, and each pod applied after its own certificate is in place. A pod that cannot
- * be applied puts back its pod (machine-apply.ts) and its certificate; the shared files go back
- * too while no pod runs on them yet.
+ * bundle written, the shared network created, and the pods applied, a few at once, each after
+ * its own certificate is in place. A pod that cannot be applied puts back its pod
+ * (machine-apply.ts) and its certificate; the pods applied beside it are kept; the shared files
+ * (and a network this run created) go back too while no pod runs on them yet.
  */
 export async function applyClusterPlan(engine: PodEngine, spec: ClusterSpec, plan: ClusterPlan, onStep: (line: string) => void): Promise<ClusterUpResult> {
   const unchanged = () => plan.machines.map((machine) => ({ name: machine.pod.name, hostname: machine.pod.hostname, action: 'unchanged' as const }));
   if (!plan.changes) return { pods: unchanged(), changed: false };
-  for (const machine of plan.machines.filter((m) => m.changes)) await preflight(engine, machine);
+  const changed = plan.machines.filter((m) => m.changes);
+  // Asked of every pod at once; the first pod's problem, in the file's order, is the one said.
+  for (const result of await Promise.allSettled(changed.map((machine) => preflight(engine, machine)))) {
+    if (result.status === 'rejected') throw result.reason;
+  }
   await claimClusterState(plan.stateDir, spec);
   const putBackShared = await writePlanned(plan.writes.filter((write) => !write.pod), onStep);
-  const pods: ClusterUpResult['pods'] = [];
+  // Made once, before any pod: pods applied at once would each find it missing.
+  const planning = plan.machines.find((machine) => machine.network.action === 'create');
+  let removeNetwork: (() => Promise<void>) | undefined;
   try {
-    for (const machine of plan.machines) {
-      const putBackOwn = await writePlanned(plan.writes.filter((write) => write.pod === machine.pod.name), onStep);
-      try {
-        const result = await applyMachinePlan(engine, machine, onStep);
-        pods.push({ name: machine.pod.name, hostname: machine.pod.hostname, action: result.action });
-      } catch (error) {
-        await putBackOwn().catch(() => undefined);
-        throw error;
-      }
-    }
+    removeNetwork = planning ? await createPlannedNetwork(engine, planning, onStep) : undefined;
   } catch (error) {
-    if (pods.length === 0) await putBackShared().catch(() => undefined);
+    await putBackShared().catch(() => undefined);
     throw error;
   }
+  const machines = plan.machines.map((machine): MachinePlan => (machine.network.action === 'create' ? { ...machine, network: { ...machine.network, action: 'exists' } } : machine));
+  const applyOne = async (machine: MachinePlan) => {
+    const putBackOwn = await writePlanned(plan.writes.filter((write) => write.pod === machine.pod.name), onStep);
+    try {
+      return await applyMachinePlan(engine, machine, onStep);
+    } catch (error) {
+      await putBackOwn().catch(() => undefined);
+      throw error;
+    }
+  };
+  const results = await inBatches(machines, PODS_AT_ONCE, applyOne);
+  const pods: ClusterUpResult['pods'] = [];
+  results.forEach((result, index) => {
+    const machine = machines[index]!;
+    if (result.status === 'fulfilled') pods.push({ name: machine.pod.name, hostname: machine.pod.hostname, action: result.value.action });
+  });
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    if (pods.length === 0) {
+      await removeNetwork?.().catch(() => undefined);
+      await putBackShared().catch(() => undefined);
+    }
+    throw failed.reason;
+  }
   return { pods, changed: true };
+}
+
+/** Runs `work` on every item, at most `limit` at once; every outcome, in the items' order. */
+async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!).then(
+        (value): PromiseSettledResult<R> => ({ status: 'fulfilled', value }),
+        (reason: unknown): PromiseSettledResult<R> => ({ status: 'rejected', reason }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** What `down` removes: the pods and networks `up` made for this cluster (found by its label). */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { pathExists } from '../base/atomic-write.js';
+import { timedSync } from '../base/timing.js';
 import type { KeystoreMaterial } from '../trust/keystore.js';
 import { buildKeystore } from '../trust/keystore.js';
 import { encodePemBundle } from '../trust/pem-bundle.js';
@@ -95,7 +96,8 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
   const truststorePassphrase = anyStore ? await existingOrNewPassphrase(paths.truststorePassphrase) : '';
   for (const store of stores) {
     if (store.entries) {
-      const p12 = encodeTruststore(store.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), truststorePassphrase);
+      const entries = store.entries.map((e) => ({ alias: e.alias, der: e.certificate.der }));
+      const p12 = timedSync(`${store.files[0]![0]}: PKCS#12 of ${entries.length} certificate(s)`, () => encodeTruststore(entries, truststorePassphrase));
       const [[p12Purpose, p12Path, p12InContainer], [pemPurpose, pemPath, pemInContainer]] = store.files as [[string, string, string], [string, string, string]];
       files.push(await compareBytes(p12Purpose, p12Path, p12InContainer, 0o644, p12));
       files.push(await compareBytes(pemPurpose, pemPath, pemInContainer, 0o644, Buffer.from(encodePemBundle(store.entries))));
@@ -163,13 +165,13 @@ async function planKeystore(purpose: string, hostPath: string, containerPath: st
   const base = { purpose, hostPath, containerPath, mode: 0o600, secret: isSecretPath(containerPath) };
   const existing = await readFile(hostPath).catch(() => undefined);
   if (existing) {
-    const contents = readKeystore(existing, passphrase);
+    const contents = timedSync(`${purpose}: reading the one on disk`, () => readKeystore(existing, passphrase));
     const sameKey = contents?.key.export({ type: 'pkcs8', format: 'der' }).equals(material.key.export({ type: 'pkcs8', format: 'der' }));
     const sameChain =
       contents?.certificates.length === material.chain.length && contents.certificates.every((der, i) => der.equals(material.chain[i]!.der));
     if (contents && sameKey && sameChain && contents.alias === material.alias) return { ...base, action: 'unchanged', content: existing };
   }
-  return { ...base, action: existing ? 'update' : 'create', content: buildKeystore(material, passphrase) };
+  return { ...base, action: existing ? 'update' : 'create', content: timedSync(`${purpose}: PKCS#12 of key and chain`, () => buildKeystore(material, passphrase)) };
 }
 
 export async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, content: Buffer): Promise<DerivedFile> {

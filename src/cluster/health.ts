@@ -1,6 +1,8 @@
 import { request } from 'node:https';
 import { checkServerIdentity } from 'node:tls';
+import { backoffDelays } from '../base/backoff.js';
 import { runtimeError } from '../base/errors.js';
+import { timingOn, recordTiming } from '../base/timing.js';
 import type { ClientIdentity } from './client-identity.js';
 
 export interface HealthTarget {
@@ -17,18 +19,26 @@ export interface HealthTarget {
   client?: ClientIdentity | undefined;
 }
 
+/** The first pause between two attempts; they grow from there (base/backoff.ts). */
+const FIRST_PAUSE_MS = 20;
+
 /**
  * Waits until a machine answers GET /health (or target.path) with 200 over TLS, verified against `caPem` for its own
- * hostname, as a client would. A service needs a JVM start before it listens.
+ * hostname, as a client would. A service needs a JVM start before it listens. Attempts come
+ * quickly at first and then at most every `maxPauseMs`: a refused connection on loopback costs
+ * a millisecond or two, and every pause after the service is up is time the caller waits.
  */
-export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, intervalMs = 500): Promise<void> {
+export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, maxPauseMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const pauses = backoffDelays(FIRST_PAUSE_MS, maxPauseMs);
   let last = 'no answer yet';
   while (Date.now() < deadline) {
+    const started = performance.now();
     const result = await probeOnce(target);
+    if (timingOn()) recordTiming(`health GET https://${target.hostname}:${target.port}${target.path ?? '/health'}: ${result}`, performance.now() - started);
     if (result === 'ok') return;
     last = result;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(pauses.next().value, deadline - Date.now()))));
   }
   throw runtimeError('NOT_HEALTHY', `https://${target.hostname}:${target.port}${target.path ?? '/health'} (at ${target.address ?? '127.0.0.1'}) did not answer within ${timeoutMs / 1000} s (${last})`, {
     fix: `see "dh-podman logs ${target.hostname.replace(/\./g, '-')}"`,

@@ -33,18 +33,22 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
   let replaced: PodBlueprint | undefined;
   try {
     if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten: [] };
-    await refuseStalePlan(engine, plan);
-    await preflight(engine, plan);
+    // Both only read, so they are asked at once; a stale plan is still the error said first.
+    await settledInOrder([refuseStalePlan(engine, plan), preflight(engine, plan)]);
     const files = await writeDerivedFiles(plan.paths, plan.derived.files);
     undo.push(files.undo);
 
-    // Checked again here: pods of one cluster are planned together and share the network.
-    if (plan.network.action === 'create' && !(await engine.networks.exists(plan.network.name))) {
-      onStep(`creating network ${plan.network.name}`);
-      const cluster = plan.pod.labels[LABEL_CLUSTER];
-      await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
-      undo.push(() => engine.networks.remove(plan.network.name));
-    }
+    // Stored before anything is created with them, while the network is made and a replaced pod
+    // goes (neither waits for the other); a pod being started may need its secrets again when it
+    // has to be created afresh (below). Should a step fail meanwhile, what was stored goes.
+    const storing = plan.pod.action === 'create' || plan.pod.action === 'replace' || plan.pod.action === 'start'
+      ? storeSecrets(engine, plan.derived.files, [...plan.container.secrets, ...(plan.front?.secrets ?? [])])
+      : Promise.resolve([]);
+    storing.catch(() => undefined);
+    undo.push(() => storing.then((created) => Promise.all(created.map((name) => engine.secrets.remove(name))), () => undefined));
+
+    const removeNetwork = await createPlannedNetwork(engine, plan, onStep);
+    if (removeNetwork) undo.push(removeNetwork);
     let staticIp: string | undefined;
     if (plan.pod.action === 'replace') {
       onStep(`replacing pod ${plan.pod.name} (${plan.pod.reason})`);
@@ -56,18 +60,16 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
       await engine.pods.remove(plan.pod.name);
       replaced = previous;
     }
-    if (plan.pod.action === 'create' || plan.pod.action === 'replace' || plan.pod.action === 'start') {
-      // Stored before anything is created with them; a pod being started may need its secrets
-      // again when it has to be created afresh (below).
-      const created = await storeSecrets(engine, plan.derived.files, [...plan.container.secrets, ...(plan.front?.secrets ?? [])]);
-      undo.push(() => Promise.all(created.map((name) => engine.secrets.remove(name))));
-    }
+    await storing;
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
       undo.push(() => removeIfPresent(engine, plan.pod.name));
-      await createPod(engine, plan, staticIp, onStep);
+      // Every pod this run removes is gone by now, and a pod not started has no port rules
+      // yet: stale rules are looked for while the pod is created.
+      await settledInOrder([createPod(engine, plan, staticIp, onStep), releaseStalePorts(engine, plan, onStep)]);
+    } else if (plan.pod.action === 'start') {
+      await releaseStalePorts(engine, plan, onStep);
     }
     if (plan.pod.action !== 'unchanged') {
-      await releaseStalePorts(engine, plan, onStep);
       onStep(`starting pod ${plan.pod.name}`);
       await engine.pods.start(plan.pod.name).catch(async (error: unknown) => {
         if (plan.pod.action !== 'start') throw error;
@@ -81,9 +83,11 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
         await engine.pods.start(plan.pod.name);
       });
     }
-    await files.commit();
     // The previous pod's secrets are no longer needed once its replacement runs.
-    if (plan.pod.action !== 'unchanged') await removePodSecrets(engine, plan.pod.name, [...plan.container.secrets, ...(plan.front?.secrets ?? [])].map((m) => m.source));
+    await Promise.all([
+      files.commit(),
+      plan.pod.action !== 'unchanged' ? removePodSecrets(engine, plan.pod.name, [...plan.container.secrets, ...(plan.front?.secrets ?? [])].map((m) => m.source)) : undefined,
+    ]);
     return { pod: plan.pod.name, action: plan.pod.action, filesWritten: files.paths };
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -92,6 +96,18 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
   } finally {
     await release();
   }
+}
+
+/**
+ * The plan's network when it plans one and there is none yet (checked again here: pods of one
+ * cluster are planned together and share it). Returns how to remove it, when this call made it.
+ */
+export async function createPlannedNetwork(engine: PodEngine, plan: MachinePlan, onStep: (line: string) => void): Promise<(() => Promise<void>) | undefined> {
+  if (plan.network.action !== 'create' || (await engine.networks.exists(plan.network.name))) return undefined;
+  onStep(`creating network ${plan.network.name}`);
+  const cluster = plan.pod.labels[LABEL_CLUSTER];
+  await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
+  return () => engine.networks.remove(plan.network.name);
 }
 
 /**
@@ -120,8 +136,17 @@ async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string 
   const members = [{ name, image, env, mounts, secrets }, ...(plan.front ? [plan.front] : [])];
   for (const member of members) {
     if (member === plan.front) onStep(`adding the front ${plan.front.image}`);
-    await engine.containers.removeIfPresent(member.name);
-    await engine.containers.create({ ...member, pod: plan.pod.name, labels: plan.pod.labels });
+    await engine.containers.createReplacing({ ...member, pod: plan.pod.name, labels: plan.pod.labels });
+  }
+}
+
+/**
+ * Waits for work started together and fails with the first failure in the order given, not the
+ * first in time: which error a run reports does not depend on which answer came first.
+ */
+async function settledInOrder(work: Promise<unknown>[]): Promise<void> {
+  for (const result of await Promise.allSettled(work)) {
+    if (result.status === 'rejected') throw result.reason;
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inputError, runtimeError } from '../base/errors.js';
+import { timed } from '../base/timing.js';
 import type { PodEngine } from '../engine/pod-engine.js';
 import { LABEL_CLUSTER, toolLabels } from '../engine/labels.js';
 import type { Mount } from '../engine/containers.js';
@@ -120,17 +121,17 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
       fix: 'use want with an Envoy front, or run without the front',
     });
   }
-  const check = await checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined });
+  const check = await timed('certificate checks', () => checkTlsVolume({ hostname: request.hostname, tlsVolume: material, caCertFile: request.caCertFile, envoyHostname: request.envoy?.hostname, mtls: request.clientAuth !== undefined }));
   if (!check.ok) throw checkFailed(check);
   await refuseExposedKeys(material, ['tls.key', 'envoy.pem']);
 
-  const { material: keystore } = await readKeystoreMaterial(material, request.hostname);
+  const { material: keystore } = await timed('reading key and chain', () => readKeystoreMaterial(material, request.hostname));
   const cas = request.caCertFile ? await readCas(request.caCertFile) : undefined;
   const internalCas = request.envoy ? await internalCasFor(request, keystore!.chain, cas) : undefined;
   const paths = podStatePaths(resolve(request.stateDir), request.name);
   const front = request.envoy ? await frontInputs(request, material) : undefined;
   const inputs: DerivedInputs = { paths, keystore: keystore!, cas, internalCas, front, clientAuth: request.clientAuth };
-  const derived = await planDerivedFiles(inputs);
+  const derived = await timed('planning the derived files', () => planDerivedFiles(inputs));
   const trust: TrustSource = internalCas ? 'internal' : cas ? 'truststore-iris' : 'system';
   return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
 }
@@ -141,7 +142,13 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
  */
 export async function planMachine(engine: PodEngine, checked: CheckedMachine): Promise<MachinePlan> {
   const { request, tlsVolume, check, paths, trust } = checked;
-  const image = await engine.images.inspect(request.image);
+  // What Podman holds now, asked at once: none of these answers depends on another.
+  const [image, existing, networkExists, frontImageExists] = await Promise.all([
+    engine.images.inspect(request.image),
+    engine.pods.inspect(request.name),
+    engine.networks.exists(request.network),
+    request.envoy ? engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE) : Promise.resolve(true),
+  ]);
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
       subject: podSubject(request.name, 'image'),
@@ -151,7 +158,7 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
   const profile = tlsProfileOf(image.labels, request.image, podSubject(request.name, 'image'));
   const profileFiles = profile === 'enterprise' ? checked.derived : await planProfileFiles(profile, checked.inputs);
   const derived = request.etcdClientDir ? { ...profileFiles, files: [...profileFiles.files, ...(await etcdClientFiles(request.etcdClientDir))] } : profileFiles;
-  if (request.envoy && !(await engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE))) {
+  if (request.envoy && !frontImageExists) {
     throw runtimeError('IMAGE_MISSING', `the front image ${request.envoy.image ?? DEFAULT_ENVOY_IMAGE} does not exist`, {
       subject: podSubject(request.name, 'front image'),
       fix: 'pull it, or use the stand-in built from images/front: localhost/dh-podman/front:latest',
@@ -202,7 +209,6 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
     ...(check.leaf ? { [LABEL_CERT_NOT_AFTER]: check.leaf.notAfter } : {}),
   });
 
-  const existing = await engine.pods.inspect(request.name);
   const filesChanged = derived.files.some((file) => file.action !== 'unchanged');
   const members = [`${request.name}-svc`, ...(frontContainer ? [frontContainer.name] : [])];
   const missing = members.filter((member) => !existing?.containers.some((container) => container.name === member));
@@ -224,7 +230,6 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
       fix: 'choose another pod name, or remove that pod yourself',
     });
   }
-  const networkExists = await engine.networks.exists(request.network);
   return {
     request,
     paths,

@@ -11,8 +11,11 @@ import type { MachinePlan } from './machine-plan.js';
  */
 export async function preflight(engine: PodEngine, plan: MachinePlan): Promise<void> {
   const images = [{ image: plan.container.image, what: 'image' }, ...(plan.front ? [{ image: plan.front.image, what: 'front image' }] : [])];
-  for (const { image, what } of images) {
-    if (!(await engine.images.exists(image))) {
+  // Ports the pod being replaced publishes are its own: they come free when it goes.
+  const needsPod = plan.pod.ports.length > 0 && plan.pod.action !== 'create';
+  const [existing, ...present] = await Promise.all([needsPod ? engine.pods.inspect(plan.pod.name) : undefined, ...images.map(({ image }) => engine.images.exists(image))]);
+  for (const [index, { image, what }] of images.entries()) {
+    if (!present[index]) {
       throw runtimeError('IMAGE_MISSING', `the ${what} ${image} no longer exists; pod ${plan.pod.name} was not touched`, {
         subject: image,
         fix: 'build it again, then run again',
@@ -20,12 +23,10 @@ export async function preflight(engine: PodEngine, plan: MachinePlan): Promise<v
     }
   }
   if (plan.pod.ports.length === 0) return;
-  // Ports the pod being replaced publishes are its own: they come free when it goes.
-  const existing = plan.pod.action === 'create' ? undefined : await engine.pods.inspect(plan.pod.name);
   const own = new Set((existing?.ports ?? []).map((port) => port.hostPort));
-  for (const port of plan.pod.ports) {
-    if (own.has(port.hostPort)) continue;
-    const state = await hostPortState(port);
+  const states = await Promise.all(plan.pod.ports.map((port) => (own.has(port.hostPort) ? 'free' : hostPortState(port))));
+  for (const [index, port] of plan.pod.ports.entries()) {
+    const state = states[index]!;
     if (state === 'free') continue;
     const address = `${port.hostIp || '0.0.0.0'}:${port.hostPort}`;
     throw runtimeError(

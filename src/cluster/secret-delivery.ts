@@ -39,19 +39,22 @@ export function secretMountsFor(pod: string, filesDigest: string, files: Derived
  * name fixes its contents). Returns the names created, for the caller to undo.
  */
 export async function storeSecrets(engine: PodEngine, files: DerivedFile[], mounts: SecretMount[]): Promise<string[]> {
-  const created: string[] = [];
   const byTarget = new Map(files.map((file) => [file.containerPath, file]));
-  for (const mount of new Map(mounts.map((m) => [m.source, m])).values()) {
-    if (await engine.secrets.exists(mount.source)) continue;
-    await engine.secrets.create(mount.source, byTarget.get(mount.target)!.content);
-    created.push(mount.source);
+  const unique = [...new Map(mounts.map((m) => [m.source, m])).values()];
+  // Each secret is its own call and none depends on another: all at once. When one fails, the
+  // ones this run stored are removed here, as the caller's undo would have.
+  const results = await Promise.allSettled(unique.map((mount) => engine.secrets.createIfAbsent(mount.source, byTarget.get(mount.target)!.content)));
+  const created = unique.filter((_, i) => results[i]!.status === 'fulfilled' && (results[i] as PromiseFulfilledResult<boolean>).value).map((mount) => mount.source);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(created.map((name) => engine.secrets.remove(name).catch(() => undefined)));
+    throw failed.reason;
   }
   return created;
 }
 
 /** Removes the pod's secrets except `keep` (all of them when keep is empty: the pod is gone). */
 export async function removePodSecrets(engine: PodEngine, pod: string, keep: string[] = []): Promise<void> {
-  for (const name of await engine.secrets.list(secretPrefix(pod))) {
-    if (!keep.includes(name)) await engine.secrets.remove(name);
-  }
+  const names = (await engine.secrets.list(secretPrefix(pod))).filter((name) => !keep.includes(name));
+  await Promise.all(names.map((name) => engine.secrets.remove(name)));
 }

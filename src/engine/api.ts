@@ -1,5 +1,6 @@
-import type Dockerode from 'dockerode';
-import { reportErrors, toEngineError } from './engine-error.js';
+import { request } from 'node:http';
+import { stringify } from 'node:querystring';
+import { reportErrors, toEngineError, type EngineFailure } from './engine-error.js';
 
 /** Podman's own API, beside the Docker-compatible one dockerode speaks (pods live only here). */
 const LIBPOD = '/v4.0.0/libpod';
@@ -7,45 +8,68 @@ const LIBPOD = '/v4.0.0/libpod';
 export interface CallOptions {
   query?: Record<string, string | number | boolean | string[]>;
   body?: unknown;
-  /** Status codes that are not failures, with what they mean; 2xx are always fine. */
-  statusCodes?: Record<number, string | boolean>;
   file?: NodeJS.ReadableStream;
   headers?: Record<string, string>;
 }
 
 /**
- * One libpod call through dockerode's modem. docker-modem builds the query string from
- * `options._query` only when the path contains '?', and sends `_body` as JSON on POST.
+ * The engine's socket, spoken to with Node's own HTTP client. Every libpod call is a plain
+ * request and answer, so dockerode is not needed for them: loading it (with the gRPC and ssh2
+ * it brings) took longer than all the engine calls of a `start` together. dockerode stays for
+ * what is more than a request (the compat build stream, exec's hijacked stream; see engine.ts).
  */
-export function libpod<T>(docker: Dockerode, method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
-  const statusCodes = {
-    200: true,
-    201: true,
-    204: true,
-    304: true,
-    400: 'bad request',
-    404: 'no such object',
-    409: 'conflict',
-    500: 'server error',
-    ...options.statusCodes,
+export class LibpodApi {
+  constructor(readonly socketPath: string) {}
+}
+
+/**
+ * One libpod call. Answers other than 2xx and 304 are failures carrying Podman's status and
+ * body, as toEngineError reads them; a 2xx report whose errors are listed is a failure too.
+ * The body is the parsed JSON, or the raw bytes when it is not JSON (logs).
+ */
+export function libpod<T>(api: LibpodApi, method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions = {}): Promise<T> {
+  const what = `${method} ${path}`;
+  const query = options.query && Object.keys(options.query).length > 0 ? `?${stringify(options.query)}` : '';
+  const json = options.body !== undefined && !options.file ? JSON.stringify(options.body) : undefined;
+  const headers: Record<string, string | number> = {
+    ...(options.file ? { 'Content-Type': 'application/tar' } : {}),
+    ...(json !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) } : {}),
+    ...options.headers,
   };
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: `${LIBPOD}${path}?`,
-        method,
-        options: { _query: options.query ?? {}, _body: options.body ?? {} },
-        statusCodes,
-        ...(options.file ? { file: options.file } : {}),
-        ...(options.headers ? { headers: options.headers } : {}),
-      } as never,
-      (error: (Error & { statusCode?: number; json?: unknown }) | null, data: unknown) => {
-        if (error) return reject(toEngineError(error, `${method} ${path}`));
+  return new Promise<T>((resolve, reject) => {
+    const call = request({ socketPath: api.socketPath, method, path: `${LIBPOD}${path}${query}`, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', (error) => reject(toEngineError(error, what)));
+      response.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const body = parseBody(raw);
+        const status = response.statusCode ?? 0;
+        if (!((status >= 200 && status < 300) || status === 304)) {
+          const failure: EngineFailure = { statusCode: status, json: body, message: `HTTP ${status}` };
+          return reject(toEngineError(failure, what));
+        }
         // Pod start/stop/kill/remove can answer with a report whose errors are the failure.
-        const reported = reportErrors(data);
-        if (reported) return reject(toEngineError({ json: data }, `${method} ${path}`));
-        resolve(data as T);
-      },
-    );
+        if (reportErrors(body)) return reject(toEngineError({ json: body }, what));
+        resolve(body as T);
+      });
+    });
+    call.on('error', (error) => reject(toEngineError(error, what)));
+    if (options.file) {
+      options.file.on('error', (error: Error) => call.destroy(error));
+      options.file.pipe(call);
+    } else {
+      call.end(json);
+    }
   });
+}
+
+/** JSON when the body is JSON, else its bytes (an empty body included). */
+function parseBody(raw: Buffer): unknown {
+  if (raw.length === 0) return raw;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return raw;
+  }
 }

@@ -1,6 +1,10 @@
+<<<<<<< HEAD
 import type Dockerode from 'dockerode';
 import { libpod } from './api.js';
 import { toEngineError } from './engine-error.js';
+=======
+import { libpod, type LibpodApi } from './api.js';
+>>>>>>> wt-speed
 import type { PortMapping } from './pods.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 import type { SecretMount } from './secrets.js';
@@ -11,6 +15,9 @@ import type { SecretMount } from './secrets.js';
  * container made again from its inspect (a pod put back) gets them where they were.
  */
 const LABEL_SECRET_MOUNTS = 'io.dh-podman.secret-mounts';
+
+/** Podman 4.3's words (HTTP 500) when a container's name is taken. */
+const NAME_IN_USE = /name .* is already in use|that name is already in use/;
 
 export interface Mount {
   source: string;
@@ -55,10 +62,10 @@ export interface ContainerInfo {
 
 /** Containers go through libpod: pod members (`pod` places them), or standalone ones for short checks. */
 export class Containers {
-  constructor(private readonly docker: Dockerode) {}
+  constructor(private readonly api: LibpodApi) {}
 
   async create(spec: ContainerSpec): Promise<string> {
-    const result = await libpod<{ Id: string }>(this.docker, 'POST', '/containers/create', {
+    const result = await libpod<{ Id: string }>(this.api, 'POST', '/containers/create', {
       body: {
         name: spec.name,
         image: spec.image,
@@ -82,7 +89,7 @@ export class Containers {
 
   async inspect(name: string): Promise<ContainerInfo | undefined> {
     try {
-      const data = await libpod<RawContainer>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+      const data = await libpod<RawContainer>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/json`);
       const env: Record<string, string> = {};
       for (const entry of data.Config?.Env ?? []) {
         const eq = entry.indexOf('=');
@@ -107,30 +114,30 @@ export class Containers {
 
   /** The container's output so far (stdout and stderr, interleaved as Podman kept them). */
   async logs(name: string, tail?: number): Promise<string> {
-    const raw = await libpod<unknown>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/logs`, {
+    const raw = await libpod<unknown>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/logs`, {
       query: { stdout: true, stderr: true, ...(tail ? { tail } : {}) },
     });
     return demultiplex(raw);
   }
 
   async start(name: string): Promise<void> {
-    await libpod(this.docker, 'POST', `/containers/${encodeURIComponent(name)}/start`);
+    await libpod(this.api, 'POST', `/containers/${encodeURIComponent(name)}/start`);
   }
 
   /** Waits until the container has exited and resolves to its exit code. */
   async wait(name: string): Promise<number> {
-    return Number(await libpod<number | string>(this.docker, 'POST', `/containers/${encodeURIComponent(name)}/wait`, { query: { condition: 'exited' } }));
+    return Number(await libpod<number | string>(this.api, 'POST', `/containers/${encodeURIComponent(name)}/wait`, { query: { condition: 'exited' } }));
   }
 
   /** The host ports Podman published for the container (the ones it picked for hostPort 0 too). */
   async publishedPorts(name: string): Promise<PortMapping[]> {
-    const data = await libpod<{ NetworkSettings?: { Ports?: Parameters<typeof fromPortBindings>[0] } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    const data = await libpod<{ NetworkSettings?: { Ports?: Parameters<typeof fromPortBindings>[0] } }>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/json`);
     return fromPortBindings(data.NetworkSettings?.Ports);
   }
 
   /** The container's address on `network` (a pod's infra container holds the pod's); undefined when it has none there. */
   async addressOn(name: string, network: string): Promise<string | undefined> {
-    const data = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(this.docker, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    const data = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/json`);
     return data.NetworkSettings?.Networks?.[network]?.IPAddress || undefined;
   }
 
@@ -154,7 +161,22 @@ export class Containers {
 
   /** Removes the container, killing it at once if it runs (no stop timeout). */
   async remove(name: string): Promise<void> {
-    await libpod(this.docker, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
+    await libpod(this.api, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
+  }
+
+  /**
+   * Creates the container; when its name is taken (a create interrupted half way, the service
+   * killed, leaves a container that exists only in Podman's storage), removes that one and
+   * creates it again. The usual create needs no removal first, and so no extra round trip.
+   */
+  async createReplacing(spec: ContainerSpec): Promise<string> {
+    try {
+      return await this.create(spec);
+    } catch (error) {
+      if (!NAME_IN_USE.test((error as Error).message)) throw error;
+      await this.removeIfPresent(spec.name);
+      return this.create(spec);
+    }
   }
 
   /**

@@ -1,4 +1,7 @@
 import type Dockerode from 'dockerode';
+import { timed, timingOn } from '../base/timing.js';
+import { LibpodApi } from './api.js';
+import { timeEngineCalls } from './call-timing.js';
 import { discoverEngine, type DiscoveryOptions, type EngineEndpoint } from './discovery.js';
 import { Containers } from './containers.js';
 import { execIn, type ExecResult } from './exec.js';
@@ -12,7 +15,8 @@ import { removeStalePortRules } from './stale-port-rules.js';
 
 /**
  * The one door to Podman. The only place a Dockerode client is made; nothing of dockerode's or
- * Podman's JSON types leaves this layer, only the small shapes each client returns.
+ * Podman's JSON types leaves this layer, only the small shapes each client returns. Libpod calls
+ * go through LibpodApi (api.ts); dockerode is loaded only for a build or an exec.
  */
 export class Engine implements PodEngine {
   readonly images: Images;
@@ -20,24 +24,36 @@ export class Engine implements PodEngine {
   readonly containers: Containers;
   readonly networks: Networks;
   readonly secrets: Secrets;
+  /** Stops timing this engine's calls (DH_PODMAN_DEBUG=timing). */
+  private readonly stopTiming: () => void;
 
-  private constructor(
-    private readonly endpoint: EngineEndpoint,
-    private readonly docker: Dockerode,
-  ) {
-    this.images = new Images(docker);
-    this.pods = new Pods(docker);
-    this.containers = new Containers(docker);
-    this.networks = new Networks(docker);
-    this.secrets = new Secrets(docker);
+  private readonly api: LibpodApi;
+  private dockerode: Promise<Dockerode> | undefined;
+
+  private constructor(private readonly endpoint: EngineEndpoint) {
+    this.api = new LibpodApi(endpoint.socketPath);
+    this.images = new Images(this.api, () => this.compat());
+    this.pods = new Pods(this.api);
+    this.containers = new Containers(this.api);
+    this.networks = new Networks(this.api);
+    this.secrets = new Secrets(this.api);
+    this.stopTiming = timingOn() ? timeEngineCalls(endpoint.socketPath) : () => undefined;
   }
 
   static async connect(options: DiscoveryOptions = {}): Promise<Engine> {
-    const endpoint = await discoverEngine(options);
-    // Loaded here, not at the top: dockerode brings gRPC and ssh2 along (about 200 ms), which
-    // commands that never talk to Podman should not pay for.
-    const { default: DockerodeClient } = await import('dockerode');
-    return new Engine(endpoint, new DockerodeClient({ socketPath: endpoint.socketPath }));
+    return new Engine(await timed('engine discovery', () => discoverEngine(options)));
+  }
+
+  /**
+   * dockerode, for the Docker-compatible calls that are streams (build, exec). Loaded on first
+   * use, not at the top: it brings gRPC and ssh2 along (200 ms and more), which starting,
+   * rotating or removing pods should not pay for.
+   */
+  private compat(): Promise<Dockerode> {
+    this.dockerode ??= timed('loading dockerode', () => import('dockerode')).then(
+      ({ default: DockerodeClient }) => new DockerodeClient({ socketPath: this.endpoint.socketPath }),
+    );
+    return this.dockerode;
   }
 
   /** Runs `work` with an engine and always releases it (stops a private service). */
@@ -52,16 +68,16 @@ export class Engine implements PodEngine {
 
   /** The engine's version, OCI runtime and network backend, as it reports them. */
   info(): Promise<EngineInfo> {
-    return readInfo(this.docker);
+    return readInfo(this.api);
   }
 
   releaseStalePortRules(ports: number[], onStep: (line: string) => void): Promise<number[]> {
-    return removeStalePortRules(this, ports, onStep);
+    return timed('looking for stale port rules (iptables -t nat -S)', () => removeStalePortRules(this, ports, onStep));
   }
 
   /** Runs `command` inside the running `container` (its files, its network) and waits for it. */
-  exec(container: string, command: string[]): Promise<ExecResult> {
-    return execIn(this.docker, container, command);
+  async exec(container: string, command: string[]): Promise<ExecResult> {
+    return execIn(await this.compat(), container, command);
   }
 
   get socketPath(): string {
@@ -73,6 +89,7 @@ export class Engine implements PodEngine {
   }
 
   async close(): Promise<void> {
+    this.stopTiming();
     await this.endpoint.release();
   }
 }

@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { runtimeError } from '../base/errors.js';
-import { libpod } from './api.js';
+import { libpod, type LibpodApi } from './api.js';
 import { toEngineError } from './engine-error.js';
 
 export interface ImageInfo {
@@ -35,11 +35,15 @@ export interface BuildResult {
 }
 
 export class Images {
-  constructor(private readonly docker: Dockerode) {}
+  /** `compat` gives dockerode, loaded on first use: only builds need it. */
+  constructor(
+    private readonly api: LibpodApi,
+    private readonly compat: () => Promise<Dockerode>,
+  ) {}
 
   async exists(reference: string): Promise<boolean> {
     try {
-      await libpod(this.docker, 'GET', `/images/${encodeURIComponent(reference)}/exists`);
+      await libpod(this.api, 'GET', `/images/${encodeURIComponent(reference)}/exists`);
       return true;
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return false;
@@ -50,7 +54,7 @@ export class Images {
   async inspect(reference: string): Promise<ImageInfo | undefined> {
     try {
       const data = await libpod<{ Id: string; Labels?: Record<string, string> | null; Created: string }>(
-        this.docker,
+        this.api,
         'GET',
         `/images/${encodeURIComponent(reference)}/json`,
       );
@@ -63,7 +67,7 @@ export class Images {
 
   /** Imports a root file system tar as an image (what `podman import` does). */
   async importRootfs(tar: Readable, reference: string): Promise<string> {
-    const result = await libpod<{ Id?: string; id?: string }>(this.docker, 'POST', '/images/import', {
+    const result = await libpod<{ Id?: string; id?: string }>(this.api, 'POST', '/images/import', {
       query: { reference },
       file: tar,
       headers: { 'Content-Type': 'application/x-tar' },
@@ -72,7 +76,7 @@ export class Images {
   }
 
   async remove(reference: string): Promise<void> {
-    await libpod(this.docker, 'DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: true } });
+    await libpod(this.api, 'DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: true } });
   }
 
   /**
@@ -83,7 +87,7 @@ export class Images {
   async build(context: Readable, options: BuildOptions): Promise<BuildResult> {
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.docker.buildImage(context, {
+      stream = await (await this.compat()).buildImage(context, {
         t: options.tag,
         dockerfile: options.dockerfile,
         buildargs: options.buildArgs ?? {},

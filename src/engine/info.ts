@@ -1,5 +1,4 @@
-import type Dockerode from 'dockerode';
-import { libpod } from './api.js';
+import { libpod, type LibpodApi } from './api.js';
 
 /** What the engine says about itself (libpod GET /info), in the few fields dh-podman reads. */
 export interface EngineInfo {
@@ -21,8 +20,8 @@ interface RawInfo {
   };
 }
 
-export async function readInfo(docker: Dockerode): Promise<EngineInfo> {
-  const data = await libpod<RawInfo>(docker, 'GET', '/info');
+export async function readInfo(api: LibpodApi): Promise<EngineInfo> {
+  const data = await libpod<RawInfo>(api, 'GET', '/info');
   const runtime = data.host?.ociRuntime ?? {};
   return {
     version: data.version?.Version ?? 'unknown',

@@ -1,5 +1,4 @@
-import type Dockerode from 'dockerode';
-import { libpod } from './api.js';
+import { libpod, type LibpodApi } from './api.js';
 import { labelFilter } from './labels.js';
 
 export interface NetworkInfo {
@@ -21,7 +20,7 @@ function toNetworkInfo(n: RawNetwork): NetworkInfo {
 
 /** Podman networks with DNS on, so pods find each other by their FQDN aliases. */
 export class Networks {
-  constructor(private readonly docker: Dockerode) {}
+  constructor(private readonly api: LibpodApi) {}
 
   async exists(name: string): Promise<boolean> {
     return (await this.inspect(name)) !== undefined;
@@ -29,7 +28,7 @@ export class Networks {
 
   async inspect(name: string): Promise<NetworkInfo | undefined> {
     try {
-      return toNetworkInfo(await libpod<RawNetwork>(this.docker, 'GET', `/networks/${encodeURIComponent(name)}/json`));
+      return toNetworkInfo(await libpod<RawNetwork>(this.api, 'GET', `/networks/${encodeURIComponent(name)}/json`));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
@@ -39,17 +38,17 @@ export class Networks {
   /** With a subnet, pods on it may be given fixed addresses in it (static_ips). */
   async create(name: string, labels: Record<string, string>, options: { subnet?: string | undefined } = {}): Promise<void> {
     const subnets = options.subnet ? { subnets: [{ subnet: options.subnet }] } : {};
-    await libpod(this.docker, 'POST', '/networks/create', { body: { name, labels, dns_enabled: true, driver: 'bridge', ...subnets } });
+    await libpod(this.api, 'POST', '/networks/create', { body: { name, labels, dns_enabled: true, driver: 'bridge', ...subnets } });
   }
 
   async list(labels: Record<string, string>): Promise<NetworkInfo[]> {
-    const data = await libpod<RawNetwork[]>(this.docker, 'GET', '/networks/json', {
+    const data = await libpod<RawNetwork[]>(this.api, 'GET', '/networks/json', {
       query: { filters: labelFilter(labels) },
     });
     return data.map(toNetworkInfo);
   }
 
   async remove(name: string): Promise<void> {
-    await libpod(this.docker, 'DELETE', `/networks/${encodeURIComponent(name)}`, { query: { force: true } });
+    await libpod(this.api, 'DELETE', `/networks/${encodeURIComponent(name)}`, { query: { force: true } });
   }
 }

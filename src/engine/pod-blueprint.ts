@@ -22,11 +22,12 @@ export async function readBlueprint(engine: PodEngine, name: string): Promise<Po
   const info = await engine.pods.inspect(name);
   if (!info || info.containers.length === 0) return undefined;
   const network = info.networks[0];
-  const attachment = network ? await engine.pods.attachment(name, network) : undefined;
-  if (!network || !attachment) return undefined;
+  if (!network) return undefined;
+  // The address and every member are read at once: no answer depends on another.
+  const [attachment, ...members] = await Promise.all([engine.pods.attachment(name, network), ...info.containers.map((member) => engine.containers.inspect(member.name))]);
+  if (!attachment) return undefined;
   const containers: PodBlueprint['containers'] = [];
-  for (const member of info.containers) {
-    const container = await engine.containers.inspect(member.name);
+  for (const container of members) {
     if (!container) return undefined;
     containers.push({
       name: container.name,
@@ -57,9 +58,6 @@ export async function readBlueprint(engine: PodEngine, name: string): Promise<Po
 /** Creates the pod and its members from a blueprint, and starts it if it was running. */
 export async function createFromBlueprint(engine: PodEngine, blueprint: PodBlueprint): Promise<void> {
   await engine.pods.create(blueprint.pod);
-  for (const container of blueprint.containers) {
-    await engine.containers.removeIfPresent(container.name);
-    await engine.containers.create({ ...container, pod: blueprint.pod.name });
-  }
+  for (const container of blueprint.containers) await engine.containers.createReplacing({ ...container, pod: blueprint.pod.name });
   if (blueprint.running) await engine.pods.start(blueprint.pod.name);
 }

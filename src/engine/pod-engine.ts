@@ -12,9 +12,9 @@ import type { Secrets } from './secrets.js';
 export interface PodEngine {
   readonly images: Pick<Images, 'exists' | 'inspect'>;
   readonly pods: Pick<Pods, 'create' | 'inspect' | 'address' | 'attachment' | 'list' | 'start' | 'remove'>;
-  readonly containers: Pick<Containers, 'create' | 'inspect' | 'removeIfPresent'>;
+  readonly containers: Pick<Containers, 'create' | 'createReplacing' | 'inspect' | 'removeIfPresent'>;
   readonly networks: Pick<Networks, 'exists' | 'create' | 'inspect' | 'list' | 'remove'>;
-  readonly secrets: Pick<Secrets, 'create' | 'exists' | 'list' | 'remove'>;
+  readonly secrets: Pick<Secrets, 'create' | 'createIfAbsent' | 'exists' | 'list' | 'remove'>;
   /**
    * Deletes the host's netavark rules that still capture these host ports for containers Podman
    * no longer has (stale-port-rules.ts); returns the ports released. A fake engine has no host

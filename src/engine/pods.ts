@@ -1,5 +1,4 @@
-import type Dockerode from 'dockerode';
-import { libpod } from './api.js';
+import { libpod, type LibpodApi } from './api.js';
 import { labelFilter } from './labels.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 import { retryTransient } from './transient.js';
@@ -42,10 +41,10 @@ export interface NetworkAttachment {
 
 /** Pods exist only in Podman's own API, so every call here goes through libpod. */
 export class Pods {
-  constructor(private readonly docker: Dockerode) {}
+  constructor(private readonly api: LibpodApi) {}
 
   async create(spec: PodSpec): Promise<string> {
-    const result = await libpod<{ Id: string }>(this.docker, 'POST', '/pods/create', {
+    const result = await libpod<{ Id: string }>(this.api, 'POST', '/pods/create', {
       body: {
         name: spec.name,
         hostname: spec.hostname,
@@ -60,7 +59,7 @@ export class Pods {
 
   async inspect(name: string): Promise<PodInfo | undefined> {
     try {
-      const data = await libpod<RawPod>(this.docker, 'GET', `/pods/${encodeURIComponent(name)}/json`);
+      const data = await libpod<RawPod>(this.api, 'GET', `/pods/${encodeURIComponent(name)}/json`);
       return toPodInfo(data);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
@@ -78,10 +77,10 @@ export class Pods {
 
   /** The pod's address and aliases on `network`; undefined when it has no infra container there. */
   async attachment(name: string, network: string): Promise<NetworkAttachment | undefined> {
-    const pod = await libpod<RawPod>(this.docker, 'GET', `/pods/${encodeURIComponent(name)}/json`);
+    const pod = await libpod<RawPod>(this.api, 'GET', `/pods/${encodeURIComponent(name)}/json`);
     if (!pod.InfraContainerID) return undefined;
     const infra = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; Aliases?: string[] | null }> } }>(
-      this.docker,
+      this.api,
       'GET',
       `/containers/${encodeURIComponent(pod.InfraContainerID)}/json`,
     );
@@ -93,21 +92,21 @@ export class Pods {
   }
 
   async list(labels: Record<string, string>): Promise<string[]> {
-    const data = await libpod<{ Name: string }[]>(this.docker, 'GET', '/pods/json', { query: { filters: labelFilter(labels) } });
+    const data = await libpod<{ Name: string }[]>(this.api, 'GET', '/pods/json', { query: { filters: labelFilter(labels) } });
     return data.map((pod) => pod.Name).sort();
   }
 
   async start(name: string): Promise<void> {
-    await libpod(this.docker, 'POST', `/pods/${encodeURIComponent(name)}/start`);
+    await libpod(this.api, 'POST', `/pods/${encodeURIComponent(name)}/start`);
   }
 
   async stop(name: string, timeoutSeconds = 10): Promise<void> {
-    await libpod(this.docker, 'POST', `/pods/${encodeURIComponent(name)}/stop`, { query: { t: timeoutSeconds } });
+    await libpod(this.api, 'POST', `/pods/${encodeURIComponent(name)}/stop`, { query: { t: timeoutSeconds } });
   }
 
   /** Removes the pod and its containers, running ones killed; Podman's passing "busy" is waited out (transient.ts). */
   async remove(name: string): Promise<void> {
-    await retryTransient(() => libpod(this.docker, 'DELETE', `/pods/${encodeURIComponent(name)}`, { query: { force: true } }));
+    await retryTransient(() => libpod(this.api, 'DELETE', `/pods/${encodeURIComponent(name)}`, { query: { force: true } }));
   }
 }
 

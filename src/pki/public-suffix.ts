@@ -1,4 +1,13 @@
-import { getPublicSuffix } from 'tldts';
+import { createRequire } from 'node:module';
+import type * as Tldts from 'tldts';
+
+/**
+ * tldts carries the whole Public Suffix List: loading it costs more than every other check of a
+ * volume together, and only a wildcard SAN needs it. Required on first use, synchronously, so
+ * the checks stay synchronous.
+ */
+let tldts: typeof Tldts | undefined;
+const suffixList = (): typeof Tldts => (tldts ??= createRequire(import.meta.url)('tldts') as typeof Tldts);
 
 /**
  * A wildcard SAN entry whose remainder is a public suffix ("*.co.uk", "*.s3.amazonaws.com")
@@ -16,6 +25,6 @@ export function wildcardPublicSuffix(entry: string): string | undefined {
   if (!name.startsWith('*.')) return undefined;
   // tldts reads "*" as a label of the host, so the wildcard label is taken off first.
   const remainder = name.slice(2);
-  const suffix = getPublicSuffix(remainder, { allowPrivateDomains: true, extractHostname: false });
+  const suffix = suffixList().getPublicSuffix(remainder, { allowPrivateDomains: true, extractHostname: false });
   return suffix === remainder ? suffix : undefined;
 }

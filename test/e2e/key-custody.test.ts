@@ -90,12 +90,14 @@ t.test('no host account can read a machine\'s keys; the service reads only its o
     '',
   ].join('\n'));
 
-  const up = await runCli(['up', '-f', file, '--json'], { env: { ...podmanEnv, DH_PODMAN_DEBUG: '1' } });
+  // With the timing lines too: every engine call and keystore step is named on stderr.
+  const up = await runCli(['up', '-f', file, '--json'], { env: { ...podmanEnv, DH_PODMAN_DEBUG: '1,timing' } });
   t.equal(up.code, 0, up.stderr);
+  t.match(up.stderr, /timing: .*engine POST \/v4\.0\.0\/libpod\/secrets\/create 200/, 'the timing lines are there to audit');
   auditHost(t, stateDir, 'after up -f');
   const needles = secretsOf(stateDir).flatMap((s) => s.needles);
   t.ok(needles.length >= 4, 'there are secrets to look for');
-  assertNoSecrets(t, up.stdout + up.stderr, needles, 'up -f --json with DH_PODMAN_DEBUG=1');
+  assertNoSecrets(t, up.stdout + up.stderr, needles, 'up -f --json with DH_PODMAN_DEBUG=1,timing');
 
   // What Podman holds about every pod and container: env, labels, annotations, command, mounts.
   const containers = (await podman(['ps', '-a', '--format', '{{.Names}}', '--filter', `label=io.dh-podman.cluster=${cluster}`])).stdout.split('\n').filter(Boolean);

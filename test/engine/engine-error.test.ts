@@ -1,15 +1,14 @@
 import t from 'tap';
-import Dockerode from 'dockerode';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { libpod } from '../../src/engine/api.js';
+import { LibpodApi, libpod } from '../../src/engine/api.js';
 import { repoRoot } from '../support/cli.js';
 
 /**
  * Podman 4.3's recorded answers, replayed by a socket server so that they pass through the same
- * client (dockerode's modem) as in production: each must become one line naming Podman's cause.
+ * client (api.ts's libpod) as in production: each must become one line naming Podman's cause.
  */
 interface Recorded {
   request: string;
@@ -44,11 +43,11 @@ t.teardown(() => {
   server.close();
   rmSync(dir, { recursive: true, force: true });
 });
-const docker = new Dockerode({ socketPath });
+const api = new LibpodApi(socketPath);
 
 for (const [name, want] of Object.entries(expected)) {
   t.test(`${name}: ${recorded[name]!.request}`, async (t) => {
-    const error = await libpod(docker, 'POST', `/replay/${name}`).then(
+    const error = await libpod(api, 'POST', `/replay/${name}`).then(
       () => undefined,
       (caught: unknown) => caught as { code: string; oneLine(): string; fix?: string },
     );
@@ -65,5 +64,5 @@ for (const [name, want] of Object.entries(expected)) {
 
 t.test('a report that succeeded is not an error', async (t) => {
   recorded.podStartOk = { request: 'POST …/start', status: 200, body: '{"Errs":[],"Id":"abc"}' };
-  t.same(await libpod(docker, 'POST', '/replay/podStartOk'), { Errs: [], Id: 'abc' });
+  t.same(await libpod(api, 'POST', '/replay/podStartOk'), { Errs: [], Id: 'abc' });
 });

@@ -1,9 +1,9 @@
-import Dockerode from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LibpodApi } from '../../src/engine/api.js';
 import { Containers } from '../../src/engine/containers.js';
 import { Images } from '../../src/engine/images.js';
 import { Networks } from '../../src/engine/networks.js';
@@ -16,7 +16,7 @@ import { repoRoot } from './cli.js';
  * A Podman API that answers from state it keeps in memory, in the shapes Podman 4.3 answered
  * with on these machines (test/fixtures/podman-4.3/pod-state.json, recorded from a real
  * `up -f`): pods, their infra and member containers, images, networks, secrets. It listens on
- * a Unix socket and is spoken to through dockerode and the project's own clients, so planning
+ * a Unix socket and is spoken to through the project's own clients, so planning
  * and applying run exactly as against Podman, without one. It runs nothing: a pod "starts" by
  * its state saying Running.
  */
@@ -203,8 +203,9 @@ export async function startFakePodman(): Promise<FakePodman> {
     });
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  const docker = new Dockerode({ socketPath });
-  const engine: PodEngine = { images: new Images(docker), pods: new Pods(docker), containers: new Containers(docker), networks: new Networks(docker), secrets: new Secrets(docker), releaseStalePortRules: async () => [] };
+  const api = new LibpodApi(socketPath);
+  const noCompat = () => Promise.reject(new Error('fake Podman has no Docker-compatible API'));
+  const engine: PodEngine = { images: new Images(api, noCompat), pods: new Pods(api), containers: new Containers(api), networks: new Networks(api), secrets: new Secrets(api), releaseStalePortRules: async () => [] };
   return {
     engine,
     calls,
