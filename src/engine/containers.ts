@@ -1,10 +1,4 @@
-<<<<<<< HEAD
-import type Dockerode from 'dockerode';
-import { libpod } from './api.js';
-import { toEngineError } from './engine-error.js';
-=======
 import { libpod, type LibpodApi } from './api.js';
->>>>>>> wt-speed
 import type { PortMapping } from './pods.js';
 import { fromPortBindings, portMappingsBody } from './port-mappings.js';
 import type { SecretMount } from './secrets.js';
@@ -147,15 +141,12 @@ export class Containers {
    * mounts its storage for the copy.
    */
   async archive(name: string, path: string): Promise<Buffer | undefined> {
-    const container = this.docker.getContainer(name);
     try {
-      const stream = await container.getArchive({ path });
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-      return Buffer.concat(chunks);
+      const tar = await libpod<Buffer>(this.api, 'GET', `/containers/${encodeURIComponent(name)}/archive`, { query: { path } });
+      return Buffer.isBuffer(tar) ? tar : Buffer.from(JSON.stringify(tar));
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw toEngineError(error as Error, `GET /containers/${name}/archive?path=${path}`);
+      throw error;
     }
   }
 
