@@ -128,8 +128,10 @@ function selectPods(spec: ClusterSpec, names: string[]): PodSpecEntry[] {
 /**
  * One pod's turn: its issued certificate (if any) written, its files and pod replaced; on
  * revert, the certificate and files it had before written back and the pod recreated with them.
+ * `before` is the pod as it runs now, when the step changes more than files (mutual TLS changes
+ * its settings too): the revert recreates it from that plan, else from this one.
  */
-export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions): RollOutStep {
+export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions, before?: MachinePlan): RollOutStep {
   let previous: Map<string, Buffer | undefined> | undefined;
   let putBackOwn: (() => Promise<void>) | undefined;
   const waitHealthy = options.waitHealthy ?? waitForHealth;
@@ -159,7 +161,7 @@ export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedW
       if (!previous) return;
       options.onStep(`putting the previous files of ${plan.pod.name} back`);
       await putBackOwn?.();
-      await applyMachinePlan(engine, revertPlan(plan, previous), options.onStep);
+      await applyMachinePlan(engine, revertPlan(before ?? plan, previous), options.onStep);
       await healthy();
     },
   };
