@@ -45,14 +45,14 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
       await engine.networks.create(plan.network.name, toolLabels(cluster ? { [LABEL_CLUSTER]: cluster } : {}));
       undo.push(() => engine.networks.remove(plan.network.name));
     }
-    let staticIp: string | undefined;
+    let keep: { ip: string | undefined; mac: string | undefined } | undefined;
     if (plan.pod.action === 'replace') {
       onStep(`replacing pod ${plan.pod.name} (${plan.pod.reason})`);
       // Read before it goes, to put it back should its replacement fail. Peers (JVMs especially)
-      // cache the address a name resolved to; the new pod takes the old one's, so a replaced
-      // machine stays reachable without waiting out those caches.
+      // cache the address a name resolved to; the new pod takes the old one's (and its MAC, which
+      // neighbour caches hold), so a replaced machine stays reachable without waiting out those caches.
       const previous = await readBlueprint(engine, plan.pod.name);
-      staticIp = previous?.pod.network === plan.network.name ? previous.pod.staticIp : undefined;
+      keep = previous?.pod.network === plan.network.name ? { ip: previous.pod.staticIp, mac: previous.pod.staticMac } : undefined;
       await engine.pods.remove(plan.pod.name);
       replaced = previous;
     }
@@ -64,7 +64,7 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
     }
     if (plan.pod.action === 'create' || plan.pod.action === 'replace') {
       undo.push(() => removeIfPresent(engine, plan.pod.name));
-      await createPod(engine, plan, staticIp, onStep);
+      await createPod(engine, plan, keep, onStep);
     }
     if (plan.pod.action !== 'unchanged') {
       await releaseStalePorts(engine, plan, onStep);
@@ -105,7 +105,7 @@ async function releaseStalePorts(engine: PodEngine, plan: MachinePlan, onStep: (
 }
 
 /** The plan's pod and its members, not started. */
-async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string | undefined, onStep: (line: string) => void): Promise<void> {
+async function createPod(engine: PodEngine, plan: MachinePlan, keep: { ip: string | undefined; mac: string | undefined } | undefined, onStep: (line: string) => void): Promise<void> {
   onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
   await engine.pods.create({
     name: plan.pod.name,
@@ -114,7 +114,8 @@ async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string 
     aliases: plan.pod.aliases,
     ports: plan.pod.ports,
     labels: plan.pod.labels,
-    staticIp,
+    staticIp: keep?.ip,
+    staticMac: keep?.ip ? keep.mac : undefined,
   });
   const { name, image, env, mounts, secrets } = plan.container;
   const members = [{ name, image, env, mounts, secrets }, ...(plan.front ? [plan.front] : [])];

@@ -14,7 +14,8 @@ import { tool } from '../support/tools.js';
  * addresses exactly as a machine on the network reaches them.
  */
 
-const PREFIX = 'localhost/etcd-test/';
+// The run's own tags: other checkouts run this file against the same image storage.
+const PREFIX = `localhost/etcd-test-${process.pid}/`;
 const cluster = `etcd-e${process.pid}`;
 const SUBNET = '10.89.77.0/24';
 const MEMBER_IPS = ['10.89.77.254', '10.89.77.253', '10.89.77.252'];

@@ -13,7 +13,8 @@ import { eventually, podman, removeClusterPods, untagPrefix, type Result } from 
 
 /** `mtls: need` in a cluster file: the probes refuse callers without a certificate and present their own. */
 
-const PREFIX = 'localhost/mtls-e2e/';
+// The run's own tags: other checkouts run this file against the same image storage.
+const PREFIX = `localhost/mtls-e2e-${process.pid}/`;
 const run = `mtls-${process.pid}`;
 const execFileAsync = promisify(execFile);
 
