@@ -81,6 +81,9 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   t.equal(shown.code, 0, shown.stderr);
   const endpoints = JSON.parse(shown.stdout) as Endpoints;
   t.same(endpoints.endpoints, MEMBER_IPS.map((ip) => `https://${ip}:2379`));
+  const text = await runCli(['etcd', 'endpoints', '-f', file], { env: podmanEnv });
+  t.match(text.stdout, new RegExp(`^etcd-1 +https://10\\.89\\.77\\.254:2379 +\\(pod ${cluster}-etcd-1\\)$`, 'm'), 'the text view: a member a line');
+  t.match(text.stdout, `etcdctl --endpoints ${endpoints.endpoints.join(',')} --cacert ${endpoints.cacert} --cert ${endpoints.cert} --key ${endpoints.key} endpoint health`, 'and the etcdctl line to paste');
 
   for (const endpoint of endpoints.endpoints) {
     const healthy = await eventually(async () => ((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code === 0 ? true : undefined), 120_000);

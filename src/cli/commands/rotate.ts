@@ -63,7 +63,8 @@ export function registerRotate(program: Command, context: CommandContext): void 
         rotation.warnings.forEach((warning) => output.warn(warning));
         const { renderEtcdRenewal } = await import('../etcd-renewal-view.js');
         output.data({ ok: true, dryRun: true, ...clusterPlanData(rotation.plan), ...(rotation.etcd ? { etcdRenewal: rotation.etcd } : {}), warnings: rotation.warnings });
-        output.result([...(rotation.etcd ? [renderEtcdRenewal(rotation.etcd)] : []), renderClusterPlan(rotation.plan)].join('\n'));
+        // The renewal's steps say what happens to each member; the plan's own etcd lines would say "unchanged".
+        output.result([...(rotation.etcd ? [renderEtcdRenewal(rotation.etcd)] : []), renderClusterPlan(rotation.etcd ? { ...rotation.plan, etcd: undefined } : rotation.plan)].join('\n'));
         return undefined;
       }));
       if (!result) return;
