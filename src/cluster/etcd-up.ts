@@ -116,13 +116,16 @@ export async function memberUp(engine: PodEngine, spec: ClusterSpec, stateDir: s
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chown(dataDir, ETCD_UID, ETCD_UID);
   if (!(await engine.secrets.exists(secret))) await engine.secrets.create(secret, key);
+  let mac: string | undefined;
   if (action === 'replace') {
     onStep(`replacing etcd member ${member.name} (${reason})`);
+    // Its MAC with its address: the host's neighbour cache would send the health checks to the old one.
+    mac = (await engine.pods.attachment(member.pod, network).catch(() => undefined))?.mac;
     await engine.pods.remove(member.pod);
   } else {
     onStep(`creating etcd member ${member.name} at ${member.ip}`);
   }
-  await engine.pods.create({ name: member.pod, hostname: `${member.name}.${spec.cluster}.etcd`, network, aliases: [], ports: [], labels, staticIp: member.ip });
+  await engine.pods.create({ name: member.pod, hostname: `${member.name}.${spec.cluster}.etcd`, network, aliases: [], ports: [], labels, staticIp: member.ip, staticMac: mac });
   await engine.containers.create({
     name: `${member.pod}-etcd`,
     pod: member.pod,
