@@ -39,34 +39,57 @@ export async function ensureEtcdMaterial(spec: ClusterSpec, stateDir: string, on
   const paths = etcdStatePaths(stateDir, spec.cluster);
   const ca = await etcdCa(spec, stateDir, onStep);
   const caPem = await readFile(etcdCaFile(spec, stateDir), 'utf8');
-  const chain = intermediatesOf(ca).map((cert) => toPem('CERTIFICATE', cert.der));
   const issued: string[] = [];
   const members = etcdMembers(spec, stateDir);
   for (const member of members.filter((m) => !m.given)) {
     const ips = [...new Set([member.ip, member.clientIp])];
     if (await stillGood(member.tlsVolume, ca, ips)) continue;
     onStep(`issuing the etcd certificate of ${member.name} (IP ${ips.join(', ')}) into ${member.tlsVolume}`);
-    // serverAuth for clients, clientAuth for the other members: peers are each other's clients.
-    const leaf = await issueLeaf(issuerOf(ca), { hostnames: [`${member.name}.${spec.cluster}.etcd`], ips, client: true });
-    await writePair(member.tlsVolume, leaf.privateKeyPem, [leaf.certificatePem, ...chain].join(''));
+    await writePair(member.tlsVolume, await issueMemberPair(spec, ca, member));
     issued.push(member.name);
   }
   const clients = new Map<string, string>();
-  const owners = [...spec.pods.map((pod) => ({ owner: pod.name, hostname: pod.hostname, dir: etcdClientDir(stateDir, pod.name) })), { owner: OPERATOR_CLIENT, hostname: `${OPERATOR_CLIENT}.${spec.cluster}.etcd`, dir: paths.client(OPERATOR_CLIENT) }];
+  const owners = [...spec.pods.map((pod) => ({ owner: pod.name, hostname: pod.hostname, dir: etcdClientDir(stateDir, pod.name) })), { owner: OPERATOR_CLIENT, hostname: operatorHostname(spec), dir: paths.client(OPERATOR_CLIENT) }];
   for (const { owner, hostname, dir } of owners) {
     clients.set(owner, dir);
     await writeFileIfChanged(join(dir, 'ca.crt'), caPem, 0o644);
     if (await stillGood(dir, ca, [])) continue;
     onStep(`issuing the etcd client certificate of ${owner} into ${dir}`);
-    // A client certificate only: a machine never serves etcd with it.
-    const leaf = await issueLeaf(issuerOf(ca), { hostnames: [hostname], client: true, server: false });
-    await writePair(dir, leaf.privateKeyPem, [leaf.certificatePem, ...chain].join(''));
+    await writePair(dir, await issueClientPair(ca, hostname));
     issued.push(owner);
   }
   return { caFile: etcdCaFile(spec, stateDir), members, clients, issued };
 }
 
-async function etcdCa(spec: ClusterSpec, stateDir: string, onStep: (line: string) => void): Promise<CaSource> {
+/** A key and certificate chain, as written to tls.key and tls.crt. */
+export interface EtcdPair {
+  keyPem: string;
+  chainPem: string;
+}
+
+/** serverAuth for clients, clientAuth for the other members: peers are each other's clients. */
+export async function issueMemberPair(spec: ClusterSpec, ca: CaSource, member: EtcdMember): Promise<EtcdPair> {
+  const ips = [...new Set([member.ip, member.clientIp])];
+  const leaf = await issueLeaf(issuerOf(ca), { hostnames: [`${member.name}.${spec.cluster}.etcd`], ips, client: true });
+  return { keyPem: leaf.privateKeyPem, chainPem: [leaf.certificatePem, ...chainOf(ca)].join('') };
+}
+
+/** A client certificate only: a machine (or the operator) never serves etcd with it. */
+export async function issueClientPair(ca: CaSource, hostname: string): Promise<EtcdPair> {
+  const leaf = await issueLeaf(issuerOf(ca), { hostnames: [hostname], client: true, server: false });
+  return { keyPem: leaf.privateKeyPem, chainPem: [leaf.certificatePem, ...chainOf(ca)].join('') };
+}
+
+export function operatorHostname(spec: ClusterSpec): string {
+  return `${OPERATOR_CLIENT}.${spec.cluster}.etcd`;
+}
+
+function chainOf(ca: CaSource): string[] {
+  return intermediatesOf(ca).map((cert) => toPem('CERTIFICATE', cert.der));
+}
+
+/** The etcd CA that issues: the given one, or the cluster's own (made here the first time). */
+export async function etcdCa(spec: ClusterSpec, stateDir: string, onStep: (line: string) => void): Promise<CaSource> {
   if (spec.etcd?.ca) return loadCaFromFiles(spec.etcd.ca.cert, spec.etcd.ca.key);
   const dir = etcdStatePaths(stateDir, spec.cluster).caDir;
   if (!(await pathExists(join(dir, 'ca.crt')))) {
@@ -94,7 +117,14 @@ async function stillGood(dir: string, ca: CaSource, ips: string[]): Promise<bool
   return parsed?.kind === 'key' && leaf.x509.checkPrivateKey(parsed.key);
 }
 
-async function writePair(dir: string, keyPem: string, chainPem: string): Promise<void> {
-  await writeFileAtomic(join(dir, 'tls.key'), keyPem, { mode: 0o600, overwrite: true });
-  await writeFileAtomic(join(dir, 'tls.crt'), chainPem, { mode: 0o644, overwrite: true });
+export async function writePair(dir: string, pair: EtcdPair): Promise<void> {
+  await writeFileAtomic(join(dir, 'tls.key'), pair.keyPem, { mode: 0o600, overwrite: true });
+  await writeFileAtomic(join(dir, 'tls.crt'), pair.chainPem, { mode: 0o644, overwrite: true });
+}
+
+/** What a directory holds now, to put back: undefined when it has no pair yet. */
+export async function readPair(dir: string): Promise<EtcdPair | undefined> {
+  const keyPem = await readFile(join(dir, 'tls.key'), 'utf8').catch(() => undefined);
+  const chainPem = await readFile(join(dir, 'tls.crt'), 'utf8').catch(() => undefined);
+  return keyPem !== undefined && chainPem !== undefined ? { keyPem, chainPem } : undefined;
 }

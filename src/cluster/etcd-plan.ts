@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
 import type { PodEngine } from '../engine/pod-engine.js';
 import type { ClusterSpec } from './cluster-file.js';
-import { etcdCaFile, etcdMembers, ETCD_PEER_PORT } from './etcd-spec.js';
-import { checkEtcdEngine, desiredMember, memberAction, type EtcdMemberAction } from './etcd-up.js';
+import { etcdCaFile, etcdMembers } from './etcd-spec.js';
+import { checkEtcdEngine, desiredMember, initialClusterOf, memberAction, type EtcdMemberAction } from './etcd-up.js';
 
 export interface EtcdPlan {
   network: { name: string; subnet: string; action: 'create' | 'exists' };
@@ -19,7 +19,7 @@ export async function planEtcd(engine: PodEngine, spec: ClusterSpec, stateDir: s
   const { image, imageInfo, existing } = await checkEtcdEngine(engine, spec, network);
   const members = etcdMembers(spec, stateDir);
   const caFile = etcdCaFile(spec, stateDir);
-  const initialCluster = members.map((m) => `${m.name}=https://${m.ip}:${ETCD_PEER_PORT}`).join(',');
+  const initialCluster = initialClusterOf(members);
   const planned = [];
   for (const member of members) {
     const issued = member.given || ((await pathExists(join(member.tlsVolume, 'tls.crt'))) && (await pathExists(join(member.tlsVolume, 'tls.key'))) && (await pathExists(caFile)));

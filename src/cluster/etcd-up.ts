@@ -46,7 +46,7 @@ export async function etcdUp(engine: PodEngine, spec: ClusterSpec, stateDir: str
     onStep(`creating network ${network} (subnet ${etcd.subnet})`);
     await engine.networks.create(network, toolLabels({ [LABEL_CLUSTER]: spec.cluster }), { subnet: etcd.subnet });
   }
-  const initialCluster = material.members.map((m) => `${m.name}=https://${m.ip}:${ETCD_PEER_PORT}`).join(',');
+  const initialCluster = initialClusterOf(material.members);
   const members = [];
   for (const member of material.members) {
     const action = await memberUp(engine, spec, stateDir, network, member, { imageId: imageInfo.id, image, initialCluster, caFile: material.caFile }, onStep);
@@ -103,7 +103,7 @@ export async function memberAction(engine: PodEngine, spec: ClusterSpec, member:
   return { action: 'unchanged', reason: 'running with these settings' };
 }
 
-async function memberUp(engine: PodEngine, spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs, onStep: (line: string) => void): Promise<EtcdMemberAction> {
+export async function memberUp(engine: PodEngine, spec: ClusterSpec, stateDir: string, network: string, member: EtcdMember, inputs: MemberInputs, onStep: (line: string) => void): Promise<EtcdMemberAction> {
   const { key, secret, dataDir, mounts, command, config, labels } = await desiredMember(spec, stateDir, network, member, inputs);
   const { action, reason } = await memberAction(engine, spec, member, config);
   if (action === 'unchanged') return action;
@@ -116,13 +116,16 @@ async function memberUp(engine: PodEngine, spec: ClusterSpec, stateDir: string, 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chown(dataDir, ETCD_UID, ETCD_UID);
   if (!(await engine.secrets.exists(secret))) await engine.secrets.create(secret, key);
+  let mac: string | undefined;
   if (action === 'replace') {
     onStep(`replacing etcd member ${member.name} (${reason})`);
+    // Its MAC with its address: the host's neighbour cache would send the health checks to the old one.
+    mac = (await engine.pods.attachment(member.pod, network).catch(() => undefined))?.mac;
     await engine.pods.remove(member.pod);
   } else {
     onStep(`creating etcd member ${member.name} at ${member.ip}`);
   }
-  await engine.pods.create({ name: member.pod, hostname: `${member.name}.${spec.cluster}.etcd`, network, aliases: [], ports: [], labels, staticIp: member.ip });
+  await engine.pods.create({ name: member.pod, hostname: `${member.name}.${spec.cluster}.etcd`, network, aliases: [], ports: [], labels, staticIp: member.ip, staticMac: mac });
   await engine.containers.create({
     name: `${member.pod}-etcd`,
     pod: member.pod,
@@ -136,6 +139,11 @@ async function memberUp(engine: PodEngine, spec: ClusterSpec, stateDir: string, 
   await engine.pods.start(member.pod);
   await removePodSecrets(engine, member.pod, [secret]);
   return action;
+}
+
+/** etcd's --initial-cluster: every member's name and peer URL. */
+export function initialClusterOf(members: EtcdMember[]): string {
+  return members.map((m) => `${m.name}=https://${m.ip}:${ETCD_PEER_PORT}`).join(',');
 }
 
 /**

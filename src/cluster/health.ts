@@ -66,6 +66,8 @@ export function getOnce(target: HealthTarget, timeoutMs = 3000): Promise<{ statu
         ...(target.caPem ? { ca: target.caPem } : {}),
         ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}),
         timeout: timeoutMs,
+        // A fresh connection each time: a kept-alive one may lead to the pod a restart replaced.
+        agent: false,
         // Hostname verification against the machine's name, not the loopback address we dial.
         checkServerIdentity: (_host, cert) => checkServerIdentity(target.hostname, cert),
       },

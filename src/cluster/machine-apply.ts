@@ -49,14 +49,14 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
 
     const removeNetwork = await createPlannedNetwork(engine, plan, onStep);
     if (removeNetwork) undo.push(removeNetwork);
-    let staticIp: string | undefined;
+    let keep: { ip: string | undefined; mac: string | undefined } | undefined;
     if (plan.pod.action === 'replace') {
       onStep(`replacing pod ${plan.pod.name} (${plan.pod.reason})`);
       // Read before it goes, to put it back should its replacement fail. Peers (JVMs especially)
-      // cache the address a name resolved to; the new pod takes the old one's, so a replaced
-      // machine stays reachable without waiting out those caches.
+      // cache the address a name resolved to; the new pod takes the old one's (and its MAC, which
+      // neighbour caches hold), so a replaced machine stays reachable without waiting out those caches.
       const previous = await readBlueprint(engine, plan.pod.name);
-      staticIp = previous?.pod.network === plan.network.name ? previous.pod.staticIp : undefined;
+      keep = previous?.pod.network === plan.network.name ? { ip: previous.pod.staticIp, mac: previous.pod.staticMac } : undefined;
       await engine.pods.remove(plan.pod.name);
       replaced = previous;
     }
@@ -65,7 +65,7 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
       undo.push(() => removeIfPresent(engine, plan.pod.name));
       // Every pod this run removes is gone by now, and a pod not started has no port rules
       // yet: stale rules are looked for while the pod is created.
-      await settledInOrder([createPod(engine, plan, staticIp, onStep), releaseStalePorts(engine, plan, onStep)]);
+      await settledInOrder([createPod(engine, plan, keep, onStep), releaseStalePorts(engine, plan, onStep)]);
     } else if (plan.pod.action === 'start') {
       await releaseStalePorts(engine, plan, onStep);
     }
@@ -121,7 +121,7 @@ async function releaseStalePorts(engine: PodEngine, plan: MachinePlan, onStep: (
 }
 
 /** The plan's pod and its members, not started. */
-async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string | undefined, onStep: (line: string) => void): Promise<void> {
+async function createPod(engine: PodEngine, plan: MachinePlan, keep: { ip: string | undefined; mac: string | undefined } | undefined, onStep: (line: string) => void): Promise<void> {
   onStep(`creating pod ${plan.pod.name} (hostname ${plan.pod.hostname})`);
   await engine.pods.create({
     name: plan.pod.name,
@@ -130,7 +130,8 @@ async function createPod(engine: PodEngine, plan: MachinePlan, staticIp: string 
     aliases: plan.pod.aliases,
     ports: plan.pod.ports,
     labels: plan.pod.labels,
-    staticIp,
+    staticIp: keep?.ip,
+    staticMac: keep?.ip ? keep.mac : undefined,
   });
   const { name, image, env, mounts, secrets } = plan.container;
   const members = [{ name, image, env, mounts, secrets }, ...(plan.front ? [plan.front] : [])];

@@ -356,3 +356,28 @@ function checkFailed(check: CheckReport) {
     { findings: check.findings },
   );
 }
+
+/**
+ * The same pod with some of its derived files' contents replaced (undefined: the file removed),
+ * recreated with them. Secrets are named by the files' digest and never rewritten under a name:
+ * other contents go in under their own names.
+ */
+export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | undefined>, reason: string): MachinePlan {
+  const files = plan.derived.files.map((file) => {
+    if (!contents.has(file.hostPath)) return file;
+    const content = contents.get(file.hostPath);
+    return content ? { ...file, action: 'update' as const, content } : { ...file, action: 'remove' as const };
+  });
+  const derived = { ...plan.derived, files };
+  const digest = filesDigest(derived);
+  const secrets = podSecretMounts(plan.pod.name, digest, files, plan.profile);
+  return {
+    ...plan,
+    derived,
+    network: { ...plan.network, action: 'exists' },
+    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: 'replace', reason },
+    container: { ...plan.container, secrets: secrets.service },
+    front: plan.front ? { ...plan.front, secrets: secrets.front } : undefined,
+    changes: true,
+  };
+}

@@ -13,6 +13,8 @@ export interface MtlsRollout {
   to: Exclude<MtlsLevel, 'off'>;
   /** The cluster as it will run: the file's, at the new level. */
   rotation: RotationPlan;
+  /** The cluster as it runs now, at the file's level: what a machine is put back to. */
+  current: RotationPlan;
 }
 
 export interface MtlsRolloutResult {
@@ -38,7 +40,7 @@ export async function planMtlsRollout(engine: PodEngine, spec: ClusterSpec, stat
       fix: 'bring the cluster up to date with "dh-podman up -f FILE" (or rotate), then roll out mutual TLS',
     });
   }
-  return { to, rotation };
+  return { to, rotation, current: await planRotation(engine, spec, stateDir, []) };
 }
 
 /**
@@ -54,7 +56,10 @@ export async function applyMtlsRollout(engine: PodEngine, spec: ClusterSpec, rol
   for (const machine of changed) await preflight(engine, machine);
   const before = await checkCalls(engine, plan.machines, plan.trustPem);
   if (changed.length > 0) await claimClusterState(plan.stateDir, spec);
-  const steps = changed.map((machine) => ({ ...rotationStep(engine, machine, [], plan.trustPem, options), hostname: machine.pod.hostname }));
+  // Put back means the machine's settings as well as its files: a machine recreated from the
+  // new plan with its old files would still ask its callers for a certificate.
+  const current = new Map(rollout.current.plan.machines.map((machine) => [machine.pod.name, machine]));
+  const steps = changed.map((machine) => ({ ...rotationStep(engine, machine, [], plan.trustPem, options, current.get(machine.pod.name)), hostname: machine.pod.hostname }));
   await rollOutChecked(steps, rollout.to, async () => brokenCalls(before, await settledCalls(engine, plan, before)).map((call) => `${call.from} → ${call.to} (${call.detail})`), options.onStep);
   return {
     to: rollout.to,

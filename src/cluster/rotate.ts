@@ -13,7 +13,8 @@ import { machineIdentity } from './client-identity.js';
 import { waitForHealth, type HealthTarget } from './health.js';
 import { SERVICE_PORT } from './layout.js';
 import { applyMachinePlan } from './machine-apply.js';
-import { filesDigest, LABEL_FILES, podSecretMounts, type MachinePlan } from './machine-plan.js';
+import { planWithFiles, type MachinePlan } from './machine-plan.js';
+import { planEtcdRenewal, renewEtcdMembers, type EtcdRenewal } from './etcd-renewal.js';
 import { preflight } from './preflight.js';
 import { rollOut, type RollOutStep } from './roll-out.js';
 import { claimClusterState } from './state-marker.js';
@@ -31,6 +32,8 @@ export interface RotateOptions {
 }
 
 export interface RotateResult {
+  /** The etcd members renewed, in order (none when the cluster has no etcd or pods were named). */
+  etcd?: { members: string[]; clients: string[] } | undefined;
   pods: { name: string; hostname: string; action: 'restarted' | 'unchanged'; reason: string }[];
   /** Pods that still present a leaf from a CA about to leave the bundle. */
   warnings: string[];
@@ -41,6 +44,8 @@ export interface RotateResult {
 export interface RotationPlan {
   plan: ClusterPlan;
   warnings: string[];
+  /** etcd's renewal, member by member, before the machines (whose client certificates it renews). */
+  etcd?: EtcdRenewal | undefined;
 }
 
 /**
@@ -49,14 +54,20 @@ export interface RotationPlan {
  * restarted one at a time, each answering over TLS (HEALTH_PATHS) before the next is touched.
  */
 export async function clusterRotate(engine: PodEngine, spec: ClusterSpec, stateDir: string, options: RotateOptions): Promise<RotateResult> {
-  const rotation = await planRotation(engine, spec, stateDir, options.pods);
+  const rotation = await planRotation(engine, spec, stateDir, options.pods, { renewEtcd: options.pods.length === 0 });
   return applyRotation(engine, spec, rotation, options);
 }
 
-/** What rotate would do: `rotate --dry-run` prints it. Nothing is written. */
-export async function planRotation(engine: PodEngine, spec: ClusterSpec, stateDir: string, names: string[]): Promise<RotationPlan> {
-  const plan = await planCluster(engine, spec, stateDir, selectPods(spec, names));
-  return { plan, warnings: await leavingCaWarnings(spec, stateDir, plan) };
+/**
+ * What rotate would do: `rotate --dry-run` prints it. Nothing is written. With `renewEtcd` (a
+ * rotation of the whole cluster), etcd's member and client certificates are renewed too.
+ */
+export async function planRotation(engine: PodEngine, spec: ClusterSpec, stateDir: string, names: string[], options: { renewEtcd?: boolean } = {}): Promise<RotationPlan> {
+  const planned = await planCluster(engine, spec, stateDir, selectPods(spec, names));
+  const warnings = await leavingCaWarnings(spec, stateDir, planned);
+  if (!options.renewEtcd || !planned.etcd) return { plan: planned, warnings };
+  const { renewal, machines, writes } = await planEtcdRenewal(spec, stateDir, planned.etcd, planned.machines);
+  return { plan: { ...planned, machines, writes: [...planned.writes, ...writes], changes: true }, warnings, etcd: renewal };
 }
 
 export async function applyRotation(engine: PodEngine, spec: ClusterSpec, rotation: RotationPlan, options: RotateOptions): Promise<RotateResult> {
@@ -66,8 +77,14 @@ export async function applyRotation(engine: PodEngine, spec: ClusterSpec, rotati
   // Every pod that will restart is checked (images, host ports) before the first one does.
   for (const machine of changed) await preflight(engine, machine);
   let restarted = new Set<string>();
+  let etcd: RotateResult['etcd'];
   if (plan.changes) {
     await claimClusterState(plan.stateDir, spec);
+    if (rotation.etcd) {
+      // Members first: the machines' new client certificates are only as good as the members that check them.
+      const members = await renewEtcdMembers(engine, spec, plan.stateDir, rotation.etcd, { healthTimeoutMs: options.healthTimeoutMs, onStep: options.onStep });
+      etcd = { members, clients: rotation.etcd.clients };
+    }
     const putBackShared = await writePlanned(plan.writes.filter((write) => !write.pod), options.onStep);
     let healthy = 0;
     const steps = changed.map((machine) => {
@@ -83,6 +100,7 @@ export async function applyRotation(engine: PodEngine, spec: ClusterSpec, rotati
     }
   }
   return {
+    ...(etcd ? { etcd } : {}),
     pods: plan.machines.map((machine) => ({
       name: machine.pod.name,
       hostname: machine.pod.hostname,
@@ -90,7 +108,7 @@ export async function applyRotation(engine: PodEngine, spec: ClusterSpec, rotati
       reason: machine.changes ? machine.pod.reason : 'its certificates and trust did not change',
     })),
     warnings,
-    changed: restarted.size > 0,
+    changed: restarted.size > 0 || (etcd?.members.length ?? 0) > 0,
   };
 }
 
@@ -110,8 +128,10 @@ function selectPods(spec: ClusterSpec, names: string[]): PodSpecEntry[] {
 /**
  * One pod's turn: its issued certificate (if any) written, its files and pod replaced; on
  * revert, the certificate and files it had before written back and the pod recreated with them.
+ * `before` is the pod as it runs now, when the step changes more than files (mutual TLS changes
+ * its settings too): the revert recreates it from that plan, else from this one.
  */
-export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions): RollOutStep {
+export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedWrite[], caPem: string | undefined, options: RotateOptions, before?: MachinePlan): RollOutStep {
   let previous: Map<string, Buffer | undefined> | undefined;
   let putBackOwn: (() => Promise<void>) | undefined;
   const waitHealthy = options.waitHealthy ?? waitForHealth;
@@ -141,7 +161,7 @@ export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedW
       if (!previous) return;
       options.onStep(`putting the previous files of ${plan.pod.name} back`);
       await putBackOwn?.();
-      await applyMachinePlan(engine, revertPlan(plan, previous), options.onStep);
+      await applyMachinePlan(engine, revertPlan(before ?? plan, previous), options.onStep);
       await healthy();
     },
   };
@@ -157,25 +177,7 @@ async function snapshot(plan: MachinePlan): Promise<Map<string, Buffer | undefin
 
 /** The same pod with the files it ran with before: written back, the pod recreated with them. */
 function revertPlan(plan: MachinePlan, previous: Map<string, Buffer | undefined>): MachinePlan {
-  const files = plan.derived.files.map((file) => {
-    if (!previous.has(file.hostPath)) return file;
-    const content = previous.get(file.hostPath);
-    return content ? { ...file, action: 'update' as const, content } : { ...file, action: 'remove' as const };
-  });
-  const derived = { ...plan.derived, files };
-  const digest = filesDigest(derived);
-  // Secrets are named by the files' digest and never rewritten under a name: the previous files
-  // go back under their own names (the new ones' secrets hold the new bytes).
-  const secrets = podSecretMounts(plan.pod.name, digest, files, plan.profile);
-  return {
-    ...plan,
-    derived,
-    network: { ...plan.network, action: 'exists' },
-    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: 'replace', reason: 'putting back its previous files' },
-    container: { ...plan.container, secrets: secrets.service },
-    front: plan.front ? { ...plan.front, secrets: secrets.front } : undefined,
-    changes: true,
-  };
+  return planWithFiles(plan, previous, 'putting back its previous files');
 }
 
 /**

@@ -49,6 +49,7 @@ export async function readBlueprint(engine: PodEngine, name: string): Promise<Po
       ports: info.ports,
       labels: info.labels,
       staticIp: attachment.ip,
+      staticMac: attachment.mac,
     },
     containers,
     running: info.state === 'Running' || info.state === 'Degraded',

@@ -19,6 +19,12 @@ export interface PodSpec {
   labels: Record<string, string>;
   /** Keep this address on the network: a replaced pod must not move under its peers' DNS caches. */
   staticIp?: string | undefined;
+  /**
+   * With staticIp, keep the hardware address too: the host and the peers hold the address's MAC
+   * in their neighbour caches for up to a minute, and Podman 4.3's netavark announces no new one,
+   * so a new MAC behind the old address leaves the pod unreachable from them until those expire.
+   */
+  staticMac?: string | undefined;
 }
 
 export interface PodInfo {
@@ -36,6 +42,7 @@ export interface PodInfo {
 /** How a pod sits on one network: its address and the names it answers to there. */
 export interface NetworkAttachment {
   ip: string | undefined;
+  mac?: string | undefined;
   aliases: string[];
 }
 
@@ -50,7 +57,7 @@ export class Pods {
         hostname: spec.hostname,
         labels: spec.labels,
         netns: { nsmode: 'bridge' },
-        Networks: { [spec.network]: { aliases: spec.aliases, ...(spec.staticIp ? { static_ips: [spec.staticIp] } : {}) } },
+        Networks: { [spec.network]: { aliases: spec.aliases, ...(spec.staticIp ? { static_ips: [spec.staticIp] } : {}), ...(spec.staticMac ? { static_mac: spec.staticMac } : {}) } },
         portmappings: portMappingsBody(spec.ports),
       },
     });
@@ -79,7 +86,7 @@ export class Pods {
   async attachment(name: string, network: string): Promise<NetworkAttachment | undefined> {
     const pod = await libpod<RawPod>(this.api, 'GET', `/pods/${encodeURIComponent(name)}/json`);
     if (!pod.InfraContainerID) return undefined;
-    const infra = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; Aliases?: string[] | null }> } }>(
+    const infra = await libpod<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; MacAddress?: string; Aliases?: string[] | null }> } }>(
       this.api,
       'GET',
       `/containers/${encodeURIComponent(pod.InfraContainerID)}/json`,
@@ -88,7 +95,7 @@ export class Pods {
     if (!attached) return undefined;
     // Podman adds the infra container's short id as an alias of its own; it is not ours to keep.
     const aliases = (attached.Aliases ?? []).filter((alias) => !pod.InfraContainerID!.startsWith(alias));
-    return { ip: attached.IPAddress || undefined, aliases };
+    return { ip: attached.IPAddress || undefined, mac: attached.MacAddress || undefined, aliases };
   }
 
   async list(labels: Record<string, string>): Promise<string[]> {

@@ -1,6 +1,7 @@
 import t from 'tap';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { runCli } from '../support/cli.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
@@ -13,6 +14,7 @@ import { tool } from '../support/tools.js';
  * addresses exactly as a machine on the network reaches them.
  */
 
+// The run's own tags: other checkouts run this file against the same image storage.
 const PREFIX = `localhost/etcd-test-${process.pid}/`;
 const cluster = `etcd-e${process.pid}`;
 const SUBNET = '10.89.77.0/24';
@@ -27,6 +29,17 @@ interface Endpoints {
 
 const etcdctl = (endpoint: string, files: { cacert: string; cert: string; key: string }, ...args: string[]) =>
   tool('etcdctl', ['--endpoints', endpoint, '--cacert', files.cacert, '--cert', files.cert, '--key', files.key, '--dial-timeout', '5s', '--command-timeout', '10s', ...args], { timeoutMs: 60_000 });
+
+/** The serial of the certificate a member serves on its client port (verified against the etcd CA). */
+function servedSerial(ip: string, files: { cacert: string; cert: string; key: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: ip, port: 2379, ca: readFileSync(files.cacert), cert: readFileSync(files.cert), key: readFileSync(files.key) }, () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
 
 function sha256Fingerprint(certFile: string): string {
   // keytool prints "SHA-256): AB:CD:…"; OpenSSL "sha256 Fingerprint=AB:CD:…".
@@ -68,6 +81,9 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   t.equal(shown.code, 0, shown.stderr);
   const endpoints = JSON.parse(shown.stdout) as Endpoints;
   t.same(endpoints.endpoints, MEMBER_IPS.map((ip) => `https://${ip}:2379`));
+  const text = await runCli(['etcd', 'endpoints', '-f', file], { env: podmanEnv });
+  t.match(text.stdout, new RegExp(`^etcd-1 +https://10\\.89\\.77\\.254:2379 +\\(pod ${cluster}-etcd-1\\)$`, 'm'), 'the text view: a member a line');
+  t.match(text.stdout, `etcdctl --endpoints ${endpoints.endpoints.join(',')} --cacert ${endpoints.cacert} --cert ${endpoints.cert} --key ${endpoints.key} endpoint health`, 'and the etcdctl line to paste');
 
   for (const endpoint of endpoints.endpoints) {
     const healthy = await eventually(async () => ((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code === 0 ? true : undefined), 120_000);
@@ -117,6 +133,53 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   t.same(await memberIds(), idsBefore, 'the same three members');
   t.equal((await etcdctl(endpoints.endpoints[1]!, endpoints, 'get', '--print-value-only', '/dh-podman/test')).stdout.trim(), cluster, 'the data survived');
   for (const endpoint of endpoints.endpoints) t.equal((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code, 0, `healthy after renewal: ${endpoint}`);
+
+  // rotate: every member renewed in turn while the cluster keeps its quorum, then the operator's
+  // and the machine's client certificates.
+  const machineCert = join(clientDir, 'tls.crt');
+  const serial = (certFile: string) => openssl(['x509', '-in', certFile, '-noout', '-serial'], '/').trim().replace(/^serial=0*/, '');
+  const podIds = async () => (await podman(['pod', 'ps', '--format', '{{.Name}} {{.Id}}', '--filter', `label=io.dh-podman.cluster=${cluster}`])).stdout.split('\n').filter(Boolean).sort();
+  const idsBeforeDry = await podIds();
+  const dry = await runCli(['rotate', '-f', file, '--dry-run'], { env: podmanEnv });
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(dry.stdout, /etcd-1 \(10\.89\.77\.254\): renew[\s\S]*etcd-2 \(10\.89\.77\.253\): renew[\s\S]*etcd-3 \(10\.89\.77\.252\): renew/, 'rotate --dry-run lists the members in turn');
+  t.match(dry.stdout, new RegExp(`etcd client certificates renewed: ${machine}, operator`));
+  t.same(await podIds(), idsBeforeDry, 'a dry run restarts nothing');
+
+  const rotateSerials = serials();
+  const machineSerial = serial(machineCert);
+  const operatorSerial = serial(endpoints.cert);
+  // While rotate runs: a write through every endpoint every second. The cluster keeps a quorum
+  // when no write fails twice in a row (one may meet a leader election, which takes about 1 s).
+  let rotating = true;
+  const writes: boolean[] = [];
+  const writer = (async () => {
+    for (let i = 0; rotating; i++) {
+      writes.push((await etcdctl(endpoints.endpoints.join(','), endpoints, 'put', '/dh-podman/during', `${i}`)).code === 0);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  const rotated = await runCli(['rotate', '-f', file, '--json'], { env: podmanEnv });
+  rotating = false;
+  await writer;
+  t.equal(rotated.code, 0, rotated.stderr);
+  t.match(JSON.parse(rotated.stdout || '{}'), { etcd: { members: ['etcd-1', 'etcd-2', 'etcd-3'], clients: [machine, 'operator'] }, pods: [{ name: machine, action: 'restarted' }] });
+  t.match(rotated.stderr, /renewing the etcd certificate of etcd-1[\s\S]*waiting for every etcd member[\s\S]*renewing the etcd certificate of etcd-2[\s\S]*waiting for every etcd member[\s\S]*renewing the etcd certificate of etcd-3[\s\S]*waiting for every etcd member/, 'one member at a time, the whole cluster healthy before the next');
+  t.ok(writes.length >= 3, `writes were made during the rotation (${writes.length})`);
+  t.notOk(writes.some((ok, i) => !ok && writes[i + 1] === false), `no write failed twice in a row: the quorum held (${writes.map((ok) => (ok ? '+' : '-')).join('')})`);
+  const renewedSerials = serials();
+  [0, 1, 2].forEach((i) => t.not(renewedSerials[i], rotateSerials[i], `etcd-${i + 1}: a new certificate`));
+  t.not(serial(machineCert), machineSerial, "the machine's etcd client certificate was renewed");
+  t.not(serial(endpoints.cert), operatorSerial, "the operator's etcd client certificate was renewed");
+  t.same(await memberIds(), idsBefore, 'still the same three members');
+  for (const endpoint of endpoints.endpoints) {
+    t.equal((await etcdctl(endpoint, endpoints, 'endpoint', 'health')).code, 0, `the new operator certificate: healthy at ${endpoint}`);
+    t.equal((await etcdctl(endpoint, asMachine, 'endpoint', 'health')).code, 0, `the machine's new client certificate: healthy at ${endpoint}`);
+  }
+  for (const n of [1, 2, 3]) t.equal((await servedSerial(MEMBER_IPS[n - 1]!, endpoints)).replace(/^0*/, ''), serial(memberCert(n)), `etcd-${n} serves its new certificate`);
+  const inMachine = await podman(['exec', `${machine}-svc`, 'cat', '/etc/sysconfig/deephaven/etcd/client/tls.crt']);
+  t.equal(inMachine.stdout, readFileSync(machineCert, 'utf8'), 'the machine runs with its new client certificate');
+  t.equal((await etcdctl(endpoints.endpoints[2]!, endpoints, 'get', '--print-value-only', '/dh-podman/test')).stdout.trim(), cluster, 'the data survived the rotation');
 
   const again = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });
   t.equal(again.code, 0, again.stderr);

@@ -160,7 +160,8 @@ export async function startFakePodman(): Promise<FakePodman> {
       /^\/networks\/create$/,
       (_, __, body) => {
         const spec = JSON.parse(body.toString()) as Json;
-        networks.set(spec.name, { ...clone(recorded.networkInspect!), name: spec.name, id: newId(), labels: spec.labels });
+        // As Podman does, a network made with a subnet keeps the one it was asked for.
+        networks.set(spec.name, { ...clone(recorded.networkInspect!), name: spec.name, id: newId(), labels: spec.labels, ...(spec.subnets ? { subnets: spec.subnets } : {}) });
         return [200, networks.get(spec.name)];
       },
     ],

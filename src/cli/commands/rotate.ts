@@ -34,6 +34,11 @@ export function registerRotate(program: Command, context: CommandContext): void 
         'CA and rotate; then remove the old CA and rotate. rotate warns while a pod still presents a leaf',
         'from the CA that is leaving.',
         '',
+        'etcd: rotating the whole cluster (no POD named) renews every etcd member certificate dh-podman',
+        'issued, one member at a time (each member back and every member healthy before the next; a',
+        'member that does not come back gets its previous certificate back), then the etcd client',
+        'certificates of the operator and of every machine, whose pods restart with them.',
+        '',
         'Example:',
         '  dh-podman rotate -f dh-podman.yaml dh1',
       ].join('\n'),
@@ -53,19 +58,25 @@ export function registerRotate(program: Command, context: CommandContext): void 
       };
       const { inClusterFile } = await import('../error-subjects.js');
       const result = await inClusterFile(file, spec, () => withEngine(context, output, async (engine) => {
-        const rotation = await planRotation(engine, spec, stateDir, pods);
+        const rotation = await planRotation(engine, spec, stateDir, pods, { renewEtcd: pods.length === 0 });
         if (!flags.dryRun) return applyRotation(engine, spec, rotation, options);
         const { clusterPlanData, renderClusterPlan } = await import('../cluster-plan-view.js');
         rotation.warnings.forEach((warning) => output.warn(warning));
-        output.data({ ok: true, dryRun: true, ...clusterPlanData(rotation.plan), warnings: rotation.warnings });
-        output.result(renderClusterPlan(rotation.plan));
+        const { renderEtcdRenewal } = await import('../etcd-renewal-view.js');
+        output.data({ ok: true, dryRun: true, ...clusterPlanData(rotation.plan), ...(rotation.etcd ? { etcdRenewal: rotation.etcd } : {}), warnings: rotation.warnings });
+        // The renewal's steps say what happens to each member; the plan's own etcd lines would say "unchanged".
+        output.result([...(rotation.etcd ? [renderEtcdRenewal(rotation.etcd)] : []), renderClusterPlan(rotation.etcd ? { ...rotation.plan, etcd: undefined } : rotation.plan)].join('\n'));
         return undefined;
       }));
       if (!result) return;
       output.data({ ok: true, cluster: spec.cluster, ...result });
       output.result(
         result.changed
-          ? result.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}${pod.action === 'restarted' ? ` (${pod.reason})` : ''}`).join('\n')
+          ? [
+              ...(result.etcd?.members ?? []).map((member) => `etcd ${member}: renewed`),
+              ...(result.etcd ? [`etcd client certificates renewed: ${result.etcd.clients.join(', ')}`] : []),
+              ...result.pods.map((pod) => `${pod.name} (${pod.hostname}): ${pod.action}${pod.action === 'restarted' ? ` (${pod.reason})` : ''}`),
+            ].join('\n')
           : `cluster ${spec.cluster}: nothing to rotate`,
       );
     });
