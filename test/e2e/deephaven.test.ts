@@ -1,11 +1,10 @@
 import t from 'tap';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { browserTrusting } from '../support/browser.js';
 import { repoRoot, runCli } from '../support/cli.js';
-import { clientPython, DEEPHAVEN_IMAGE, ensureDeephavenImage, firstQuery, query } from '../support/deephaven.js';
-import { freePort } from '../support/net.js';
-import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
+import { deephavenMachine, query } from '../support/deephaven.js';
+import { openssl } from '../support/openssl.js';
 import { podmanEnv, requirePodman } from '../support/podman.js';
 import { curlHttps, podman } from '../support/podman-cli.js';
 
@@ -13,11 +12,9 @@ import { curlHttps, podman } from '../support/podman-cli.js';
  * The real Deephaven Community server (images/deephaven) started by `dh-podman start`, and its
  * real clients: pydeephaven reaches it over TLS trusting only the CA, verifying the FQDN (a name
  * outside the SAN and another CA are refused); headless Chromium loads the web IDE with the CA
- * trusted in its NSS database, and refuses the server when it trusts another CA; under mutual
- * TLS (`start --mtls`), with `want` a client without a certificate still gets in, with `need`
- * only one presenting a certificate from the --ca-cert-file CAs does. One server at a time:
- * each changed start replaces the pod. The image is built by the test setup; the client venv
- * once per requirements.txt.
+ * trusted in its NSS database, and refuses the server when it trusts another CA. Mutual TLS is
+ * deephaven-mtls.test.ts, beside this file. The image is built by the test setup; the client
+ * venv once per requirements.txt.
  */
 
 const suffix = `${process.pid}`;
@@ -26,42 +23,16 @@ const pod = `dhs-deephaven-${suffix}`;
 const network = `dhs-deephaven-${suffix}`;
 /** Kept after the run for a person to look at: what the browser showed. */
 const SCREENSHOT = join(repoRoot, '.test-work', 'artifacts', 'deephaven-ide.png');
-const ROWS = { X: [0, 2, 4, 6, 8] };
 
 t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with the CA only', async (t) => {
   if (!(await requirePodman(t))) return;
-  const dir = t.testdir();
-  t.teardown(async () => {
-    await podman(['pod', 'rm', '-f', pod], true);
-    await podman(['network', 'rm', '-f', network], true);
-  });
-
-  await ensureDeephavenImage(t);
-  const python = await clientPython();
-
-  const ca = makeCa(dir, 'ca', '/CN=dh-podman deephaven test CA');
-  const other = makeCa(dir, 'other', '/CN=dh-podman other CA');
-  // The machine's certificate carries serverAuth and clientAuth: the server presents it, and so
-  // does the mutual-TLS client below (as Deephaven services do between themselves).
-  const leaf = makeLeaf(dir, HOST, ca, [HOST]);
-  const stranger = makeLeaf(dir, 'stranger', other, ['dhs-stranger.localhost']);
   // SEC1, not PKCS#8, in the volume: start must hand Deephaven the PKCS#8 form it reads.
-  const sec1 = join(dir, 'leaf-sec1.key');
-  openssl(['ec', '-in', leaf.key, '-out', sec1], dir);
-  const volume = makeVolume(dir, 'tls', { cert: leaf.cert, key: sec1 });
-  t.match(readFileSync(join(volume, 'tls.key'), 'utf8'), /BEGIN EC PRIVATE KEY/);
-  const stateDir = join(dir, 'state');
-  const port = await freePort();
-
-  const startWith = (...mtls: string[]) =>
-    runCli(['start', '--json', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', pod, '--network', network,
-      '--publish', `127.0.0.1:${port}:8123`, '--state-dir', stateDir, ...mtls], { env: podmanEnv });
-  /** The server's first answer to `client` (undefined: none in 5 minutes, and its log is shown). */
-  const ready = async (client?: { cert: string; key: string }) => {
-    const first = await firstQuery(python, port, ca.cert, HOST, client);
-    if (!first) t.comment((await podman(['logs', '--tail', '40', `${pod}-svc`], true)).stderr);
-    return first;
+  const sec1 = (key: string, dir: string) => {
+    openssl(['ec', '-in', key, '-out', join(dir, 'leaf-sec1.key')], dir);
+    return join(dir, 'leaf-sec1.key');
   };
+  const { dir, python, ca, other, volume, stateDir, port, start: startWith, ready } = await deephavenMachine(t, { host: HOST, pod, network, keyFile: sec1 });
+  t.match(readFileSync(join(volume, 'tls.key'), 'utf8'), /BEGIN EC PRIVATE KEY/);
 
   const started = Date.now();
   const start = await startWith();
@@ -92,7 +63,7 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
   t.ok(first, 'pydeephaven connects by the FQDN, trusting only the CA');
   // The refusals below would pass against a server that is not there.
   if (!first) return;
-  t.same(JSON.parse(first.stdout), ROWS, 'empty_table(5) reads 5 rows');
+  t.same(JSON.parse(first.stdout), { X: [0, 2, 4, 6, 8] }, 'empty_table(5) reads 5 rows');
   t.comment(`start to first successful query: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const wrongName = await query(python, port, ca.cert, 'dhs-other.localhost');
@@ -140,47 +111,4 @@ t.test('Deephaven Community behind dh-podman start: pydeephaven over TLS with th
   const refused = await distrusting.visit(url, IDE_READY, { timeoutMs: 5000 });
   t.equal(refused.error, 'net::ERR_CERT_AUTHORITY_INVALID', 'Chromium trusting another CA refuses the server');
   t.notOk(refused.found, '(and shows no IDE)');
-
-  const wanted = await startWith('--mtls', 'want');
-  t.equal(wanted.code, 0, wanted.code === 0 ? 'start --mtls want' : wanted.stderr);
-  t.equal(JSON.parse(wanted.stdout).plan.properties['ssl.clientAuthentication'], 'WANTED');
-  const anonymous = await ready();
-  t.same(JSON.parse(anonymous?.stdout ?? '{}'), ROWS, 'WANTED: a client without a certificate still queries');
-  const presenting = await query(python, port, ca.cert, HOST, leaf);
-  t.same(JSON.parse(presenting.stdout || '{}'), ROWS, "WANTED: so does one presenting the machine's certificate");
-
-  const needed = await startWith('--mtls', 'need');
-  t.equal(needed.code, 0, needed.code === 0 ? 'start --mtls need' : needed.stderr);
-  t.equal(JSON.parse(needed.stdout).action, 'replace', 'the changed setting replaces the pod');
-  t.equal(JSON.parse(needed.stdout).plan.properties['ssl.clientAuthentication'], 'NEEDED');
-  const withCertificate = await ready(leaf);
-  t.same(JSON.parse(withCertificate?.stdout ?? '{}'), ROWS, "NEEDED: a client presenting the machine's certificate queries");
-  if (!withCertificate) return;
-  const without = await query(python, port, ca.cert, HOST);
-  t.not(without.code, 0, 'NEEDED: a client without a certificate is refused');
-  t.match(without.stderr, /CERTIFICATE_REQUIRED/, '(the server asked for one: TLS alert certificate_required)');
-  const foreign = await query(python, port, ca.cert, HOST, stranger);
-  t.not(foreign.code, 0, 'NEEDED: a certificate from a CA outside --ca-cert-file is refused');
-  t.match(foreign.stderr, /ALERT_CERTIFICATE_UNKNOWN/, '(the server did not trust its issuer: TLS alert certificate_unknown)');
-});
-
-t.test('--mtls without --ca-cert-file is refused before Podman is asked anything', async (t) => {
-  const dir = t.testdir();
-  const ca = makeCa(dir, 'ca');
-  const volume = makeVolume(dir, 'tls', makeLeaf(dir, HOST, ca, [HOST]));
-  const result = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--image', DEEPHAVEN_IMAGE, '--name', `${pod}-x`, '--state-dir', join(dir, 'state'), '--mtls', 'need'], { env: podmanEnv });
-  t.equal(result.code, 3);
-  t.match(result.stderr, /MTLS_NEEDS_CA/);
-  const bad = await runCli(['start', '-h', HOST, '--tls-volume', volume, '--mtls', 'maybe'], { env: podmanEnv });
-  t.equal(bad.code, 2, 'an unknown mode is a usage error');
-
-  // A server-only certificate (no clientAuth) cannot be what the services present as clients.
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server-only.key', '-out', 'server-only.csr', '-subj', `/CN=${HOST}`], dir);
-  writeFileSync(join(dir, 'server-only.ext'), `subjectAltName=DNS:${HOST}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
-  openssl(['x509', '-req', '-in', 'server-only.csr', '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', 'server-only.ext', '-out', 'server-only.crt'], dir);
-  const serverOnly = makeVolume(dir, 'tls-server-only', { cert: join(dir, 'server-only.crt'), key: join(dir, 'server-only.key') });
-  const noClientAuth = await runCli(['start', '-h', HOST, '--tls-volume', serverOnly, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', `${pod}-x`,
-    '--state-dir', join(dir, 'state'), '--mtls', 'want'], { env: podmanEnv });
-  t.equal(noClientAuth.code, 3, 'a machine certificate without clientAuth is refused with --mtls');
-  t.match(noClientAuth.stderr, /EKU_NO_CLIENT_AUTH/);
 });

@@ -80,7 +80,9 @@ async function statusLogsStop(t: Test): Promise<void> {
   const stop = await runCli(['stop', pod, '--json'], { env: podmanEnv });
   t.equal(stop.code, 0, stop.stderr);
   t.same(JSON.parse(stop.stdout).stopped, [pod]);
-  const after = (JSON.parse((await runCli(['status', '--json'], { env: podmanEnv })).stdout) as { pods: StatusRow[] }).pods.find((p) => p.name === pod);
+  const statusAfter = await runCli(['status', '--json'], { env: podmanEnv });
+  t.equal(statusAfter.code, 0, statusAfter.stderr);
+  const after = (JSON.parse(statusAfter.stdout || '{"pods":[]}') as { pods: StatusRow[] }).pods.find((p) => p.name === pod);
   t.not(after?.state, 'running', `stopped pod is ${after?.state}`);
 
   const unknown = await runCli(['stop', `no-such-pod-${suffix}`], { env: podmanEnv });

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { ensureWheelhouse } from '../../src/cluster/wheelhouse.js';
 import { repoRoot, runCli } from './cli.js';
 import { BASE_IMAGE, podmanEnv } from './podman.js';
+import { freePort } from './net.js';
+import { makeCa, makeLeaf, makeVolume } from './openssl.js';
 import { eventually, podman } from './podman-cli.js';
 import { tool, type ToolResult } from './tools.js';
 
@@ -76,4 +78,36 @@ export async function ensureDeephavenImage(t: Test): Promise<void> {
   const build = await runCli(['build', '--only', 'deephaven', '--base-image', BASE_IMAGE, '--cache-dir', TEST_CACHE_DIR], { env: podmanEnv });
   t.equal(build.code, 0, `build: ${build.stderr.split('\n').slice(-5).join(' ')}`);
   t.comment(`built ${DEEPHAVEN_IMAGE} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * One Deephaven machine for an end-to-end file: a CA, another CA, the machine's certificate
+ * (serverAuth and clientAuth: the server presents it, and so does a mutual-TLS client, as
+ * Deephaven services do between themselves), its TLS volume, a free port, `start` with extra
+ * flags, and `ready`: the server's first answer to a client (its log shown when none came).
+ */
+export async function deephavenMachine(t: Test, options: { host: string; pod: string; network: string; keyFile?: (leafKey: string, dir: string) => string }) {
+  const { host, pod, network } = options;
+  const dir = t.testdir();
+  t.teardown(async () => {
+    await podman(['pod', 'rm', '-f', pod], true);
+    await podman(['network', 'rm', '-f', network], true);
+  });
+  await ensureDeephavenImage(t);
+  const python = await clientPython();
+  const ca = makeCa(dir, 'ca', '/CN=dh-podman deephaven test CA');
+  const other = makeCa(dir, 'other', '/CN=dh-podman other CA');
+  const leaf = makeLeaf(dir, host, ca, [host]);
+  const volume = makeVolume(dir, 'tls', { cert: leaf.cert, key: options.keyFile ? options.keyFile(leaf.key, dir) : leaf.key });
+  const stateDir = join(dir, 'state');
+  const port = await freePort();
+  const start = (...extra: string[]) =>
+    runCli(['start', '--json', '-h', host, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--image', DEEPHAVEN_IMAGE, '--name', pod, '--network', network,
+      '--publish', `127.0.0.1:${port}:8123`, '--state-dir', stateDir, ...extra], { env: podmanEnv });
+  const ready = async (client?: { cert: string; key: string }) => {
+    const first = await firstQuery(python, port, ca.cert, host, client);
+    if (!first) t.comment((await podman(['logs', '--tail', '40', `${pod}-svc`], true)).stderr);
+    return first;
+  };
+  return { dir, python, ca, other, leaf, volume, stateDir, port, start, ready };
 }

@@ -19,7 +19,12 @@ export function registerPodCommands(program: Command, context: CommandContext): 
       const pods = await withEngine(context, output, async (engine) => {
         const rows = [];
         for (const name of await engine.pods.list(OURS)) {
-          const pod = await engine.pods.inspect(name);
+          // A pod removed between the list and its inspect (another run's down or replace) may
+          // answer with an error other than 404 while it goes: it is simply no longer there.
+          const pod = await engine.pods.inspect(name).catch(async (error: unknown) => {
+            if (!(await engine.pods.list(OURS)).includes(name)) return undefined;
+            throw error;
+          });
           if (!pod) continue;
           const notAfter = pod.labels[LABEL_CERT_NOT_AFTER];
           rows.push({
