@@ -79,7 +79,14 @@ export async function browserTrusting(dir: string, caFile: string, hostname: str
         };
         const evaluate = async (expression: string) =>
           ((await inPage('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value: unknown } }).result.value;
-        const navigation = (await inPage('Page.navigate', { url })) as { errorText?: string };
+        // Chromium abandons a navigation with ERR_NETWORK_CHANGED when the host's interfaces
+        // change under it, as they do whenever another test's pod network comes or goes: the
+        // page is loaded again, as a user would reload it.
+        let navigation = (await inPage('Page.navigate', { url })) as { errorText?: string };
+        for (let retry = 0; retry < 5 && navigation.errorText === 'net::ERR_NETWORK_CHANGED'; retry++) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          navigation = (await inPage('Page.navigate', { url })) as { errorText?: string };
+        }
         let found = false;
         if (!navigation.errorText) {
           const deadline = Date.now() + (options.timeoutMs ?? 120_000);
