@@ -9,7 +9,7 @@ import { issueRootCa } from '../src/pki/issue.js';
 import { engineUrl, median, repoRoot } from './support.js';
 
 /**
- * What a CA change costs, as issue 15 states its target: a rebuild after changing only the CA
+ * What a CA change costs, against its target: a rebuild after changing only the CA
  * at most 5% of a full build of the Deephaven image, and under 1.5 s. Measured in one run on one
  * engine: one full build of images/deephaven (and images/base, which it is built FROM) without
  * the layer cache, from the bootstrapped OS image (wheels from the download cache: the
