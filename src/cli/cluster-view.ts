@@ -3,6 +3,7 @@ import { pathExists } from '../base/atomic-write.js';
 import { ExitCode, usageError } from '../base/errors.js';
 import { timed } from '../base/timing.js';
 import type { ClusterSpec, LoadOptions } from '../cluster/cluster-file.js';
+import type { RotateOptions } from '../cluster/rotate.js';
 import type { Output } from './output.js';
 import type { CommandContext } from './program.js';
 import { clusterStateDir } from './state-dir-option.js';
@@ -53,4 +54,14 @@ export async function openClusterFile(
   const spec = await loadOrReport(file, output, context, options);
   if (!spec) return undefined;
   return { file, spec, stateDir: (await clusterStateDir(context, output, spec, file, flags.stateDir)).dir };
+}
+
+/** How `rotate` and `mtls rollout` restart pods: their steps and warnings on the output, each pod given `healthTimeoutSeconds` to answer. */
+export function rollOutOptions(output: Output, pods: string[], healthTimeoutSeconds: number): RotateOptions {
+  return {
+    pods,
+    healthTimeoutMs: healthTimeoutSeconds * 1000,
+    onStep: (line) => output.info(line),
+    onWarning: (line) => output.warn(line),
+  };
 }

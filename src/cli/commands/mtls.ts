@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_CLUSTER_FILE, openClusterFile } from '../cluster-view.js';
+import { DEFAULT_CLUSTER_FILE, openClusterFile, rollOutOptions } from '../cluster-view.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
 import { CLUSTER_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
@@ -46,12 +46,7 @@ export function registerMtlsCommands(program: Command, context: CommandContext):
       const opened = await openClusterFile(context, output, flags);
       if (!opened) return;
       const { file, spec, stateDir } = opened;
-      const options = {
-        pods: [],
-        healthTimeoutMs: flags.healthTimeout * 1000,
-        onStep: (line: string) => output.info(line),
-        onWarning: (line: string) => output.warn(line),
-      };
+      const options = rollOutOptions(output, [], flags.healthTimeout);
       const { inClusterFile } = await import('../error-subjects.js');
       const result = await inClusterFile(file, spec, () => withEngine(context, output, async (engine) => {
         const rollout = await planMtlsRollout(engine, spec, stateDir, flags.to);
