@@ -1,9 +1,9 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inClusterFile, inStartFlags } from '../../src/cli/error-subjects.js';
 import { loadClusterFile } from '../../src/cluster/cluster-file.js';
 import { planCluster } from '../../src/cluster/cluster-plan.js';
+import { writeClusterFile } from '../support/cluster-file.js';
 import { startFakePodman } from '../support/fake-podman.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 
@@ -14,14 +14,10 @@ t.test('a missing image: the cluster file\'s field for up -f, the flag for start
   makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, ['one.subject.test']));
   makeVolume(dir, 'two', makeLeaf(dir, 'two', ca, ['two.subject.test']));
   const file = join(dir, 'dh-podman.yaml');
-  writeFileSync(file, [
-    'cluster: plan-subject',
-    'stateDir: ./state',
-    'pods:',
-    '  - { name: plan-subject-one, hostname: one.subject.test, certificate: { mode: existing, tlsVolume: ./one } }',
-    '  - { name: plan-subject-two, hostname: two.subject.test, image: localhost/dh-podman-plan/nope:latest, certificate: { mode: existing, tlsVolume: ./two } }',
-    '',
-  ].join('\n'));
+  writeClusterFile(file, ['cluster: plan-subject', 'stateDir: ./state'], [
+    { name: 'plan-subject-one', hostname: 'one.subject.test', volume: './one' },
+    { name: 'plan-subject-two', hostname: 'two.subject.test', image: 'localhost/dh-podman-plan/nope:latest', volume: './two' },
+  ]);
   const { spec } = await loadClusterFile(file);
   const podman = await startFakePodman();
   t.teardown(() => podman.close());

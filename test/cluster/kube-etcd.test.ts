@@ -1,9 +1,10 @@
 import t from 'tap';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadClusterFile } from '../../src/cluster/cluster-file.js';
 import { kubeExport } from '../../src/cluster/kube-export.js';
+import { writeClusterFile } from '../support/cluster-file.js';
 
 /**
  * kube generate and etcd: the members are not exported (their certificates name addresses of the
@@ -13,13 +14,7 @@ import { kubeExport } from '../../src/cluster/kube-export.js';
 
 async function load(dir: string) {
   const file = join(dir, 'dh-podman.yaml');
-  writeFileSync(file, [
-    'cluster: kube-etcd',
-    'etcd: { members: 3, subnet: 10.89.78.0/24 }',
-    'pods:',
-    '  - { name: kube-etcd-one, hostname: one.kube-etcd.test, certificate: { mode: generate } }',
-    '',
-  ].join('\n'));
+  writeClusterFile(file, ['cluster: kube-etcd', 'etcd: { members: 3, subnet: 10.89.78.0/24 }'], [{ name: 'kube-etcd-one', hostname: 'one.kube-etcd.test' }]);
   const { spec } = await loadClusterFile(file);
   return spec!;
 }

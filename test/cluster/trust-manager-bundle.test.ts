@@ -1,11 +1,12 @@
 import t, { type Test } from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadClusterFile } from '../../src/cluster/cluster-file.js';
 import { kubeExport } from '../../src/cluster/kube-export.js';
 import { TrustManagerBundle } from '../../src/cluster/trust-manager-bundle.js';
 import { decodePemText } from '../../src/pki/material.js';
+import { writeClusterFile } from '../support/cluster-file.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 
 /** A cluster with a site CA's pod and a generated one: two CAs in its trust bundle. */
@@ -14,15 +15,10 @@ async function exportCluster(t: Test, trustManager: boolean) {
   const ca = makeCa(dir, 'site', '/CN=bundle test site CA');
   makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, ['one.bundle.test']));
   const file = join(dir, 'dh-podman.yaml');
-  writeFileSync(file, [
-    'cluster: plan-bundle',
-    'stateDir: ./state',
-    'trust: { caCertFile: ./site.crt }',
-    'pods:',
-    '  - { name: plan-bundle-one, hostname: one.bundle.test, certificate: { mode: existing, tlsVolume: ./one } }',
-    '  - { name: plan-bundle-gen, hostname: gen.bundle.test, certificate: { mode: generate } }',
-    '',
-  ].join('\n'));
+  writeClusterFile(file, ['cluster: plan-bundle', 'stateDir: ./state', 'trust: { caCertFile: ./site.crt }'], [
+    { name: 'plan-bundle-one', hostname: 'one.bundle.test', volume: './one' },
+    { name: 'plan-bundle-gen', hostname: 'gen.bundle.test' },
+  ]);
   const { spec } = await loadClusterFile(file);
   const exported = await kubeExport(spec!, join(dir, 'state'), join(dir, 'out', 'plan-bundle.yaml'), async () => 'enterprise' as const, () => undefined, () => undefined, { trustManager });
   const documents = parseAllDocuments(exported.yaml).map((doc) => doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any }); // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,12 +1,13 @@
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
+import { writeClusterFile } from '../support/cluster-file.js';
+import { podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
+import { buildClusterImages, podman } from '../support/podman-cli.js';
 
 /** A three-pod cluster from one file: two TLS volumes made with OpenSSL, one generated. */
 
@@ -25,21 +26,8 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, [pods[0]!.hostname]));
   makeVolume(dir, 'two', makeLeaf(dir, 'two', ca, [pods[1]!.hostname]));
   const file = join(dir, 'dh-podman.yaml');
-  writeFileSync(file, [
-    `cluster: ${cluster}`,
-    'stateDir: ./state',
-    'trust:',
-    '  caCertFile: ./site.crt',
-    'pods:',
-    ...pods.map((pod, i) => [
-      `  - name: ${pod.name}`,
-      `    hostname: ${pod.hostname}`,
-      `    image: ${PREFIX}probe:latest`,
-      `    publish: [${pod.port}]`,
-      i < 2 ? `    certificate: { mode: existing, tlsVolume: ./${['one', 'two'][i]} }` : '    certificate: { mode: generate }',
-    ].join('\n')),
-    '',
-  ].join('\n'));
+  writeClusterFile(file, [`cluster: ${cluster}`, 'stateDir: ./state', 'trust:', '  caCertFile: ./site.crt'],
+    pods.map((pod, i) => ({ ...pod, image: `${PREFIX}probe:latest`, volume: ['./one', './two'][i] })));
 
   // This cluster's own pods and network only: other test files run at the same time.
   const list = async () => ({
@@ -48,11 +36,7 @@ t.test('up brings the cluster up, every pod calls every other, up again changes 
   });
   const before = await list();
   t.same(before, { pods: [], networks: [] }, 'nothing of the cluster exists before up');
-  t.teardown(async () => {
-    await removeClusterPods(cluster);
-    await untagPrefix(PREFIX);
-  });
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });
+  const build = await buildClusterImages(t, cluster, PREFIX, PROBE_AND_FRONT);
   t.equal(build.code, 0, build.stderr);
 
   const up = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });

@@ -1,12 +1,13 @@
 import t from 'tap';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { fileBytes } from '../support/custody.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
+import { writeClusterFile } from '../support/cluster-file.js';
+import { podmanEnv, requirePodman } from '../support/podman.js';
+import { buildClusterImages, podman } from '../support/podman-cli.js';
 
 /**
  * The dry runs against the real engine: `up -f --dry-run` of a cluster with generate-mode pods
@@ -30,28 +31,11 @@ t.test('dry runs write nothing and print the plan that up applies', async (t) =>
   makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, ['one.plan-dry.test']));
   const port = await freePort();
   const file = join(dir, 'dh-podman.yaml');
-  writeFileSync(file, [
-    `cluster: ${cluster}`,
-    'stateDir: ./state',
-    'trust:',
-    '  caCertFile: ./site.crt',
-    'pods:',
-    `  - name: ${cluster}-one`,
-    '    hostname: one.plan-dry.test',
-    `    image: ${PREFIX}probe:latest`,
-    `    publish: [${port}]`,
-    '    certificate: { mode: existing, tlsVolume: ./one }',
-    `  - name: ${cluster}-gen`,
-    '    hostname: gen.plan-dry.test',
-    `    image: ${PREFIX}probe:latest`,
-    '    certificate: { mode: generate }',
-    '',
-  ].join('\n'));
-  t.teardown(async () => {
-    await removeClusterPods(cluster);
-    await untagPrefix(PREFIX);
-  });
-  const build = await runCli(['build', '--only', 'probe', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE], { env });
+  writeClusterFile(file, [`cluster: ${cluster}`, 'stateDir: ./state', 'trust:', '  caCertFile: ./site.crt'], [
+    { name: `${cluster}-one`, hostname: 'one.plan-dry.test', image: `${PREFIX}probe:latest`, port, volume: './one' },
+    { name: `${cluster}-gen`, hostname: 'gen.plan-dry.test', image: `${PREFIX}probe:latest` },
+  ]);
+  const build = await buildClusterImages(t, cluster, PREFIX, ['--only', 'probe'], env);
   t.equal(build.code, 0, build.stderr);
   const pods = async () => (await podman(['pod', 'ls', '--filter', `label=io.dh-podman.cluster=${cluster}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean).sort();
   const network = async () => (await podman(['network', 'exists', `dh-${cluster}`], true)).code === 0;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { runCli } from '../support/cli.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { eventually, podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
+import { writeClusterFile } from '../support/cluster-file.js';
+import { podmanEnv, requirePodman } from '../support/podman.js';
+import { buildClusterImages, eventually, podman } from '../support/podman-cli.js';
 import { tool } from '../support/tools.js';
 
 /**
@@ -51,25 +52,9 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   const dir = t.testdir();
   const file = join(dir, 'dh-podman.yaml');
   const machine = `${cluster}-m1`;
-  writeFileSync(file, [
-    `cluster: ${cluster}`,
-    'stateDir: ./state',
-    'etcd:',
-    '  members: 3',
-    `  subnet: ${SUBNET}`,
-    `  image: ${PREFIX}etcd:latest`,
-    'pods:',
-    `  - name: ${machine}`,
-    '    hostname: m1.etcd.test',
-    `    image: ${PREFIX}probe:latest`,
-    '    certificate: { mode: generate }',
-    '',
-  ].join('\n'));
-  t.teardown(async () => {
-    await removeClusterPods(cluster);
-    await untagPrefix(PREFIX);
-  });
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, '--only', 'probe', '--only', 'etcd'], { env: podmanEnv });
+  writeClusterFile(file, [`cluster: ${cluster}`, 'stateDir: ./state', 'etcd:', '  members: 3', `  subnet: ${SUBNET}`, `  image: ${PREFIX}etcd:latest`],
+    [{ name: machine, hostname: 'm1.etcd.test', image: `${PREFIX}probe:latest` }]);
+  const build = await buildClusterImages(t, cluster, PREFIX, ['--only', 'probe', '--only', 'etcd']);
   t.equal(build.code, 0, build.stderr);
 
   const up = await runCli(['up', '-f', file, '--json'], { env: podmanEnv });

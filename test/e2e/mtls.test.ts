@@ -8,6 +8,7 @@ import { allCallsWork } from '../support/calls.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
+import { writeClusterFile } from '../support/cluster-file.js';
 import { BASE_IMAGE, podmanEnv, PROBE_AND_FRONT, requirePodman } from '../support/podman.js';
 import { eventually, podman, removeClusterPods, untagPrefix, type Result } from '../support/podman-cli.js';
 
@@ -54,24 +55,8 @@ async function buildProbe(t: Test): Promise<void> {
 }
 
 function clusterFile(dir: string, cluster: string, pods: Pod[], mtls: string): string {
-  const file = join(dir, `${cluster}.yaml`);
-  writeFileSync(file, [
-    `cluster: ${cluster}`,
-    `stateDir: ./state-${cluster}`,
-    `mtls: ${mtls}`,
-    'trust:',
-    '  caCertFile: ./ca.crt',
-    'pods:',
-    ...pods.map((pod) => [
-      `  - name: ${pod.name}`,
-      `    hostname: ${pod.hostname}`,
-      `    image: ${PREFIX}probe:latest`,
-      `    publish: [${pod.port}]`,
-      `    certificate: { mode: existing, tlsVolume: ./${pod.volume} }`,
-    ].join('\n')),
-    '',
-  ].join('\n'));
-  return file;
+  return writeClusterFile(join(dir, `${cluster}.yaml`), [`cluster: ${cluster}`, `stateDir: ./state-${cluster}`, `mtls: ${mtls}`, 'trust:', '  caCertFile: ./ca.crt'],
+    pods.map((pod) => ({ name: pod.name, hostname: pod.hostname, port: pod.port, image: `${PREFIX}probe:latest`, volume: `./${pod.volume}` })));
 }
 
 /** A cluster file's pods brought up with mutual TLS off, for the rollouts. */

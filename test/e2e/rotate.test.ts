@@ -5,8 +5,9 @@ import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
-import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { curlHttps, podman, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
+import { writeClusterFile } from '../support/cluster-file.js';
+import { podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
+import { buildClusterImages, curlHttps, podman } from '../support/podman-cli.js';
 
 /**
  * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf, a
@@ -29,26 +30,10 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   const trustFile = join(dir, 'trust.pem');
   copyFileSync(oldCa.cert, trustFile);
   const file = join(dir, 'dh-podman.yaml');
-  writeFileSync(file, [
-    `cluster: ${cluster}`,
-    'stateDir: ./state',
-    'trust: { caCertFile: ./trust.pem }',
-    'pods:',
-    ...pods.map((pod) => [
-      `  - name: ${pod.name}`,
-      `    hostname: ${pod.hostname}`,
-      `    image: ${PREFIX}probe:latest`,
-      `    publish: [${pod.port}]`,
-      `    certificate: { mode: existing, tlsVolume: ./${pod.name.endsWith('one') ? 'one' : 'two'} }`,
-    ].join('\n')),
-    '',
-  ].join('\n'));
+  writeClusterFile(file, [`cluster: ${cluster}`, 'stateDir: ./state', 'trust: { caCertFile: ./trust.pem }'],
+    pods.map((pod) => ({ name: pod.name, hostname: pod.hostname, port: pod.port, image: `${PREFIX}probe:latest`, volume: `./${pod.name.endsWith('one') ? 'one' : 'two'}` })));
 
-  t.teardown(async () => {
-    await removeClusterPods(cluster);
-    await untagPrefix(PREFIX);
-  });
-  const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });
+  const build = await buildClusterImages(t, cluster, PREFIX, PROBE_AND_FRONT);
   t.equal(build.code, 0, build.stderr);
   const up = await runCli(['up', '-f', file], { env: podmanEnv });
   t.equal(up.code, 0, up.stderr);

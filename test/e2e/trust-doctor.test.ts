@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runCli, type CliResult } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
+import { writeClusterFile } from '../support/cluster-file.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
 import { eventually, removeClusterPods, untagPrefix } from '../support/podman-cli.js';
 
@@ -33,22 +34,8 @@ async function settledDoctor(file: string): Promise<CliResult> {
 }
 
 function clusterFile(dir: string, cluster: string, pods: { name: string; hostname: string; port: number; volume: string }[], extra: string[]): string {
-  const file = join(dir, `${cluster}.yaml`);
-  writeFileSync(file, [
-    `cluster: ${cluster}`,
-    `stateDir: ./state-${cluster}`,
-    ...extra,
-    'pods:',
-    ...pods.map((pod) => [
-      `  - name: ${pod.name}`,
-      `    hostname: ${pod.hostname}`,
-      `    image: ${PREFIX}probe:latest`,
-      `    publish: [${pod.port}]`,
-      `    certificate: { mode: existing, tlsVolume: ./${pod.volume} }`,
-    ].join('\n')),
-    '',
-  ].join('\n'));
-  return file;
+  return writeClusterFile(join(dir, `${cluster}.yaml`), [`cluster: ${cluster}`, `stateDir: ./state-${cluster}`, ...extra],
+    pods.map((pod) => ({ ...pod, image: `${PREFIX}probe:latest`, volume: `./${pod.volume}` })));
 }
 
 t.test('doctor -f: a good cluster is green; a truststore without the other issuer is named, with its direction', async (t) => {

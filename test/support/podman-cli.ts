@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { secretPrefix } from '../../src/cluster/secret-delivery.js';
-import { podmanEnv, podmanSocket } from './podman.js';
+import type { Test } from 'tap';
+import { runCli, type CliResult } from './cli.js';
+import { BASE_IMAGE, podmanEnv, podmanSocket } from './podman.js';
 
 const run = promisify(execFile);
 
@@ -63,4 +65,16 @@ export async function removeClusterPods(cluster: string): Promise<void> {
   // Their keystores and passphrases, which dh-podman keeps as Podman secrets named after the pod.
   const secrets = (await podman(['secret', 'ls', '--format', '{{.Name}}'], true)).stdout.split('\n');
   for (const secret of secrets.filter((name) => pods.some((pod) => name.startsWith(secretPrefix(pod))))) await podman(['secret', 'rm', secret], true);
+}
+
+/**
+ * The images a cluster test runs, built under its own tag prefix from images/ (`build` args, e.g.
+ * `--only probe`), with the cluster's pods and the tags removed when the test ends.
+ */
+export async function buildClusterImages(t: Test, cluster: string, prefix: string, args: string[], env: NodeJS.ProcessEnv = podmanEnv): Promise<CliResult> {
+  t.teardown(async () => {
+    await removeClusterPods(cluster);
+    await untagPrefix(prefix);
+  });
+  return runCli(['build', '--tag-prefix', prefix, '--base-image', BASE_IMAGE, ...args], { env });
 }
