@@ -13,8 +13,21 @@ export interface Result {
   stderr: string;
 }
 
-/** The podman CLI against the test service: the real client for checking what dh-podman did. */
+/**
+ * The podman CLI against the test service: the real client for checking what dh-podman did.
+ * Podman's remote `exec` now and then exits 0 having lost the command's output (a known flake of
+ * podman-remote, containers/podman#21741 and #25855; seen here under load): an exec that answered
+ * nothing at all is asked again. Every exec of the tests only reads, or repeats harmlessly.
+ */
 export async function podman(args: string[], allowFail = false): Promise<Result> {
+  let result = await podmanOnce(args, allowFail);
+  for (let retry = 0; retry < 2 && args[0] === 'exec' && result.code === 0 && result.stdout === '' && result.stderr === ''; retry++) {
+    result = await podmanOnce(args, allowFail);
+  }
+  return result;
+}
+
+async function podmanOnce(args: string[], allowFail: boolean): Promise<Result> {
   try {
     const { stdout, stderr } = await run('podman', ['--url', `unix://${podmanSocket}`, ...args], { env: { ...process.env, ...podmanEnv }, maxBuffer: 32 << 20 });
     return { code: 0, stdout, stderr };
