@@ -3,6 +3,7 @@ import { runtimeError } from '../base/errors.js';
 import { VERSION } from '../base/version.js';
 import { packContext, packEntries, type ContextEntry } from '../engine/build-context.js';
 import type { Engine } from '../engine/engine.js';
+import { retryTransient } from '../engine/transient.js';
 import type { Finding } from '../pki/findings.js';
 import type { TrustCode } from '../trust/codes.js';
 import { buildPool, type PoolEntry } from '../trust/pool.js';
@@ -136,25 +137,29 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
 
   // Bytes of the downloads finished and build contexts sent so far: one growing count.
   let moved = 0;
-  const stage = async (image: string, tag: string, context: NodeJS.ReadableStream, layers = true): Promise<StageReport> => {
+  const stage = async (image: string, tag: string, pack: () => Promise<NodeJS.ReadableStream>, layers = true): Promise<StageReport> => {
     const stageStart = Date.now();
-    const counted = context.pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          moved += chunk.length;
-          callbacks.onBytes?.(image, moved);
-          done(null, chunk);
-        },
-      }),
-    );
-    context.on('error', (error) => counted.destroy(error));
-    const result = await engine.images.build(counted as never, {
-      tag,
-      dockerfile: 'Containerfile',
-      buildArgs: { BASE_IMAGE: request.baseImage },
-      noCache: request.noCache === true,
-      layers,
-      onLine: (line) => callbacks.onLine?.(image, line),
+    // A context is a stream, read once: a build asked again (transient.ts) packs it again.
+    const result = await retryTransient(async () => {
+      const context = await pack();
+      const counted = context.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            moved += chunk.length;
+            callbacks.onBytes?.(image, moved);
+            done(null, chunk);
+          },
+        }),
+      );
+      context.on('error', (error) => counted.destroy(error));
+      return engine.images.build(counted as never, {
+        tag,
+        dockerfile: 'Containerfile',
+        buildArgs: { BASE_IMAGE: request.baseImage },
+        noCache: request.noCache === true,
+        layers,
+        onLine: (line) => callbacks.onLine?.(image, line),
+      });
     });
     return { tag, imageId: result.imageId, steps: result.steps, cacheHits: result.cacheHits, seconds: (Date.now() - stageStart) / 1000 };
   };
@@ -190,7 +195,7 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
     } else {
       // The key as the last line: a changed context changes only this step's cache entry.
       const keyed = `${containerfile.replace(/\n*$/, '\n')}LABEL ${JSON.stringify(LABEL_CONTEXT_KEY)}=${JSON.stringify(key)}\n`;
-      own = await stage(spec.name, preTrustTag(spec.name), await packContext(spec.dir, { extraFiles: { Containerfile: keyed }, extraDirs }));
+      own = await stage(spec.name, preTrustTag(spec.name), () => packContext(spec.dir, { extraFiles: { Containerfile: keyed }, extraDirs }));
     }
     stages.push(own);
     preTrustIds.set(spec.name, own.imageId);
@@ -235,8 +240,8 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
         const containerfileBytes = Buffer.from(finalContainerfile(own.imageId, trust !== undefined, { ...labels, [LABEL_LAST_LAYER_KEY]: layerKey }));
         // One commit instead of one per step: this stage's cache would only ever be hit by the
         // same key, which the check above already answers without a build.
-        const context = await packEntries([{ name: 'Containerfile', type: 'file', mode: 0o644, content: containerfileBytes }, ...trustEntries]);
-        stages.push(await stage(spec.name, finalTag(spec.name), context, false));
+        const pack = () => packEntries([{ name: 'Containerfile', type: 'file', mode: 0o644, content: containerfileBytes }, ...trustEntries]);
+        stages.push(await stage(spec.name, finalTag(spec.name), pack, false));
       }
       const last = stages[stages.length - 1]!;
       reports[index] = {

@@ -7,7 +7,14 @@
  * cleanup`, unmounts it), and the same removal succeeds once that is done. So it is asked again
  * a few times with growing pauses; any other failure is final at once.
  */
-const TRANSIENT: RegExp[] = [/device or resource busy/i];
+const TRANSIENT: RegExp[] = [
+  /device or resource busy/i,
+  // A build's commit that another client's change to the image store overtook: Podman 4.3 then
+  // cannot find the image it has just written ("locating just-written image …: image not
+  // known"). Seen with builds and untags running side by side; the same build, from the layer
+  // cache, succeeds.
+  /locating just-written image/i,
+];
 
 /** Pauses before each further try: 0.5 s, 1 s, 2 s, 4 s (7.5 s in all, then the failure stands). */
 export const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
