@@ -19,4 +19,6 @@ if [ -n "$summary" ]; then
   skip=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$summary"); skip=${skip:-0}
   echo "${pass} passed, ${fail} failed, ${skip} skipped"
 fi
+# tap can fail a run whose tests all pass (a coverage floor, a before/after script): say so.
+echo "exit status ${status}"
 exit "$status"
