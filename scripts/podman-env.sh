@@ -10,6 +10,8 @@
 #   scripts/podman-env.sh socket  print the socket path
 # Nothing in /etc is changed: the configuration is used through CONTAINERS_CONF.
 # DH_PODMAN_ENGINE_DIR picks the directory (default .test-work/podman, the tests' one).
+# DH_PODMAN_CONTAINER_ENV: KEY=VALUE lines every container of this service gets (containers.conf
+# env), read when the service starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,8 +50,18 @@ write_conf() {
   nofile=$(( nofile < 4096 ? nofile : 4096 ))
   nproc=$(( nproc < 4096 ? nproc : 4096 ))
   mkdir -p "$dir"
+  local env_line="" pair
+  while IFS= read -r pair; do
+    [ -n "$pair" ] || continue
+    case $pair in
+      *\"*|*\\*) echo "podman-env: DH_PODMAN_CONTAINER_ENV: no quotes or backslashes in '$pair'" >&2; exit 2 ;;
+      ?*=*) env_line="$env_line${env_line:+, }\"$pair\"" ;;
+      *) echo "podman-env: DH_PODMAN_CONTAINER_ENV: '$pair' is not KEY=VALUE" >&2; exit 2 ;;
+    esac
+  done <<<"${DH_PODMAN_CONTAINER_ENV:-}"
   cat >"$conf" <<CONF
 [containers]
+${env_line:+env = [$env_line]}
 default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
 [engine]
 runtime = "runc"
@@ -58,12 +70,14 @@ CONF
 
 start() {
   install_podman
-  write_conf
+  # A running service keeps the configuration it started with: the file is written only for a
+  # service about to start, so it always says what the running one read.
   if ping_socket; then
     prove
     echo "$socket"
     return 0
   fi
+  write_conf
   rm -f "$socket"
   mkdir -p -m 700 "$(dirname "$socket")"
   # podman reads CONTAINER_HOST itself and would act as a remote client: the service must not.
