@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ensureWheelhouse } from '../../src/cluster/wheelhouse.js';
 import { repoRoot, runCli } from './cli.js';
 import { BASE_IMAGE, podmanEnv } from './podman.js';
-import { freePort } from './net.js';
+import { accepts, freePort } from './net.js';
 import { makeCa, makeLeaf, makeVolume } from './openssl.js';
 import { eventually, podman } from './podman-cli.js';
 import { tool, type ToolResult } from './tools.js';
@@ -60,15 +60,18 @@ export function query(python: string, port: number, caFile: string, name: string
 
 /**
  * The first query that succeeds, while the server's JVM starts (up to 5 minutes), or undefined.
- * Each try starts a Python client; spaced out so they do not slow the JVM's start on small hosts.
+ * Until the port accepts connections only a TCP connect is tried: each query starts a Python
+ * client that costs about a second of CPU, which a starting JVM on a small host needs more.
  */
 export async function firstQuery(...args: Parameters<typeof query>): Promise<ToolResult | undefined> {
+  const started = Date.now();
+  await eventually(async () => ((await accepts(args[1])) ? true : undefined), 300_000);
   return eventually(async () => {
     const result = await query(...args);
     if (result.code === 0) return result;
     await new Promise((resolve) => setTimeout(resolve, 2500));
     return undefined;
-  }, 300_000);
+  }, Math.max(60_000, 300_000 - (Date.now() - started)));
 }
 
 /** Builds images/deephaven unless an image of that tag exists (once per machine: minutes cold). */
