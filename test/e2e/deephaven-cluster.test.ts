@@ -6,7 +6,7 @@ import { clientPython, DEEPHAVEN_IMAGE, ensureDeephavenImage } from '../support/
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { podmanEnv, requirePodman } from '../support/podman.js';
-import { eventually, podman, removeClusterPods } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removeClusterPods } from '../support/podman-cli.js';
 import { tool, type ToolResult } from '../support/tools.js';
 
 /**
@@ -73,12 +73,15 @@ t.test('server A reads a table of server B over TLS; under internal trust an ext
   const resolveOnA = (uri: string) => run('a', `from deephaven.uri import resolve\nremote = resolve(${JSON.stringify(uri)})`, 'remote');
   const publishOn = async (name: 'a' | 'b'): Promise<ToolResult | undefined> => {
     const started = Date.now();
+    // The web IDE answers (through the front too) once the server has started: curl until then,
+    // as each Python client costs about a second of CPU that the starting JVMs need more.
+    await eventually(async () => (/<html/.test((await curlHttps(`https://${hosts[name]}:${ports[name]}/ide/`, both, hosts[name], ports[name])).stdout) ? true : undefined), 600_000);
     const published = await eventually(async () => {
       const result = await run(name, 'from deephaven import empty_table\nt = empty_table(5).update("X = i")', 't');
       if (result.code === 0) return result;
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       return undefined;
-    }, 600_000);
+    }, 300_000);
     t.comment(`${name}: its first script ran after ${((Date.now() - started) / 1000).toFixed(1)} s of trying`);
     if (!published) t.comment((await podman(['logs', '--tail', '30', `${pods[name]}-svc`], true)).stderr);
     return published;
