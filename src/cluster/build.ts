@@ -241,7 +241,13 @@ export async function buildImages(engine: Engine, checked: CheckedBuild, callbac
         // One commit instead of one per step: this stage's cache would only ever be hit by the
         // same key, which the check above already answers without a build.
         const pack = () => packEntries([{ name: 'Containerfile', type: 'file', mode: 0o644, content: containerfileBytes }, ...trustEntries]);
-        stages.push(await stage(spec.name, finalTag(spec.name), pack, false));
+        const built = await stage(spec.name, finalTag(spec.name), pack, false);
+        stages.push(built);
+        // A CA change makes a new last layer each time: the image it replaced goes unless a
+        // container still runs it (then Podman keeps it, and so do we).
+        if (existingFinal && existingFinal.id !== built.imageId && (await engine.images.removeIfUnreferenced(existingFinal.id))) {
+          callbacks.onLine?.(spec.name, `removed the image ${finalTag(spec.name)} was before (${existingFinal.id.slice(0, 12)}): nothing used it`);
+        }
       }
       const last = stages[stages.length - 1]!;
       reports[index] = {

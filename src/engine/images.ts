@@ -75,6 +75,25 @@ export class Images {
     return (result.Id ?? result.id ?? '').replace(/^sha256:/, '');
   }
 
+  /**
+   * Removes an image that no name and no container refers to any more (one a rebuild has just
+   * taken its tag from). Podman's image count slows every image inspect down, so such images are
+   * not left to pile up. Returns whether it went; an image still named, in use or with children
+   * is kept, as Podman decides without force.
+   */
+  async removeIfUnreferenced(id: string): Promise<boolean> {
+    try {
+      const data = await libpod<{ RepoTags?: string[] | null; NamesHistory?: string[] | null }>(this.api, 'GET', `/images/${encodeURIComponent(id)}/json`);
+      if ((data.RepoTags ?? []).length > 0) return false;
+      await libpod(this.api, 'DELETE', `/images/${encodeURIComponent(id)}`);
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 409) return false;
+      throw error;
+    }
+  }
+
   async remove(reference: string): Promise<void> {
     await libpod(this.api, 'DELETE', `/images/${encodeURIComponent(reference)}`, { query: { force: true } });
   }

@@ -80,7 +80,9 @@ t.test('CAs baked at build time are trusted by the JVM through system trust', as
   const image = JSON.parse(rebuilt.stdout).images.find((i: { image: string }) => i.image === 'base');
   t.equal(image.stages[0].reused, true, 'images/base is not built again: its pre-trust image carries the same context key');
   t.notOk(image.stages[1].reused, 'the last layer is made again');
-  t.not(image.imageId, report.images.find((i: { image: string }) => i.image === 'base').imageId, 'the final image changed');
+  const replaced = report.images.find((i: { image: string }) => i.image === 'base').imageId;
+  t.not(image.imageId, replaced, 'the final image changed');
+  t.not((await podman(['image', 'exists', replaced], true)).code, 0, 'the image it replaced is removed: nothing used it');
   const refusedAgain = await handshake();
   t.equal(refusedAgain.code, 1, 'a CA that left the bundle is no longer trusted');
 

@@ -61,12 +61,17 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
 }
 
 /**
- * Takes the test's names off its images. `podman untag IMAGE` alone would remove every name of
- * the image, shared base layers' names included; NAME NAME removes just that one.
+ * Takes the test's names off its images, and the images with them when no other name or
+ * container holds them: left behind, hundreds of unnamed images make every image inspect slow.
+ * `podman rmi NAME` removes just that name from an image with others; an image still in use
+ * refuses, and then only the name goes (`podman untag IMAGE` alone would remove every name of the
+ * image, shared base layers' names included; NAME NAME removes just that one).
  */
 export async function untagPrefix(prefix: string): Promise<void> {
   const images = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], true);
-  for (const image of images.stdout.split('\n').filter((image) => image.startsWith(prefix))) await podman(['untag', image, image], true);
+  for (const image of images.stdout.split('\n').filter((image) => image.startsWith(prefix))) {
+    if ((await podman(['rmi', image], true)).code !== 0) await podman(['untag', image, image], true);
+  }
 }
 
 /** Removes a cluster's pods and network by label, not through its file: t.testdir() may be gone. */
