@@ -102,10 +102,23 @@ export async function browserTrusting(dir: string, caFile: string, hostname: str
         const html = String(await evaluate('document.documentElement.outerHTML'));
         return { error: navigation.errorText, found, html };
       } finally {
-        chromium.kill();
+        await stopped(chromium);
       }
     },
   };
+}
+
+/**
+ * Chromium ended and waited for: it writes its profile (under the test's directory) while it
+ * shuts down, and the test's teardown removes that directory.
+ */
+async function stopped(chromium: ChildProcess): Promise<void> {
+  if (chromium.exitCode !== null || chromium.signalCode !== null) return;
+  const exited = new Promise((resolve) => chromium.once('exit', resolve));
+  chromium.kill('SIGTERM');
+  const killer = setTimeout(() => chromium.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killer);
 }
 
 /** The DevTools protocol over Chromium's pipe: send a command, get its result (or its error). */
