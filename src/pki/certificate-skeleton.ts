@@ -47,7 +47,8 @@ const TAG = {
   extensions: 0xa3,
 } as const;
 
-const BASIC_CONSTRAINTS = '2.5.29.19';
+/** 2.5.29.19's content octets: each extension's OID is compared as bytes, not printed first. */
+const BASIC_CONSTRAINTS = Buffer.from([0x55, 0x1d, 0x13]);
 
 /** Undefined when the bytes are not a certificate in strict DER: the caller lets node decide. */
 export function readSkeleton(der: Buffer): Skeleton | undefined {
@@ -185,7 +186,7 @@ function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstra
     const id = expect(parts[0], TAG.oid);
     if (parts.length === 3 && expect(parts[1], TAG.boolean).end - parts[1]!.body !== 1) fail();
     const value = expect(parts[parts.length - 1], TAG.octetString);
-    if (!found && oidText(der, id) === BASIC_CONSTRAINTS) found = decodeBasicConstraints(der, value);
+    if (!found && isOid(der, id, BASIC_CONSTRAINTS)) found = decodeBasicConstraints(der, value);
   }
   return found;
 }
@@ -213,6 +214,10 @@ function smallInteger(der: Buffer, node: Tlv): number | undefined {
   let value = 0;
   for (let i = node.body; i < node.end; i++) value = value * 256 + der[i]!;
   return value;
+}
+
+function isOid(der: Buffer, node: Tlv, contents: Buffer): boolean {
+  return node.end - node.body === contents.length && der.compare(contents, 0, contents.length, node.body, node.end) === 0;
 }
 
 function oidText(der: Buffer, node: Tlv): string {
