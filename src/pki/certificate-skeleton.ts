@@ -100,8 +100,8 @@ function children(der: Buffer, parent: Tlv): Tlv[] {
 
 /**
  * A node's children when there are at most `count`, as a tuple whose missing ones `expect`
- * refuses. (Not `[a, b, ...rest]`: a rest element walks an iterator, which cost more than the
- * rest of the walk until V8 had optimised it, that is, for most of a CLI's one pass.)
+ * refuses. (Not `[a, b, ...rest]`: a rest element walks an iterator, costly until V8 has
+ * optimised the walk, and a CLI reads its certificates once, before that.)
  */
 function upTo(count: number, nodes: Tlv[]): (Tlv | undefined)[] {
   if (nodes.length > count) fail();
