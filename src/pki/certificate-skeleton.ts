@@ -99,9 +99,9 @@ function children(der: Buffer, parent: Tlv): Tlv[] {
 }
 
 /**
- * A node's children when there are at most `count`, as a tuple whose missing ones `expect`
- * refuses. (Not `[a, b, ...rest]`: a rest element walks an iterator, costly until V8 has
- * optimised the walk, and a CLI reads its certificates once, before that.)
+ * A node's children when there are at most `count`; `expect` refuses the missing ones. Read by
+ * index, not `[a, b, ...rest]`: destructuring walks an iterator and a rest element fills a new
+ * array, costly until V8 has optimised the walk, and a CLI reads its certificates once, before.
  */
 function upTo(count: number, nodes: Tlv[]): (Tlv | undefined)[] {
   if (nodes.length > count) fail();
@@ -116,17 +116,17 @@ function expect(node: Tlv | undefined, tag: number): Tlv {
 function walk(der: Buffer): Skeleton {
   const outer = expect(tlvAt(der, 0, der.length), TAG.sequence);
   if (outer.end !== der.length) fail();
-  const [tbs, algorithm, signature] = upTo(3, children(der, outer));
-  algorithmIdentifier(der, algorithm);
-  expect(signature, TAG.bitString);
+  const top = upTo(3, children(der, outer));
+  const tbs = top[0];
+  algorithmIdentifier(der, top[1]);
+  expect(top[2], TAG.bitString);
   // TBSCertificate (RFC 5280 4.1): [0] version (optional), serial, signature, issuer, validity,
   // subject, subjectPublicKeyInfo, then [1] [2] [3] optional fields, in that order.
   const fields = children(der, expect(tbs, TAG.sequence));
   let index = 0;
   let version = 1;
   if (fields[0]?.tag === TAG.version) {
-    const [value] = upTo(1, children(der, fields[0]));
-    const number = smallInteger(der, expect(value, TAG.integer));
+    const number = smallInteger(der, expect(upTo(1, children(der, fields[0]))[0], TAG.integer));
     // OpenSSL refuses versions other than v1..v3; node decides those.
     if (number === undefined || number > 2) fail();
     version = number + 1;
@@ -139,9 +139,9 @@ function walk(der: Buffer): Skeleton {
   const validity = children(der, expect(fields[index + 3], TAG.sequence));
   const subject = expect(fields[index + 4], TAG.sequence);
   // SubjectPublicKeyInfo: the algorithm, then the key as a BIT STRING.
-  const [keyAlgorithm, key] = upTo(2, children(der, expect(fields[index + 5], TAG.sequence)));
-  algorithmIdentifier(der, keyAlgorithm);
-  expect(key, TAG.bitString);
+  const keyInfo = upTo(2, children(der, expect(fields[index + 5], TAG.sequence)));
+  algorithmIdentifier(der, keyInfo[0]);
+  expect(keyInfo[1], TAG.bitString);
   if (validity.length !== 2) fail();
   let rest = fields.slice(index + 6);
   if (rest[0]?.tag === TAG.issuerUniqueId) rest = rest.slice(1);
@@ -169,8 +169,7 @@ function walk(der: Buffer): Skeleton {
 
 /** AlgorithmIdentifier: an OID, then parameters of any type, or none. */
 function algorithmIdentifier(der: Buffer, node: Tlv | undefined): void {
-  const [id] = upTo(2, children(der, expect(node, TAG.sequence)));
-  expect(id, TAG.oid);
+  expect(upTo(2, children(der, expect(node, TAG.sequence)))[0], TAG.oid);
 }
 
 /**
@@ -178,9 +177,9 @@ function algorithmIdentifier(der: Buffer, node: Tlv | undefined): void {
  * too). basicConstraints is the first such extension that decodes, as it was with forge.
  */
 function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstraints'] {
-  const [list] = upTo(1, children(der, wrapper));
+  const list = expect(upTo(1, children(der, wrapper))[0], TAG.sequence);
   let found: Skeleton['basicConstraints'];
-  for (const extension of children(der, expect(list, TAG.sequence))) {
+  for (const extension of children(der, list)) {
     const parts = children(der, expect(extension, TAG.sequence));
     if (parts.length < 2 || parts.length > 3) fail();
     const id = expect(parts[0], TAG.oid);
@@ -312,8 +311,8 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
       if (attributes.length !== 1) return undefined;
       const typeAndValue = children(der, expect(attributes[0], TAG.sequence));
       if (typeAndValue.length > 2) return undefined;
-      const [type, value] = typeAndValue;
-      const short = shortName(der, expect(type, TAG.oid));
+      const value = typeAndValue[1];
+      const short = shortName(der, expect(typeAndValue[0], TAG.oid));
       if (!short || !value) return undefined;
       const text = stringValue(der, value);
       if (text === undefined) return undefined;
