@@ -195,7 +195,9 @@ function decodeBasicConstraints(der: Buffer, value: Tlv): Skeleton['basicConstra
   try {
     const inner = tlvAt(der, value.body, value.end);
     if (inner.tag !== TAG.sequence || inner.end !== value.end) return undefined;
-    const [first, second] = children(der, inner);
+    const parts = children(der, inner);
+    const first = parts[0];
+    const second = parts[1];
     const ca = first?.tag === TAG.boolean && first.end - first.body === 1 && der[first.body] !== 0;
     const lengthNode = first?.tag === TAG.integer ? first : second?.tag === TAG.integer ? second : undefined;
     const pathLength = lengthNode ? smallInteger(der, lengthNode) : undefined;
@@ -250,8 +252,14 @@ function time(der: Buffer, node: Tlv): Date | undefined {
     }
     return value;
   };
-  const [y, mo, d, h, mi, s] = [digits(yearDigits), digits(2), digits(2), digits(2), digits(2), digits(2)] as [number, number, number, number, number, number];
-  if ([y, mo, d, h, mi, s].some(Number.isNaN)) return undefined;
+  const y = digits(yearDigits);
+  const mo = digits(2);
+  const d = digits(2);
+  const h = digits(2);
+  const mi = digits(2);
+  const s = digits(2);
+  // The sum is NaN when any part is: one test for a non-digit anywhere, no array per time.
+  if (Number.isNaN(y + mo + d + h + mi + s)) return undefined;
   // RFC 5280: a two-digit year of 50 or more is 19YY, else 20YY.
   const year = node.tag === TAG.utcTime ? (y >= 50 ? 1900 + y : 2000 + y) : y;
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s));
