@@ -23,6 +23,7 @@ export async function writeFileAtomic(
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let renamed = false;
   try {
     const handle = await open(temp, 'wx', options.mode);
     try {
@@ -33,11 +34,16 @@ export async function writeFileAtomic(
     } finally {
       await handle.close();
     }
-    if (options.overwrite) await rename(temp, path);
-    else await linkNoClobber(temp, path);
+    if (options.overwrite) {
+      await rename(temp, path);
+      renamed = true;
+    } else {
+      await linkNoClobber(temp, path);
+    }
   } finally {
-    // After a rename the temporary name is gone already; after a link it is a second name.
-    await rm(temp, { force: true });
+    // After a rename the temporary name is gone already (no call to remove nothing); after a
+    // link it is a second name, and after a failure a leftover.
+    if (!renamed) await rm(temp, { force: true });
   }
 }
 

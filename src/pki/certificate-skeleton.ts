@@ -47,7 +47,8 @@ const TAG = {
   extensions: 0xa3,
 } as const;
 
-const BASIC_CONSTRAINTS = '2.5.29.19';
+/** 2.5.29.19's content octets: each extension's OID is compared as bytes, not printed first. */
+const BASIC_CONSTRAINTS = Buffer.from([0x55, 0x1d, 0x13]);
 
 /** Undefined when the bytes are not a certificate in strict DER: the caller lets node decide. */
 export function readSkeleton(der: Buffer): Skeleton | undefined {
@@ -97,6 +98,16 @@ function children(der: Buffer, parent: Tlv): Tlv[] {
   return out;
 }
 
+/**
+ * A node's children when there are at most `count`; `expect` refuses the missing ones. Read by
+ * index, not `[a, b, ...rest]`: destructuring walks an iterator and a rest element fills a new
+ * array, costly until V8 has optimised the walk, and a CLI reads its certificates once, before.
+ */
+function upTo(count: number, nodes: Tlv[]): (Tlv | undefined)[] {
+  if (nodes.length > count) fail();
+  return nodes;
+}
+
 function expect(node: Tlv | undefined, tag: number): Tlv {
   if (!node || node.tag !== tag) fail();
   return node;
@@ -105,20 +116,19 @@ function expect(node: Tlv | undefined, tag: number): Tlv {
 function walk(der: Buffer): Skeleton {
   const outer = expect(tlvAt(der, 0, der.length), TAG.sequence);
   if (outer.end !== der.length) fail();
-  const [tbs, algorithm, signature, ...extra] = children(der, outer);
-  algorithmIdentifier(der, algorithm);
-  expect(signature, TAG.bitString);
-  if (extra.length > 0) fail();
+  const top = upTo(3, children(der, outer));
+  const tbs = top[0];
+  algorithmIdentifier(der, top[1]);
+  expect(top[2], TAG.bitString);
   // TBSCertificate (RFC 5280 4.1): [0] version (optional), serial, signature, issuer, validity,
   // subject, subjectPublicKeyInfo, then [1] [2] [3] optional fields, in that order.
   const fields = children(der, expect(tbs, TAG.sequence));
   let index = 0;
   let version = 1;
   if (fields[0]?.tag === TAG.version) {
-    const [value, ...more] = children(der, fields[0]);
-    const number = smallInteger(der, expect(value, TAG.integer));
+    const number = smallInteger(der, expect(upTo(1, children(der, fields[0]))[0], TAG.integer));
     // OpenSSL refuses versions other than v1..v3; node decides those.
-    if (more.length > 0 || number === undefined || number > 2) fail();
+    if (number === undefined || number > 2) fail();
     version = number + 1;
     index = 1;
   }
@@ -129,10 +139,10 @@ function walk(der: Buffer): Skeleton {
   const validity = children(der, expect(fields[index + 3], TAG.sequence));
   const subject = expect(fields[index + 4], TAG.sequence);
   // SubjectPublicKeyInfo: the algorithm, then the key as a BIT STRING.
-  const [keyAlgorithm, key, ...keyExtra] = children(der, expect(fields[index + 5], TAG.sequence));
-  algorithmIdentifier(der, keyAlgorithm);
-  expect(key, TAG.bitString);
-  if (keyExtra.length > 0 || validity.length !== 2) fail();
+  const keyInfo = upTo(2, children(der, expect(fields[index + 5], TAG.sequence)));
+  algorithmIdentifier(der, keyInfo[0]);
+  expect(keyInfo[1], TAG.bitString);
+  if (validity.length !== 2) fail();
   let rest = fields.slice(index + 6);
   if (rest[0]?.tag === TAG.issuerUniqueId) rest = rest.slice(1);
   if (rest[0]?.tag === TAG.subjectUniqueId) rest = rest.slice(1);
@@ -159,9 +169,7 @@ function walk(der: Buffer): Skeleton {
 
 /** AlgorithmIdentifier: an OID, then parameters of any type, or none. */
 function algorithmIdentifier(der: Buffer, node: Tlv | undefined): void {
-  const [id, , ...extra] = children(der, expect(node, TAG.sequence));
-  expect(id, TAG.oid);
-  if (extra.length > 0) fail();
+  expect(upTo(2, children(der, expect(node, TAG.sequence)))[0], TAG.oid);
 }
 
 /**
@@ -169,16 +177,15 @@ function algorithmIdentifier(der: Buffer, node: Tlv | undefined): void {
  * too). basicConstraints is the first such extension that decodes, as it was with forge.
  */
 function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstraints'] {
-  const [list, ...more] = children(der, wrapper);
-  if (more.length > 0) fail();
+  const list = expect(upTo(1, children(der, wrapper))[0], TAG.sequence);
   let found: Skeleton['basicConstraints'];
-  for (const extension of children(der, expect(list, TAG.sequence))) {
+  for (const extension of children(der, list)) {
     const parts = children(der, expect(extension, TAG.sequence));
     if (parts.length < 2 || parts.length > 3) fail();
     const id = expect(parts[0], TAG.oid);
     if (parts.length === 3 && expect(parts[1], TAG.boolean).end - parts[1]!.body !== 1) fail();
     const value = expect(parts[parts.length - 1], TAG.octetString);
-    if (!found && oidText(der, id) === BASIC_CONSTRAINTS) found = decodeBasicConstraints(der, value);
+    if (!found && isOid(der, id, BASIC_CONSTRAINTS)) found = decodeBasicConstraints(der, value);
   }
   return found;
 }
@@ -188,7 +195,9 @@ function decodeBasicConstraints(der: Buffer, value: Tlv): Skeleton['basicConstra
   try {
     const inner = tlvAt(der, value.body, value.end);
     if (inner.tag !== TAG.sequence || inner.end !== value.end) return undefined;
-    const [first, second] = children(der, inner);
+    const parts = children(der, inner);
+    const first = parts[0];
+    const second = parts[1];
     const ca = first?.tag === TAG.boolean && first.end - first.body === 1 && der[first.body] !== 0;
     const lengthNode = first?.tag === TAG.integer ? first : second?.tag === TAG.integer ? second : undefined;
     const pathLength = lengthNode ? smallInteger(der, lengthNode) : undefined;
@@ -206,6 +215,10 @@ function smallInteger(der: Buffer, node: Tlv): number | undefined {
   let value = 0;
   for (let i = node.body; i < node.end; i++) value = value * 256 + der[i]!;
   return value;
+}
+
+function isOid(der: Buffer, node: Tlv, contents: Buffer): boolean {
+  return node.end - node.body === contents.length && der.compare(contents, 0, contents.length, node.body, node.end) === 0;
 }
 
 function oidText(der: Buffer, node: Tlv): string {
@@ -239,8 +252,14 @@ function time(der: Buffer, node: Tlv): Date | undefined {
     }
     return value;
   };
-  const [y, mo, d, h, mi, s] = [digits(yearDigits), digits(2), digits(2), digits(2), digits(2), digits(2)] as [number, number, number, number, number, number];
-  if ([y, mo, d, h, mi, s].some(Number.isNaN)) return undefined;
+  const y = digits(yearDigits);
+  const mo = digits(2);
+  const d = digits(2);
+  const h = digits(2);
+  const mi = digits(2);
+  const s = digits(2);
+  // The sum is NaN when any part is: one test for a non-digit anywhere, no array per time.
+  if (Number.isNaN(y + mo + d + h + mi + s)) return undefined;
   // RFC 5280: a two-digit year of 50 or more is 19YY, else 20YY.
   const year = node.tag === TAG.utcTime ? (y >= 50 ? 1900 + y : 2000 + y) : y;
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s));
@@ -298,9 +317,11 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
     for (const rdn of children(der, name)) {
       const attributes = children(der, expect(rdn, TAG.set));
       if (attributes.length !== 1) return undefined;
-      const [type, value, ...more] = children(der, expect(attributes[0], TAG.sequence));
-      const short = shortName(der, expect(type, TAG.oid));
-      if (!short || !value || more.length > 0) return undefined;
+      const typeAndValue = children(der, expect(attributes[0], TAG.sequence));
+      if (typeAndValue.length > 2) return undefined;
+      const value = typeAndValue[1];
+      const short = shortName(der, expect(typeAndValue[0], TAG.oid));
+      if (!short || !value) return undefined;
       const text = stringValue(der, value);
       if (text === undefined) return undefined;
       parts.push(`${short}=${escape2253(text)}`);

@@ -8,40 +8,45 @@
 const TAG = { integer: 0x02, octetString: 0x04, null: 0x05, oid: 0x06, bmpString: 0x1e, sequence: 0x30, set: 0x31, context0: 0xa0 } as const;
 
 /**
- * DER not yet joined: its bytes as pieces, in order. Nesting adds a header piece in front
- * instead of copying the contents into a new Buffer at every level, so a store's certificates
- * are copied once, by `joined`. (Copying them at each of a truststore's ten levels, into fresh
- * memory each time, was most of its encoding time.)
+ * DER not yet joined: a header, then the parts it covers, each a Buffer or more Pieces. Nesting
+ * only adds a node, so a store's certificates are copied once, by `joined`. (Copying them at
+ * each of a truststore's ten levels, into fresh memory each time, was most of its encoding time;
+ * so was, later, flattening every level's piece list into its parent's.)
  */
 export interface Pieces {
-  pieces: Buffer[];
+  parts: Der[];
   length: number;
 }
 
 export type Der = Buffer | Pieces;
 
 export function tlv(tag: number, contents: Der[]): Pieces {
-  const pieces: Buffer[] = [EMPTY];
   let length = 0;
-  for (const part of contents) {
-    if (Buffer.isBuffer(part)) {
-      pieces.push(part);
-    } else {
-      for (const piece of part.pieces) pieces.push(piece);
-    }
-    length += part.length;
-  }
+  for (const part of contents) length += part.length;
   const head = header(tag, length);
-  pieces[0] = head;
-  return { pieces, length: head.length + length };
+  return { parts: [head, ...contents], length: head.length + length };
 }
 
 /** The bytes of `der` in one Buffer. */
 export function joined(der: Der): Buffer {
-  return Buffer.isBuffer(der) ? der : Buffer.concat(der.pieces, der.length);
+  if (Buffer.isBuffer(der)) return der;
+  const out = Buffer.allocUnsafe(der.length);
+  const end = copyInto(der, out, 0);
+  // allocUnsafe: a shortfall would leave stale memory in the store. tlv sums the lengths, so
+  // this only guards against a Pieces built some other way.
+  if (end !== out.length) throw new Error(`DER pieces filled ${end} of ${out.length} bytes`);
+  return out;
 }
 
-const EMPTY = Buffer.alloc(0);
+/** Copies the parts in order from `offset`; gives the offset after them. */
+function copyInto(der: Der, out: Buffer, offset: number): number {
+  if (Buffer.isBuffer(der)) {
+    out.set(der, offset);
+    return offset + der.length;
+  }
+  for (const part of der.parts) offset = copyInto(part, out, offset);
+  return offset;
+}
 
 /** The tag, then the length: short form below 128, else 0x80 | count and the length big-endian, minimal. */
 function header(tag: number, length: number): Buffer {

@@ -29,6 +29,23 @@ t.test('the PKCS#12 KDF gives forge\'s bytes', async (t) => {
   t.throws(() => pkcs12Sha256Key('x', randomBytes(16), 3, 0, 32), /at least 1 iteration/);
 });
 
+t.test('the PKCS#12 KDF gives OpenSSL\'s bytes', async (t) => {
+  // From OpenSSL 3.0's own KDF, the password given as its BMPString with the terminator:
+  // openssl kdf -keylen 32 -kdfopt digest:SHA2-256 -kdfopt hexpass:006300680061006e00670065006900740000
+  //   -kdfopt hexsalt:00112233445566778899aabbccddeeff -kdfopt iter:10000 -kdfopt id:3 PKCS12KDF
+  t.equal(
+    pkcs12Sha256Key('changeit', Buffer.from('00112233445566778899aabbccddeeff', 'hex'), 3, 10_000, 32).toString('hex'),
+    '7b68e2714053d9fbe49c57b8eea53d55a0bea48a4049e1e272a1c40d87aaef0b',
+    'a truststore MAC key: "changeit", 10,000 iterations',
+  );
+  // Three 32-byte blocks: the second and third start from an input the first block changed (B.2 step 6c).
+  t.equal(
+    pkcs12Sha256Key('three blocks', Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'), 1, 7, 80).toString('hex'),
+    '28c4b486228cb50ff394657e0172d98e2fe36f1796e9a46beefc48ee7f894af7d41d9aeea8f64f2fd4a63fa59b86cb21bd81bd0e0a87266a2dce59a3ef83be2cb253521d396098828ca45c393f443618',
+    '80 bytes, id 1, 7 iterations',
+  );
+});
+
 t.test('DER integers and OIDs', async (t) => {
   t.equal(integer(0).toString('hex'), '020100');
   t.equal(integer(3).toString('hex'), '020103');
