@@ -40,6 +40,15 @@ export async function waitForMembers(members: EtcdMember[], caFile: string, clie
   }
 }
 
+/**
+ * One GET /health at a member's client address, verified against `caFile` with the client
+ * certificate and key in `clientDir`: 'ok', or what went wrong in Node's words.
+ */
+export async function probeMember(address: string, caFile: string, clientDir: string): Promise<string> {
+  const tls = { ca: await readFile(caFile), cert: await readFile(join(clientDir, 'tls.crt')), key: await readFile(join(clientDir, 'tls.key')) };
+  return probeOnce(address, tls, undefined);
+}
+
 function probeOnce(address: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }, fingerprint: string | undefined): Promise<string> {
   return new Promise((resolve) => {
     // No servername: SNI carries no IP address; the certificate is checked against `host`, the IP.

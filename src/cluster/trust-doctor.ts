@@ -3,6 +3,7 @@ import { isDhError } from '../base/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { ClusterSpec, PodSpecEntry } from './cluster-file.js';
 import { clusterNetwork, tlsVolumeOf } from './cluster-up.js';
+import { etcdPaths } from './etcd-doctor.js';
 import { clusterStatePaths, IN_CONTAINER, podStatePaths, SERVICE_PORT } from './layout.js';
 import { fromOpenssl, handshakeFromHost, opensslCommand, type Reach } from './tls-reach.js';
 import { explainFailure, type Presenter, type Verifier } from './trust-explain.js';
@@ -11,8 +12,11 @@ import { explainFailure, type Presenter, type Verifier } from './trust-explain.j
 export interface TrustPath {
   from: string;
   to: string;
-  /** host: this host with the cluster's client bundle; machine: one pod's service calling another; front: a pod's front calling its machine. */
-  kind: 'host' | 'machine' | 'front';
+  /**
+   * host: this host with the cluster's client bundle; machine: one pod's service calling another;
+   * front: a pod's front calling its machine; etcd: an etcd client certificate at a member.
+   */
+  kind: 'host' | 'machine' | 'front' | 'etcd';
   /** What was dialled: hostname:port (and the address, from the host). */
   target: string;
   ok: boolean;
@@ -55,6 +59,7 @@ export async function runTrustDoctor(engine: Engine, spec: ClusterSpec, stateDir
       paths.push(await judge({ from: `${pod.name} front`, to: pod.name, kind: 'front', target: `${pod.hostname}:${SERVICE_PORT}` }, reach, { ...verifier, who: `${pod.name}'s front` }, presenter(spec, stateDir, pod), `${pod.name}-front`, rotate));
     }
   }
+  for (const path of await etcdPaths(spec, stateDir, clusterFile)) paths.push({ ...path, kind: 'etcd' });
   return { ok: paths.every((path) => path.ok), cluster: spec.cluster, clientBundle: bundle, paths };
 }
 

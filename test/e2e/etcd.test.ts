@@ -81,6 +81,14 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   const members = await etcdctl(endpoints.endpoints[1]!, endpoints, 'member', 'list');
   t.equal(members.stdout.trim().split('\n').filter((line) => line.includes(', started, ')).length, 3, 'three started members');
 
+  // doctor -f checks etcd's trust live too: each member with the operator's certificate, and
+  // the machine's certificate at etcd-1.
+  const doctor = await runCli(['doctor', '-f', file, '--json'], { env: podmanEnv });
+  const doctorPaths = (JSON.parse(doctor.stdout || '{}') as { paths?: { from: string; to: string; kind: string; ok: boolean; reason?: string }[] }).paths ?? [];
+  const etcdRows = doctorPaths.filter((path) => path.kind === 'etcd');
+  t.same(etcdRows.map((path) => [path.from, path.to, path.ok]), [['operator', 'etcd-1', true], ['operator', 'etcd-2', true], ['operator', 'etcd-3', true], [machine, 'etcd-1', true]],
+    `doctor -f: every etcd path answers (${etcdRows.filter((path) => !path.ok).map((path) => path.reason).join('; ')})`);
+
   // The machine's own etcd client files work from where up put them.
   const clientDir = join(dir, 'state', 'pods', machine, 'etcd-client');
   const asMachine = { cacert: join(clientDir, 'ca.crt'), cert: join(clientDir, 'tls.crt'), key: join(clientDir, 'tls.key') };
@@ -173,6 +181,14 @@ t.test('three etcd members reach quorum over peer TLS, answer etcd clients only,
   t.equal(plan.code, 0, plan.stderr);
   t.same((JSON.parse(plan.stdout) as { etcd: { members: { action: string; certificate: string }[] } }).etcd.members.map((m) => [m.action, m.certificate]),
     [['unchanged', 'issued'], ['unchanged', 'issued'], ['unchanged', 'issued']], 'plan -f: every member running as planned');
+
+  // A member that is down is a failing row with what to do, and doctor exits 4.
+  await podman(['pod', 'stop', `${cluster}-etcd-3`]);
+  const sick = await runCli(['doctor', '-f', file, '--json'], { env: podmanEnv });
+  t.equal(sick.code, 4, 'doctor -f exits 4 with a member down');
+  const sickRows = (JSON.parse(sick.stdout || '{}') as { paths?: { from: string; to: string; kind: string; ok: boolean; reason?: string; fix?: string }[] }).paths?.filter((path) => path.kind === 'etcd') ?? [];
+  t.same(sickRows.map((path) => [path.to, path.ok]), [['etcd-1', true], ['etcd-2', true], ['etcd-3', false], ['etcd-1', true]], 'only etcd-3 fails');
+  t.match(sickRows[2], { reason: /unreachable/, fix: new RegExp(`podman logs ${cluster}-etcd-3-etcd`) }, 'unreachable, and where to look');
 
   const down = await runCli(['down', '-f', file, '--json'], { env: podmanEnv });
   t.equal(down.code, 0, down.stderr);
