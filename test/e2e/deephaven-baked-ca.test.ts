@@ -5,7 +5,7 @@ import { clientPython, firstQuery, TEST_CACHE_DIR } from '../support/deephaven.j
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { podman, untagPrefix } from '../support/podman-cli.js';
+import { podman, removePods, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * The other trust route for Deephaven: the CA baked into the image by `build --ca-cert-file`,
@@ -25,7 +25,7 @@ t.test('Deephaven with the CA baked in at build and no --ca-cert-file at start',
   if (!(await requirePodman(t))) return;
   const dir = t.testdir();
   t.teardown(async () => {
-    await podman(['pod', 'rm', '-f', pod], true);
+    await removePods(pod);
     await podman(['network', 'rm', '-f', network], true);
     await untagPrefix(PREFIX);
   });

@@ -7,7 +7,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePods, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * The operator's view of started pods (status, logs, stop) and two runs racing to create the
@@ -35,7 +35,7 @@ interface StatusRow {
 t.test('pods', async (t) => {
   if (!(await requirePodman(t))) return;
   t.teardown(async () => {
-    for (const name of [pod, racedPod]) await podman(['pod', 'rm', '-f', name], true);
+    await removePods(pod, racedPod);
     await podman(['network', 'rm', '-f', network], true);
     await untagPrefix(PREFIX);
   });

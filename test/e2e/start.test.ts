@@ -6,7 +6,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { curlHttps, eventually, podman, untagPrefix } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePods, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * `start` against real Podman with the probe service: two machines on one network, trust from
@@ -40,7 +40,7 @@ t.test('machines started with their TLS volumes trust each other as configured',
   const ports: Record<string, number> = { [A]: await freePort(), [B]: await freePort() };
 
   t.teardown(async () => {
-    for (const host of [A, B]) await podman(['pod', 'rm', '-f', podName(host)], true);
+    await removePods(podName(A), podName(B));
     await podman(['network', 'rm', '-f', network], true);
     for (const prefix of [PLAIN, BAKED]) {
       await untagPrefix(prefix);

@@ -6,7 +6,7 @@ import { repoRoot, type CliResult } from '../support/cli.js';
 import { clientPython, TEST_CACHE_DIR } from '../support/deephaven.js';
 import { freePort } from '../support/net.js';
 import { requirePodman } from '../support/podman.js';
-import { curlHttps, podman } from '../support/podman-cli.js';
+import { curlHttps, podman, removePods } from '../support/podman-cli.js';
 import { tool } from '../support/tools.js';
 
 /**
@@ -44,7 +44,7 @@ t.test('scripts/up.sh leaves the Deephaven IDE on TLS, with the CA and a pydeeph
   const hadState = existsSync(checkout);
   const hadService = existsSync(join(engineDir, 'service.pid'));
   t.teardown(async () => {
-    await podman(['pod', 'rm', '-f', POD], true);
+    await removePods(POD);
     // What this test started and made, and nothing a developer had running here before.
     if (!hadService) await tool('env', [`DH_PODMAN_ENGINE_DIR=${engineDir}`, 'bash', join(repoRoot, 'scripts', 'podman-env.sh'), 'stop']);
     if (!hadState) rmSync(checkout, { recursive: true, force: true });

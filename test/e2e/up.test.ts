@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePods } from '../support/podman-cli.js';
 
 /**
  * The developers' one command on its fast path (`--image probe`, a TLS endpoint in seconds): a
@@ -19,7 +19,7 @@ t.test('up --image probe brings a machine up and prints a URL that curl --cacert
   const stateDir = t.testdir();
   const port = await freePort();
   const pod = HOST.replace(/\./g, '-');
-  t.teardown(() => podman(['pod', 'rm', '-f', pod], true));
+  t.teardown(() => removePods(pod));
   const up = () => runCli(['up', '--json', '--image', 'probe', '--hostname', HOST, '--port', `${port}`, '--state-dir', stateDir], { env: podmanEnv });
 
   const first = await up();

@@ -7,7 +7,7 @@ import { repoRoot, runCli } from './cli.js';
 import { BASE_IMAGE, podmanEnv } from './podman.js';
 import { accepts, freePort } from './net.js';
 import { makeCa, makeLeaf, makeVolume } from './openssl.js';
-import { eventually, podman } from './podman-cli.js';
+import { eventually, podman, removePods } from './podman-cli.js';
 import { tool, type ToolResult } from './tools.js';
 
 /** The Deephaven image and where its wheels are cached for the tests (kept across runs). */
@@ -93,7 +93,7 @@ export async function deephavenMachine(t: Test, options: { host: string; pod: st
   const { host, pod, network } = options;
   const dir = t.testdir();
   t.teardown(async () => {
-    await podman(['pod', 'rm', '-f', pod], true);
+    await removePods(pod);
     await podman(['network', 'rm', '-f', network], true);
   });
   await ensureDeephavenImage(t);

@@ -77,10 +77,17 @@ export async function untagPrefix(prefix: string): Promise<void> {
 /** Removes a cluster's pods and network by label, not through its file: t.testdir() may be gone. */
 export async function removeClusterPods(cluster: string): Promise<void> {
   const left = await podman(['pod', 'ps', '--format', '{{.Name}}', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
-  const pods = left.stdout.split('\n').filter(Boolean);
-  for (const pod of pods) await podman(['pod', 'rm', '-f', pod], true);
+  await removePods(...left.stdout.split('\n').filter(Boolean));
   await podman(['network', 'rm', `dh-${cluster}`], true);
-  // Their keystores and passphrases, which dh-podman keeps as Podman secrets named after the pod.
+}
+
+/**
+ * Pods a test made, removed with the keystores and passphrases dh-podman keeps for them as
+ * Podman secrets named after the pod (`podman pod rm` leaves those, and `down` is not always
+ * what a test ends with). Pods already gone are no error.
+ */
+export async function removePods(...pods: string[]): Promise<void> {
+  for (const pod of pods) await podman(['pod', 'rm', '-f', pod], true);
   const secrets = (await podman(['secret', 'ls', '--format', '{{.Name}}'], true)).stdout.split('\n');
   for (const secret of secrets.filter((name) => pods.some((pod) => name.startsWith(secretPrefix(pod))))) await podman(['secret', 'rm', secret], true);
 }
