@@ -59,6 +59,20 @@ function clusterFile(dir: string, cluster: string, pods: Pod[], mtls: string): s
     pods.map((pod) => ({ name: pod.name, hostname: pod.hostname, port: pod.port, image: `${PREFIX}probe:latest`, volume: `./${pod.volume}` })));
 }
 
+/**
+ * A test's two machines, one and two, of the cluster RUN-LABEL: the directory, a CA, their names
+ * and free ports; the cluster's pods and secrets go when the test ends.
+ */
+async function twoMachines(t: Test, label: string) {
+  const dir = t.testdir();
+  const ca = makeCa(dir, 'ca', '/CN=mtls e2e CA');
+  const cluster = `${run}-${label}`;
+  t.teardown(() => removeClusterPods(cluster));
+  const pods: Pod[] = [];
+  for (const volume of ['one', 'two']) pods.push({ name: `${cluster}-${volume}`, hostname: `${volume}.mtls-${label}.test`, port: await freePort(), volume });
+  return { dir, ca, cluster, pods };
+}
+
 /** A cluster file's pods brought up with mutual TLS off, for the rollouts. */
 async function upWithout(t: Test, dir: string, cluster: string, pods: Pod[]): Promise<string> {
   await buildProbe(t);
@@ -70,14 +84,7 @@ async function upWithout(t: Test, dir: string, cluster: string, pods: Pod[]): Pr
 
 t.test('mtls rollout: off → want → need, one machine at a time, every call working after each', async (t) => {
   if (!(await requirePodman(t))) return;
-  const dir = t.testdir();
-  const ca = makeCa(dir, 'ca', '/CN=mtls e2e CA');
-  const cluster = `${run}-roll`;
-  t.teardown(() => removeClusterPods(cluster));
-  const pods: Pod[] = [
-    { name: `${cluster}-one`, hostname: 'one.mtls-roll.test', port: await freePort(), volume: 'one' },
-    { name: `${cluster}-two`, hostname: 'two.mtls-roll.test', port: await freePort(), volume: 'two' },
-  ];
+  const { dir, ca, cluster, pods } = await twoMachines(t, 'roll');
   const leaves = pods.map((pod) => makeLeaf(dir, pod.volume, ca, [pod.hostname]));
   pods.forEach((pod, index) => makeVolume(dir, pod.volume, leaves[index]!));
   const file = await upWithout(t, dir, cluster, pods);
@@ -110,16 +117,8 @@ t.test('mtls rollout: off → want → need, one machine at a time, every call w
 
 t.test('mtls: need: no client certificate is refused, the machine\'s own is accepted, machine → machine calls present theirs', async (t) => {
   if (!(await requirePodman(t))) return;
-  const dir = t.testdir();
-  const ca = makeCa(dir, 'ca', '/CN=mtls e2e CA');
-  const cluster = `${run}-need`;
-  t.teardown(() => removeClusterPods(cluster));
+  const { dir, ca, cluster, pods } = await twoMachines(t, 'need');
   await buildProbe(t);
-
-  const pods: Pod[] = [
-    { name: `${cluster}-one`, hostname: 'one.mtls-need.test', port: await freePort(), volume: 'one' },
-    { name: `${cluster}-two`, hostname: 'two.mtls-need.test', port: await freePort(), volume: 'two' },
-  ];
   const leaves = pods.map((pod) => makeLeaf(dir, pod.volume, ca, [pod.hostname]));
   pods.forEach((pod, index) => makeVolume(dir, pod.volume, leaves[index]!));
   const file = clusterFile(dir, cluster, pods, 'need');
@@ -186,14 +185,7 @@ t.test('mtls: want over a leaf without clientAuth is an error of the file, namin
 
 t.test('mtls rollout to need over a leaf without clientAuth stops at that machine, and every call still works', async (t) => {
   if (!(await requirePodman(t))) return;
-  const dir = t.testdir();
-  const ca = makeCa(dir, 'ca', '/CN=mtls e2e CA');
-  const cluster = `${run}-stop`;
-  t.teardown(() => removeClusterPods(cluster));
-  const pods: Pod[] = [
-    { name: `${cluster}-one`, hostname: 'one.mtls-stop.test', port: await freePort(), volume: 'one' },
-    { name: `${cluster}-two`, hostname: 'two.mtls-stop.test', port: await freePort(), volume: 'two' },
-  ];
+  const { dir, ca, cluster, pods } = await twoMachines(t, 'stop');
   makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, [pods[0]!.hostname]));
   openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'two.key', '-out', 'two.csr', '-subj', `/CN=${pods[1]!.hostname}`], dir);
   writeFileSync(join(dir, 'two.ext'), `subjectAltName=DNS:${pods[1]!.hostname}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
@@ -258,14 +250,7 @@ t.test('start --mtls want with an Envoy front: requests through the front get th
 
 t.test('mtls rollout: a step that breaks a call is put back; the error names the machine and the call, and every call that worked before still works', async (t) => {
   if (!(await requirePodman(t))) return;
-  const dir = t.testdir();
-  const ca = makeCa(dir, 'ca', '/CN=mtls e2e CA');
-  const cluster = `${run}-back`;
-  t.teardown(() => removeClusterPods(cluster));
-  const pods: Pod[] = [
-    { name: `${cluster}-one`, hostname: 'one.mtls-back.test', port: await freePort(), volume: 'one' },
-    { name: `${cluster}-two`, hostname: 'two.mtls-back.test', port: await freePort(), volume: 'two' },
-  ];
+  const { dir, ca, cluster, pods } = await twoMachines(t, 'back');
   makeVolume(dir, 'one', makeLeaf(dir, 'one', ca, [pods[0]!.hostname]));
   // Two's leaf allows clientAuth, so the file's checks pass it, but its legacy Netscape certificate
   // type says SSL server only: Java refuses it as a client certificate. Under need, two's calls to
