@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { pathExists } from '../base/atomic-write.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { etcdClientDir } from './etcd-material.js';
@@ -18,9 +19,9 @@ export interface EtcdPath {
 
 /**
  * etcd's own trust, live: from this host, each member's GET /health with the operator's client
- * certificate (verified against the etcd CA, by the member's IP), then each machine's etcd client
- * certificate at the first member that answered, as etcd would accept or refuse that machine. The same call
- * `etcdctl endpoint health` makes with the files `dh-podman etcd endpoints` names.
+ * certificate (verified against the etcd CA, by the member's IP), then each machine's etcd
+ * client certificate at the first member that answered, as etcd would accept or refuse that
+ * machine. The same call `etcdctl endpoint health` makes with the files `etcd endpoints` names.
  */
 export async function etcdPaths(spec: ClusterSpec, stateDir: string, clusterFile: string): Promise<EtcdPath[]> {
   const members = etcdMembers(spec, stateDir);
@@ -29,7 +30,7 @@ export async function etcdPaths(spec: ClusterSpec, stateDir: string, clusterFile
   const paths: EtcdPath[] = [];
   const check = async (from: string, clientDir: string, member: (typeof members)[number]): Promise<EtcdPath> => {
     const target = `https://${member.clientIp}:${ETCD_CLIENT_PORT} with ${from === OPERATOR_CLIENT ? "the operator's" : `${from}'s`} etcd client certificate`;
-    if (!(await pathExists(caFile)) || !(await pathExists(`${clientDir}/tls.crt`))) {
+    if (!(await pathExists(caFile)) || !(await pathExists(join(clientDir, 'tls.crt')))) {
       return { from, to: member.name, target, ok: false, reason: `no etcd client files in ${clientDir} (or no ${caFile})`, fix: `bring the cluster up first: dh-podman up -f ${clusterFile}` };
     }
     const answer = await probeMember(member.clientIp, caFile, clientDir);
