@@ -73,6 +73,7 @@ start() {
   # A running service keeps the configuration it started with: the file is written only for a
   # service about to start, so it always says what the running one read.
   if ping_socket; then
+    [ -f "$conf" ] || write_conf
     prove
     echo "$socket"
     return 0
