@@ -5,7 +5,7 @@ import { clientPython, firstQuery, TEST_CACHE_DIR } from '../support/deephaven.j
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { podman, removePods, untagPrefix } from '../support/podman-cli.js';
+import { podman, removePodsAndNetwork, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * The other trust route for Deephaven: the CA baked into the image by `build --ca-cert-file`,
@@ -25,8 +25,7 @@ t.test('Deephaven with the CA baked in at build and no --ca-cert-file at start',
   if (!(await requirePodman(t))) return;
   const dir = t.testdir();
   t.teardown(async () => {
-    await removePods(pod);
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, pod);
     await untagPrefix(PREFIX);
   });
   const python = await clientPython();

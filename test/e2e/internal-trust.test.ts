@@ -5,7 +5,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { curlHttps, eventually, podman, removePods, untagPrefix } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePodsAndNetwork, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * Envoy-fronted machines trust each other through truststore-internal.p12 only: narrower than
@@ -37,8 +37,7 @@ t.test('internal trust is narrower than external trust', async (t) => {
   const port = await freePort();
   const frontPort = await freePort();
   t.teardown(async () => {
-    await removePods(...Object.values(hosts).map(pod));
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, ...Object.values(hosts).map(pod));
     await untagPrefix(PREFIX);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, ...PROBE_AND_FRONT], { env: podmanEnv });

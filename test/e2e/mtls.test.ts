@@ -10,7 +10,7 @@ import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume, openssl } from '../support/openssl.js';
 import { writeClusterFile } from '../support/cluster-file.js';
 import { BASE_IMAGE, podmanEnv, PROBE_AND_FRONT, requirePodman } from '../support/podman.js';
-import { eventually, podman, removeClusterPods, removePods, type Result, untagPrefix } from '../support/podman-cli.js';
+import { eventually, podman, removeClusterPods, removePodsAndNetwork, type Result, untagPrefix } from '../support/podman-cli.js';
 
 /** `mtls: need` in a cluster file: the probes refuse callers without a certificate and present their own. */
 
@@ -221,8 +221,7 @@ t.test('start --mtls want with an Envoy front: requests through the front get th
   const name = `${run}-front`;
   const network = `${run}-front-net`;
   t.teardown(async () => {
-    await removePods(name);
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, name);
   });
   await buildProbe(t);
   const port = await freePort();

@@ -7,7 +7,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman, removePods, untagPrefix } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePodsAndNetwork, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * The operator's view of started pods (status, logs, stop) and two runs racing to create the
@@ -35,8 +35,7 @@ interface StatusRow {
 t.test('pods', async (t) => {
   if (!(await requirePodman(t))) return;
   t.teardown(async () => {
-    await removePods(pod, racedPod);
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, pod, racedPod);
     await untagPrefix(PREFIX);
   });
   const build = await runCli(['build', '--tag-prefix', PREFIX, '--base-image', BASE_IMAGE, '--only', 'probe'], { env: podmanEnv });

@@ -7,7 +7,7 @@ import { fileBytes } from '../support/custody.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman, removePods, untagPrefix } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePodsAndNetwork, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * A failed `start` over a working pod takes nothing down: a host port another process holds is
@@ -31,8 +31,7 @@ t.test('a failed replace leaves the working pod serving', async (t) => {
   const port = await freePort();
 
   t.teardown(async () => {
-    await removePods(pod);
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, pod);
     await untagPrefix(PREFIX);
   });
 

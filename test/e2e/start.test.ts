@@ -6,7 +6,7 @@ import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { curlHttps, eventually, podman, removePods, untagPrefix } from '../support/podman-cli.js';
+import { curlHttps, eventually, podman, removePodsAndNetwork, untagPrefix } from '../support/podman-cli.js';
 
 /**
  * `start` against real Podman with the probe service: two machines on one network, trust from
@@ -40,8 +40,7 @@ t.test('machines started with their TLS volumes trust each other as configured',
   const ports: Record<string, number> = { [A]: await freePort(), [B]: await freePort() };
 
   t.teardown(async () => {
-    await removePods(podName(A), podName(B));
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, podName(A), podName(B));
     for (const prefix of [PLAIN, BAKED]) {
       await untagPrefix(prefix);
     }

@@ -7,7 +7,7 @@ import { repoRoot, runCli } from './cli.js';
 import { BASE_IMAGE, podmanEnv } from './podman.js';
 import { accepts, freePort } from './net.js';
 import { makeCa, makeLeaf, makeVolume } from './openssl.js';
-import { eventually, podman, removePods } from './podman-cli.js';
+import { eventually, podman, removePodsAndNetwork } from './podman-cli.js';
 import { tool, type ToolResult } from './tools.js';
 
 /** The Deephaven image and where its wheels are cached for the tests (kept across runs). */
@@ -65,7 +65,8 @@ export function query(python: string, port: number, caFile: string, name: string
  */
 export async function firstQuery(...args: Parameters<typeof query>): Promise<ToolResult | undefined> {
   const started = Date.now();
-  await eventually(async () => ((await accepts(args[1])) ? true : undefined), 300_000);
+  const [, port] = args;
+  await eventually(async () => ((await accepts(port)) ? true : undefined), 300_000);
   return eventually(async () => {
     const result = await query(...args);
     if (result.code === 0) return result;
@@ -93,8 +94,7 @@ export async function deephavenMachine(t: Test, options: { host: string; pod: st
   const { host, pod, network } = options;
   const dir = t.testdir();
   t.teardown(async () => {
-    await removePods(pod);
-    await podman(['network', 'rm', '-f', network], true);
+    await removePodsAndNetwork(network, pod);
   });
   await ensureDeephavenImage(t);
   const python = await clientPython();

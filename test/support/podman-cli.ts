@@ -77,8 +77,13 @@ export async function untagPrefix(prefix: string): Promise<void> {
 /** Removes a cluster's pods and network by label, not through its file: t.testdir() may be gone. */
 export async function removeClusterPods(cluster: string): Promise<void> {
   const left = await podman(['pod', 'ps', '--format', '{{.Name}}', '--filter', `label=io.dh-podman.cluster=${cluster}`], true);
-  await removePods(...left.stdout.split('\n').filter(Boolean));
-  await podman(['network', 'rm', `dh-${cluster}`], true);
+  await removePodsAndNetwork(`dh-${cluster}`, ...left.stdout.split('\n').filter(Boolean));
+}
+
+/** A test's pods (with their secrets, as removePods), then the network they were on. */
+export async function removePodsAndNetwork(network: string, ...pods: string[]): Promise<void> {
+  await removePods(...pods);
+  await podman(['network', 'rm', '-f', network], true);
 }
 
 /**
