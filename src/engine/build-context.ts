@@ -23,13 +23,16 @@ export async function packContext(dir: string, options: ContextOptions = {}): Pr
   const { default: tarFs } = await import('tar-fs');
   const rules = await readIgnoreFile(dir);
   const extras = options.extraFiles ?? {};
-  const dirs = options.extraDirs ?? {};
-  const appends = Object.keys(extras).length + Object.keys(dirs).length > 0;
+  // Listed before the tar exists: a missing directory fails here, as this call's rejection. Once
+  // streaming, tar-stream emits an error at once, and a consumer that has not attached yet (the
+  // build awaits other things first) would leave it thrown into nowhere.
+  const dirs = await listDirs(options.extraDirs ?? {});
+  const appends = Object.keys(extras).length + dirs.length > 0;
   const pack = tarFs.pack(dir, {
     ignore: (name: string) => {
       const path = relative(dir, name);
       // A generated file replaces the one on disk; sending both would leave the engine two entries of one name.
-      if (Object.hasOwn(extras, path) || Object.keys(dirs).some((dir) => path === dir || path.startsWith(`${dir}/`))) return true;
+      if (Object.hasOwn(extras, path) || dirs.some(({ name }) => path === name || path.startsWith(`${name}/`))) return true;
       // The engine needs the Containerfile, so (as docker build does) it is sent even when .containerignore names it.
       if (path === '' || path === CONTAINERFILE || !rules?.matcher.ignores(path)) return false;
       // As in Docker and Buildah, an ignored directory is still walked when a `!` pattern reaches into
@@ -53,11 +56,22 @@ const CONTAINERFILE = 'Containerfile';
 
 type TarPack = { entry(header: { name: string; size?: number; mode?: number; type?: 'file' | 'directory' }, callback?: (error?: Error | null) => void): Writable };
 
+/** Each extra directory's name in the context, where it is on the host, and its files (sorted). */
+async function listDirs(dirs: Record<string, string>): Promise<{ name: string; dir: string; files: string[] }[]> {
+  return Promise.all(
+    Object.entries(dirs).map(async ([name, dir]) => ({
+      name,
+      dir,
+      files: (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort(),
+    })),
+  );
+}
+
 /** A tar takes one streamed entry at a time: each file is written whole before the next starts. */
-async function appendDirs(tar: TarPack, dirs: Record<string, string>): Promise<void> {
-  for (const [name, dir] of Object.entries(dirs)) {
+async function appendDirs(tar: TarPack, dirs: { name: string; dir: string; files: string[] }[]): Promise<void> {
+  for (const { name, dir, files } of dirs) {
     tar.entry({ name, type: 'directory', mode: 0o755 }).end();
-    for (const file of (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort()) {
+    for (const file of files) {
       const path = join(dir, file);
       const { size } = await stat(path);
       await pipeline(createReadStream(path), tar.entry({ name: `${name}/${file}`, size, mode: 0o644 }));

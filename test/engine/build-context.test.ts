@@ -162,5 +162,5 @@ t.test('extraDirs stream a host directory in under their name, replacing one of 
 
 t.test('a missing extraDirs directory fails the context, never a truncated one', async (t) => {
   const dir = t.testdir({ Containerfile: 'FROM x\n' });
-  await t.rejects(readTar(await packContext(dir, { extraDirs: { wheels: join(dir, 'missing') } })));
+  await t.rejects(packContext(dir, { extraDirs: { wheels: join(dir, 'missing') } }).then(readTar), { code: 'ENOENT' });
 });
