@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { secretPrefix } from '../src/cluster/secret-delivery.js';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
-import { benchPrefix, dhPodman, engineUrl, freePort, imageExists, median, podmanCli, repoRoot } from './support.js';
+import { benchPrefix, dhPodman, engineUrl, freePort, imageExists, median, podmanCli, repoRoot, withoutExtraCaCerts } from './support.js';
 
 /**
  * `dh-podman start` of one pod with one container, against the same steps as a shell script of
@@ -87,7 +87,8 @@ export async function run(log: (line: string) => void): Promise<void> {
     cleanup(`${pod}-sh`);
 
     started = performance.now();
-    execFileSync(process.execPath, [join(repoRoot, 'dist/bench/floor/start-calls.js'), `${pod}-floor`, NETWORK, `${await freePort()}`, volume, IMAGE, HOST], { stdio: 'ignore' });
+    // Started as scripts/dh-podman starts the CLI: without NODE_EXTRA_CA_CERTS at Node's start-up.
+    execFileSync(process.execPath, [join(repoRoot, 'dist/bench/floor/start-calls.js'), `${pod}-floor`, NETWORK, `${await freePort()}`, volume, IMAGE, HOST], { stdio: 'ignore', env: withoutExtraCaCerts() });
     floorCalls.push(performance.now() - started);
     cleanup(`${pod}-floor`);
   }

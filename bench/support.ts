@@ -60,15 +60,25 @@ export function imageExists(url: string, image: string, log: (line: string) => v
   }
 }
 
+/** This environment without NODE_EXTRA_CA_CERTS: how scripts/dh-podman starts Node (see there). */
+export function withoutExtraCaCerts(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/** The command an operator runs (package.json "bin"): a launcher that starts Node on the compiled CLI. */
+export const launcher = join(repoRoot, 'scripts/dh-podman');
+
 /** dh-podman as an operator runs it: a fresh process of the compiled CLI. */
 export function dhPodman(...args: string[]): void {
-  execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { stdio: 'ignore' });
+  execFileSync(launcher, args, { stdio: 'ignore' });
 }
 
 /** dh-podman as a fresh process that may fail: its exit status and output, never a throw. */
 export function dhPodmanRun(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000, onSpawn: (child: ChildProcess) => void = () => undefined): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    const child = execFile(launcher, args, { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : error.signal ? 128 : 1) : 0, stdout, stderr });
     });
     onSpawn(child);

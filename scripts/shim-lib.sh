@@ -4,7 +4,7 @@ dh_podman() {
   local here
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   if [ -f "$here/../dist/src/cli/main.js" ]; then
-    node "$here/../dist/src/cli/main.js" "$@"
+    "$here/dh-podman" "$@"
   else
     dh-podman "$@"
   fi

@@ -15,4 +15,4 @@ export DH_PODMAN_ENGINE_DIR=$PWD/.dh-podman/engine
   scripts/podman-env.sh start >/dev/null
 } >&2
 eval "$(scripts/podman-env.sh env)"
-exec node dist/src/cli/main.js up --state-dir .dh-podman "$@"
+exec scripts/dh-podman up --state-dir .dh-podman "$@"

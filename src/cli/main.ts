@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import { restoreExtraCaCertsVariable } from '../base/extra-ca-certs-variable.js';
 import { run } from './program.js';
+
+// scripts/dh-podman kept NODE_EXTRA_CA_CERTS from Node's start-up (see there): the processes
+// this one starts get it back unchanged.
+restoreExtraCaCertsVariable();
 
 // `dh-podman … | head` closes the pipe early; the reader has what it wanted, so that is not an
 // error worth a stack trace.

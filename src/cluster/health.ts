@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { checkServerIdentity } from 'node:tls';
 import { backoffDelays } from '../base/backoff.js';
+import { defaultClientCas } from '../base/default-client-cas.js';
 import { runtimeError } from '../base/errors.js';
 import { timingOn, recordTiming } from '../base/timing.js';
 import type { ClientIdentity } from './client-identity.js';
@@ -63,7 +64,7 @@ export function getOnce(target: HealthTarget, timeoutMs = 3000): Promise<{ statu
         // The name a client asks for, not the address dialled: Jetty (Deephaven) answers 400
         // to a Host that is not the SNI name.
         headers: { host: `${target.hostname}:${target.port}` },
-        ...(target.caPem ? { ca: target.caPem } : {}),
+        ...caOption(target.caPem),
         ...(target.client ? { cert: target.client.certPem, key: target.client.keyPem } : {}),
         timeout: timeoutMs,
         // A fresh connection each time: a kept-alive one may lead to the pod a restart replaced.
@@ -82,4 +83,11 @@ export function getOnce(target: HealthTarget, timeoutMs = 3000): Promise<{ statu
     req.on('error', (error) => resolve({ error: error.message }));
     req.end();
   });
+}
+
+/** The machine's CA when the target names one; otherwise Node's default CAs (defaultClientCas). */
+function caOption(caPem: string | undefined): { ca?: string | string[] } {
+  if (caPem) return { ca: caPem };
+  const ca = defaultClientCas();
+  return ca ? { ca } : {};
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { checkServerIdentity, connect } from 'node:tls';
+import { defaultClientCas } from '../base/default-client-cas.js';
 
 /** One live TLS handshake: it verified, or it failed before TLS (unreachable) or in it. */
 export type Reach = { ok: true } | { ok: false; unreachable: boolean; detail: string };
@@ -10,11 +11,11 @@ const TIMEOUT_SECONDS = 10;
 const UNREACHABLE = /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|timed out|connect:errno|Connection refused|No route to host|Name or service not known|Temporary failure in name resolution|BIO_lookup|BIO_connect|unexpected eof/i;
 
 /**
- * A handshake from this host, as a client given `caFile` (the system's CAs without one) would
+ * A handshake from this host, as a client given `caFile` (Node's default CAs without one) would
  * make it: to `address:port`, asking for and verifying `hostname`, never the address dialled.
  */
 export async function handshakeFromHost(target: { address: string; port: number; hostname: string; caFile: string | undefined }): Promise<Reach> {
-  const ca = target.caFile === undefined ? undefined : await readFile(target.caFile, 'utf8');
+  const ca = target.caFile === undefined ? defaultClientCas() : await readFile(target.caFile, 'utf8');
   return new Promise((resolve) => {
     const socket = connect({
       host: target.address,
