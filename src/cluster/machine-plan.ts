@@ -140,15 +140,26 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
  * Everything `start` will do, from the checked inputs and what Podman and the disk hold now.
  * Nothing is created or written here.
  */
-export async function planMachine(engine: PodEngine, checked: CheckedMachine): Promise<MachinePlan> {
-  const { request, tlsVolume, check, paths, trust } = checked;
-  // What Podman holds now, asked at once: none of these answers depends on another.
-  const [image, existing, networkExists, frontImageExists] = await Promise.all([
+/** What Podman holds now of what a machine request names: its image, its pod, its network, its front's image. */
+export type MachineState = Awaited<ReturnType<typeof readMachineState>>;
+
+/**
+ * Asks Podman for what the request names, all at once: none of these answers depends on
+ * another, nor on the certificate checks, so a caller may ask while the checks still run.
+ */
+export function readMachineState(engine: PodEngine, request: Pick<MachineRequest, 'image' | 'name' | 'network' | 'envoy'>) {
+  return Promise.all([
     engine.images.inspect(request.image),
     engine.pods.inspect(request.name),
     engine.networks.exists(request.network),
     request.envoy ? engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE) : Promise.resolve(true),
   ]);
+}
+
+/** `state`: what readMachineState gave for this request, when the caller asked already. */
+export async function planMachine(engine: PodEngine, checked: CheckedMachine, state?: MachineState): Promise<MachinePlan> {
+  const { request, tlsVolume, check, paths, trust } = checked;
+  const [image, existing, networkExists, frontImageExists] = state ?? (await readMachineState(engine, request));
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
       subject: podSubject(request.name, 'image'),

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_ENVOY_IMAGE, DEFAULT_IMAGE, DEFAULT_NETWORK, ENVOY_PORT, podNameFor, SERVICE_PORT } from '../../cluster/layout.js';
+import type { Engine } from '../../engine/engine.js';
 import type { PortMapping } from '../../engine/pods.js';
 import { collect, parseHostname, parsePositiveInt } from '../options.js';
 import type { CommandContext } from '../program.js';
@@ -56,8 +57,8 @@ Example:
     )
     .action(async (flags: StartFlags, command: Command) => {
       const { applyMachinePlan } = await import('../../cluster/machine-apply.js');
-      const { checkMachine, planMachine } = await import('../../cluster/machine-plan.js');
-      const { withEngine } = await import('../engine-options.js');
+      const { checkMachine, planMachine, readMachineState } = await import('../../cluster/machine-plan.js');
+      const { withEngineMeanwhile } = await import('../engine-options.js');
       const { planData, renderPlan } = await import('../plan-view.js');
       const output = context.output(command);
       const request = {
@@ -74,9 +75,9 @@ Example:
         clientAuth: flags.mtls,
       };
       const { inStartFlags } = await import('../error-subjects.js');
-      const checked = await inStartFlags(() => checkMachine(request));
-      await withEngine(context, output, async (engine) => {
-        const plan = await inStartFlags(() => planMachine(engine, checked));
+      const meanwhile = { checks: () => inStartFlags(() => checkMachine(request)), reads: (engine: Engine) => readMachineState(engine, request) };
+      await withEngineMeanwhile(context, output, meanwhile, async (engine, checked, state) => {
+        const plan = await inStartFlags(() => planMachine(engine, checked, state));
         for (const warning of plan.check.findings.filter((f) => f.severity === 'warning')) output.warn(`${warning.code} ${warning.file}: ${warning.message}`);
         if (flags.dryRun) {
           output.data({ ok: true, dryRun: true, plan: planData(plan) });
