@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type forgeModule from 'node-forge';
+import { asn1, forgeUtil, type Asn1 } from './asn1-codec.js';
 import { readSkeleton } from './certificate-skeleton.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName, type AltNames, type KeyUsageName } from './extension-values.js';
 
 /**
  * One parsed certificate with the fields the rules and `cert inspect` need. node:crypto parses
@@ -62,37 +62,10 @@ export interface NameConstraints {
   malformed: boolean;
 }
 
-export interface SubjectAltNames {
-  dns: string[];
-  ip: string[];
-  email: string[];
-  uri: string[];
-  /** GeneralName tags of the other entries (0 otherName, 3 x400Address, 4 directoryName…). */
-  otherTags: number[];
-}
+/** A SubjectAltName's entries by kind (extension-values.ts reads them). */
+export type SubjectAltNames = AltNames;
 
-export type KeyUsage =
-  | 'digitalSignature'
-  | 'nonRepudiation'
-  | 'keyEncipherment'
-  | 'dataEncipherment'
-  | 'keyAgreement'
-  | 'keyCertSign'
-  | 'cRLSign'
-  | 'encipherOnly'
-  | 'decipherOnly';
-
-const KEY_USAGES: KeyUsage[] = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-];
+export type KeyUsage = KeyUsageName;
 
 export interface PublicKeyInfo {
   type: string;
@@ -127,7 +100,7 @@ const OID = {
  * Fields are read when first asked for. What a truststore needs of every CA (subject and issuer
  * text, validity, basicConstraints, fingerprint) comes from a walk of the DER skeleton
  * (readSkeleton below); node:crypto's X509Certificate (about 0.2 ms per certificate in
- * OpenSSL 3) and node-forge (about 35 ms to load) are only reached by the fields that need them.
+ * OpenSSL 3) and forge's ASN.1 codec are only reached by the fields that need them.
  * That is what makes a truststore of the host's ~150 CAs cost a few milliseconds. Bytes the walk
  * does not read as strict DER (BER lengths, an unusual version) take the old path: node parses
  * them at once and throws when it cannot.
@@ -157,20 +130,18 @@ export function parseCertificate(der: Buffer): Certificate {
   const issuer = memo(() => skeleton?.issuer ?? oneLineName(node().issuer));
   const notBefore = memo(() => skeleton?.notBefore ?? new Date(node().validFrom));
   const notAfter = memo(() => skeleton?.notAfter ?? new Date(node().validTo));
-  const basicConstraints = memo(() => (skeleton ? skeleton.basicConstraints : forgeBasicConstraints(fields().parsed.get(OID.basicConstraints))));
+  const extension = <T>(oid: string, decode: (value: string) => T | undefined): T | undefined => {
+    const value = fields().values.get(oid);
+    return value === undefined ? undefined : decode(value);
+  };
+  const basicConstraints = memo(() => (skeleton ? skeleton.basicConstraints : extension(OID.basicConstraints, decodeBasicConstraints)));
   const sha256 = memo(() => hashHex(der));
-  const san = memo(() => {
-    const ext = fields().parsed.get(OID.subjectAltName);
-    return ext ? readSan(ext) : undefined;
-  });
-  const keyUsage = memo(() => {
-    const ku = fields().parsed.get(OID.keyUsage);
-    return ku ? KEY_USAGES.filter((name) => ku[name] === true) : undefined;
-  });
-  const extKeyUsage = memo(() => {
-    const eku = fields().parsed.get(OID.extKeyUsage);
-    return eku ? readEku(eku) : undefined;
-  });
+  const san = memo(() => extension(OID.subjectAltName, decodeSubjectAltName));
+  const keyUsage = memo(() => extension(OID.keyUsage, decodeKeyUsage));
+  const extKeyUsage = memo(() => extension(OID.extKeyUsage, (value) => {
+    const oids = decodeExtKeyUsage(value);
+    return oids && [...new Set(oids.map((oid) => EKU_NAMES[oid] ?? oid))];
+  }));
   const publicKey = memo(() => describePublicKey(node(), fields().spki));
   return {
     der,
@@ -309,38 +280,16 @@ function curveName(namedCurve: string | undefined): string | undefined {
   return aliases[namedCurve] ?? namedCurve;
 }
 
-type ForgeExtension = Record<string, unknown> & {
-  id: string;
-  cA?: boolean;
-  pathLenConstraint?: number;
-  altNames?: { type: number; value: string; ip?: string }[];
-};
-
-type Asn1 = forgeModule.asn1.Asn1;
-
-const require = createRequire(import.meta.url);
-let loadedForge: typeof forgeModule | undefined;
-
-/**
- * node-forge, loaded on first use: loading it takes about 35 ms, more than a whole truststore
- * of the host's CAs, and only the fields a truststore never reads need it.
- */
-function forgeLib(): typeof forgeModule {
-  return (loadedForge ??= require('node-forge') as typeof forgeModule);
-}
 
 /** SHA-256 as hex; crypto.hash (Node 20.12+) is one call instead of a Hash object per certificate. */
 function hashHex(der: Buffer): string {
   return typeof crypto.hash === 'function' ? crypto.hash('sha256', der, 'hex') : crypto.createHash('sha256').update(der).digest('hex');
 }
 
-/** basicConstraints as forge decoded it, for certificates the skeleton walk left to node. */
-function forgeBasicConstraints(bc: ForgeExtension | undefined): Certificate['basicConstraints'] {
-  return bc ? { ca: bc.cA === true, pathLength: typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined } : undefined;
-}
 
 interface RawFields {
-  parsed: Map<string, ForgeExtension>;
+  /** Each extension's DER value by OID, the first of each OID (a repeat is a finding of its own). */
+  values: Map<string, string>;
   extensions: ExtensionInfo[];
   version: number;
   issuerDer: Buffer;
@@ -354,9 +303,7 @@ interface RawFields {
 
 /** The fields node:crypto does not expose, read from the DER with node-forge's ASN.1 decoder. */
 function readRaw(der: Buffer): RawFields {
-  const forge = forgeLib();
-  const asn1 = forge.asn1;
-  const certificate = asn1.fromDer(forge.util.createBuffer(der.toString('binary')), false);
+  const certificate = asn1.fromDer(forgeUtil.createBuffer(der.toString('binary')), false);
   const [tbs, outerAlgorithm] = certificate.value as Asn1[];
   const fields = (tbs?.value ?? []) as Asn1[];
   // TBSCertificate (RFC 5280 4.1): [0] version (optional), serial, signature, issuer, validity,
@@ -367,8 +314,7 @@ function readRaw(der: Buffer): RawFields {
   const version = versionField ? integer((versionField.value as Asn1[])[0]) + 1 : 1;
   const wrapper = rest.find((field) => field.tagClass === asn1.Class.CONTEXT_SPECIFIC && field.type === 3);
   const list = ((wrapper?.value as Asn1[] | undefined)?.[0]?.value ?? []) as Asn1[];
-  const fromAsn1 = (forge.pki as unknown as { certificateExtensionFromAsn1(ext: Asn1): ForgeExtension }).certificateExtensionFromAsn1;
-  const parsed = new Map<string, ForgeExtension>();
+  const values = new Map<string, string>();
   const extensions: ExtensionInfo[] = [];
   let nameConstraints: NameConstraints | undefined;
   for (const ext of list) {
@@ -378,16 +324,11 @@ function readRaw(der: Buffer): RawFields {
     const value = parts[parts.length - 1]!.value;
     extensions.push({ oid, critical, value: Buffer.from(typeof value === 'string' ? value : '', 'binary') });
     if (oid === OID.nameConstraints) nameConstraints = readNameConstraints(parts[parts.length - 1]!.value as string);
-    try {
-      const extension = fromAsn1(ext);
-      if (!parsed.has(extension.id)) parsed.set(extension.id, extension);
-    } catch {
-      // an extension forge cannot decode is still listed above, with its critical flag
-    }
+    if (typeof value === 'string' && !values.has(oid)) values.set(oid, value);
   }
   const outerOid = algorithmOid(outerAlgorithm);
   return {
-    parsed,
+    values,
     extensions,
     version,
     issuerDer: toDer(issuer),
@@ -401,8 +342,7 @@ function readRaw(der: Buffer): RawFields {
 }
 
 function toDer(node: Asn1 | undefined): Buffer {
-  const forge = forgeLib();
-  return node ? Buffer.from(forge.asn1.toDer(node).getBytes(), 'binary') : Buffer.alloc(0);
+  return node ? Buffer.from(asn1.toDer(node).getBytes(), 'binary') : Buffer.alloc(0);
 }
 
 function integer(node: Asn1 | undefined): number {
@@ -413,20 +353,18 @@ function integer(node: Asn1 | undefined): number {
 }
 
 function algorithmOid(node: Asn1 | undefined): string {
-  const forge = forgeLib();
   const oid = (node?.value as Asn1[] | undefined)?.[0];
-  return oid && typeof oid.value === 'string' ? forge.asn1.derToOid(oid.value) : '';
+  return oid && typeof oid.value === 'string' ? asn1.derToOid(oid.value) : '';
 }
 
 function readSpkiAlgorithm(spki: Asn1 | undefined): { algorithmOid: string; curveOid: string | undefined } {
-  const forge = forgeLib();
   const algorithm = (spki?.value as Asn1[] | undefined)?.[0];
   const oid = algorithmOid(algorithm);
   const parameters = (algorithm?.value as Asn1[] | undefined)?.[1];
   if (oid !== '1.2.840.10045.2.1' || !parameters) return { algorithmOid: oid, curveOid: undefined };
   // ECParameters: a named curve OID, or (explicitly, RFC 5480 forbids it) the whole curve.
-  const named = parameters.type === forge.asn1.Type.OID && typeof parameters.value === 'string';
-  return { algorithmOid: oid, curveOid: named ? forge.asn1.derToOid(parameters.value as string) : 'explicit' };
+  const named = parameters.type === asn1.Type.OID && typeof parameters.value === 'string';
+  return { algorithmOid: oid, curveOid: named ? asn1.derToOid(parameters.value as string) : 'explicit' };
 }
 
 /**
@@ -434,13 +372,12 @@ function readSpkiAlgorithm(spki: Asn1 | undefined): { algorithmOid: string; curv
  * and lower-cased (RFC 5280 7.1's comparison, close enough for constraint prefixes).
  */
 function nameRdns(name: Asn1): string[] {
-  const forge = forgeLib();
   return ((name.value ?? []) as Asn1[]).map((rdn) =>
     ((rdn.value ?? []) as Asn1[])
       .map((attribute) => {
         const [type, value] = attribute.value as Asn1[];
         const text = typeof value?.value === 'string' ? Buffer.from(value.value, 'binary').toString('utf8') : '';
-        return `${forge.asn1.derToOid(type!.value as string)}=${text.trim().replace(/\s+/g, ' ').toLowerCase()}`;
+        return `${asn1.derToOid(type!.value as string)}=${text.trim().replace(/\s+/g, ' ').toLowerCase()}`;
       })
       .sort()
       .join('+'),
@@ -448,13 +385,12 @@ function nameRdns(name: Asn1): string[] {
 }
 
 function readNameConstraints(octets: string): NameConstraints {
-  const forge = forgeLib();
   const result: NameConstraints = { permitted: [], excluded: [], malformed: false };
   try {
-    const sequence = forge.asn1.fromDer(octets, true);
+    const sequence = asn1.fromDer(octets, true);
     for (const part of (sequence.value ?? []) as Asn1[]) {
       const target = part.type === 0 ? result.permitted : part.type === 1 ? result.excluded : undefined;
-      if (!target || part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC) {
+      if (!target || part.tagClass !== asn1.Class.CONTEXT_SPECIFIC) {
         result.malformed = true;
         continue;
       }
@@ -489,28 +425,3 @@ function readSubtree(base: Asn1 | undefined): Subtree {
   }
 }
 
-function readSan(ext: ForgeExtension): SubjectAltNames {
-  const san: SubjectAltNames = { dns: [], ip: [], email: [], uri: [], otherTags: [] };
-  for (const name of ext.altNames ?? []) {
-    // GeneralName tags, RFC 5280 4.2.1.6.
-    if (name.type === 2) san.dns.push(name.value);
-    else if (name.type === 7 && name.ip) san.ip.push(name.ip);
-    else if (name.type === 1) san.email.push(name.value);
-    else if (name.type === 6) san.uri.push(name.value);
-    else san.otherTags.push(name.type);
-  }
-  return san;
-}
-
-function readEku(ext: ForgeExtension): string[] {
-  // forge sets a boolean per known usage name and per unknown OID; we map both to stable names.
-  const names: string[] = [];
-  for (const [key, value] of Object.entries(ext)) {
-    if (value !== true || key === 'critical') continue;
-    const fromOid = EKU_NAMES[key];
-    if (fromOid) names.push(fromOid);
-    else if (Object.values(EKU_NAMES).includes(key)) names.push(key);
-    else if (/^\d+(\.\d+)+$/.test(key)) names.push(key);
-  }
-  return [...new Set(names)];
-}

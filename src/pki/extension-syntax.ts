@@ -1,4 +1,4 @@
-import forge from 'node-forge';
+import { asn1, type Asn1 } from './asn1-codec.js';
 
 /**
  * Whether an extension's value parses as the ASN.1 syntax RFC 5280 gives it. A value that does
@@ -8,8 +8,6 @@ import forge from 'node-forge';
  * (name-constraints.ts), and private extensions are nobody's syntax to check.
  */
 
-type Asn1 = forge.asn1.Asn1;
-
 interface Syntax {
   name: string;
   /** The ASN.1 type and the RFC 5280 section that defines it. */
@@ -18,7 +16,7 @@ interface Syntax {
   valid: (node: Asn1) => boolean;
 }
 
-const { Class, Type } = forge.asn1;
+const { Class, Type } = asn1;
 
 const isUniversal = (node: Asn1 | undefined, type: number) => node?.tagClass === Class.UNIVERSAL && node.type === type;
 const isContext = (node: Asn1 | undefined, tag: number) => node?.tagClass === Class.CONTEXT_SPECIFIC && node.type === tag;
@@ -120,7 +118,7 @@ const SYNTAXES: Record<string, Syntax> = {
 };
 
 /** forge's decoder takes an options object (the typings know only the older boolean form). */
-const fromDer = forge.asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }) => Asn1;
+const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }) => Asn1;
 
 export interface SyntaxProblem {
   name: string;

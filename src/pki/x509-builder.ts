@@ -1,5 +1,5 @@
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { asn1, type Asn1 } from './asn1-codec.js';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from './keys.js';
 
 /**
@@ -8,8 +8,6 @@ import { signatureAlgorithmFor, type SignatureAlgorithm } from './keys.js';
  * node:crypto, which gives DER-encoded ECDSA signatures as X.509 requires.
  */
 
-const asn1 = forge.asn1;
-type Asn1 = forge.asn1.Asn1;
 const { UNIVERSAL, CONTEXT_SPECIFIC } = asn1.Class;
 const Type = asn1.Type;
 
@@ -232,7 +230,7 @@ function embed(der: Buffer): Asn1 {
   const tag = element.tag;
   // The constructed bit stays in the type number, so forge writes the tag byte back unchanged
   // while treating the content as raw (not composed) bytes.
-  return asn1.create((tag & 0xc0) as forge.asn1.Class, (tag & 0x3f) as forge.asn1.Type, false, binary(contentOf(der, element)));
+  return asn1.create((tag & 0xc0) as typeof UNIVERSAL, (tag & 0x3f) as (typeof Type)[keyof typeof Type], false, binary(contentOf(der, element)));
 }
 
 function toBuffer(node: Asn1): Buffer {
