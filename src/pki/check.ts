@@ -3,7 +3,6 @@ import type { KeyObject } from 'node:crypto';
 import { isCA, quotedName, type Certificate } from './certificate.js';
 import { daysLeft, expiresWithin } from './expiry.js';
 import { errorFinding, warningFinding, type Finding } from './findings.js';
-import { tryHandshake } from './handshake.js';
 import { matchHostname, normaliseHost } from './hostname.js';
 import { javaProblems } from './java-policy.js';
 import { checkPath, roleName, validatePath } from './path-validation.js';
@@ -171,6 +170,9 @@ async function finalHandshake(chainFile: PemMaterial, path: Certificate[], keyFi
   // The services present the chain in path order (the keystore is built that way), so the
   // handshake does too; the order of tls.crt itself is CHAIN_ORDER's business.
   const presented = path.filter((cert) => chainFile.certificates.includes(cert));
+  // Loaded here, not at the top: node:tls is a few milliseconds of start-up that the checks of
+  // start, up and rotate, which make no handshake, should not pay.
+  const { tryHandshake } = await import('./handshake.js');
   const result = await tryHandshake({
     chainPem: presented.map(toPem).join(''),
     keyPem: keyFile.keyBlocks[0]!.text,
