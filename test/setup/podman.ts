@@ -1,16 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cliPath, repoRoot } from '../support/cli.js';
-import { TEST_CACHE_DIR } from '../support/deephaven.js';
-import { podmanEnv, setupErrorFile, podmanDir, BASE_IMAGE } from '../support/podman.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../support/cli.js';
+import { podmanDir, setupDoneFile, setupErrorFile, setupPidFile } from '../support/podman.js';
 
 /**
  * Before any test file runs: one Podman API service for the whole run (scripts/podman-env.sh,
- * which installs Podman when missing and it runs as root), the base image, built once per
- * machine and found again by tag, and every image of images/ under its default tag (the layer
- * cache makes that seconds after the first run; cold, the Deephaven image takes minutes). Test
- * files run in parallel, so nothing they share is built by one of them on the others' behalf.
- * A failure is written down, not thrown: each end-to-end test then fails with that reason.
+ * which installs Podman when missing and it runs as root), then the images, in the background
+ * (test/setup/images.ts): the base image, built once per machine and found again by tag, and
+ * every image of images/ under its default tag. On a fresh machine the images take minutes
+ * (debootstrap, 330 MB of wheels); the test files that need no engine run meanwhile, and those
+ * that do wait for them (requirePodman). A failure is written down, not thrown: each
+ * end-to-end test then fails with that reason.
  */
 /**
  * Every JVM in a test container (the Deephaven servers, the probe) compiles with C1 alone: a
@@ -22,36 +23,33 @@ const TEST_JVM_OPTIONS = 'JAVA_TOOL_OPTIONS=-XX:TieredStopAtLevel=1';
 
 export function setUpPodman(): void {
   mkdirSync(podmanDir, { recursive: true });
-  rmSync(setupErrorFile, { force: true });
-  // How long each step took, on stderr: on a fresh machine the set-up is part of the suite's time.
-  let stepStarted = Date.now();
-  const took = (step: string) => {
-    process.stderr.write(`test setup: ${step} in ${((Date.now() - stepStarted) / 1000).toFixed(1)} s\n`);
-    stepStarted = Date.now();
-  };
+  for (const file of [setupErrorFile, setupDoneFile, setupPidFile]) rmSync(file, { force: true });
+  const started = Date.now();
   try {
     execFileSync('bash', ['scripts/podman-env.sh', 'start'], { cwd: repoRoot, env: { ...process.env, DH_PODMAN_CONTAINER_ENV: TEST_JVM_OPTIONS }, stdio: ['ignore', 'ignore', 'inherit'] });
-    took('Podman service');
-    execFileSync(process.execPath, [cliPath, 'base', 'bootstrap', '--tag', BASE_IMAGE], {
-      cwd: repoRoot,
-      env: { ...process.env, ...podmanEnv },
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 15 * 60 * 1000,
-    });
-    took('base image');
-    execFileSync(process.execPath, [cliPath, 'build', '--quiet', '--base-image', BASE_IMAGE, '--cache-dir', TEST_CACHE_DIR], {
-      cwd: repoRoot,
-      env: { ...process.env, ...podmanEnv },
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 20 * 60 * 1000,
-    });
-    took('images');
+    process.stderr.write(`test setup: Podman service in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   } catch (error) {
     writeFileSync(setupErrorFile, `${(error as Error).message.split('\n')[0]}\n`);
     process.stderr.write(`\n*** end-to-end setup failed: ${(error as Error).message.split('\n')[0]}\n\n`);
+    return;
   }
+  // Its own process group, so that the after-script can stop it with everything it started.
+  const images = spawn(process.execPath, [join(repoRoot, 'dist/test/setup/images.js')], { cwd: repoRoot, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(setupPidFile, `${images.pid}\n`);
+  images.unref();
 }
 
 export function tearDownPodman(): void {
+  stopImageSetup();
   execFileSync('bash', ['scripts/podman-env.sh', 'stop'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+/** A run whose tests all ended before the images did (a failed build of the code, say) stops it. */
+function stopImageSetup(): void {
+  try {
+    const pid = Number(readFileSync(setupPidFile, 'utf8').trim());
+    if (pid > 0) process.kill(-pid, 'SIGTERM');
+  } catch {
+    // no setup process, or it has ended
+  }
 }
