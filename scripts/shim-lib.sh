@@ -3,7 +3,7 @@
 dh_podman() {
   local here
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-  if [ -f "$here/../dist/src/cli/main.js" ]; then
+  if [ -f "$here/../dist/bundle/cli/main.js" ]; then
     "$here/dh-podman" "$@"
   else
     dh-podman "$@"

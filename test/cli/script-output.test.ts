@@ -43,7 +43,7 @@ t.test('install-deps.sh prints nothing on stdout, npm ci and its prepare lines i
 });
 
 t.test('up.sh --json prints exactly one JSON document on stdout', async (t) => {
-  const dir = t.testdir({ dist: { src: { cli: { 'main.js': 'console.log(JSON.stringify({ ok: true, argv: process.argv.slice(2) }, null, 2));\n' } } } });
+  const dir = t.testdir({ dist: { bundle: { cli: { 'main.js': 'console.log(JSON.stringify({ ok: true, argv: process.argv.slice(2) }, null, 2));\n' } } } });
   const script = copyScript(dir, 'up.sh');
   copyScript(dir, 'dh-podman');
   executable(join(dir, 'scripts', 'install-deps.sh'), '#!/bin/sh\necho "> tsc -p ."\necho "added 200 packages"\n');
