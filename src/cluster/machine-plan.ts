@@ -56,7 +56,13 @@ export interface MachineRequest {
   etcdClientDir?: string | undefined;
 }
 
-export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
+/**
+ * `replace-containers`: only the pod's members (the service and its front) are made again, in
+ * the running pod, whose infra container keeps its network, address and published ports. That
+ * is how new files reach a pod whose settings did not change: Podman copies secrets into a
+ * container when it is created, so new key material needs new containers, not a new pod.
+ */
+export type PodAction = 'create' | 'replace' | 'replace-containers' | 'start' | 'unchanged';
 export type TrustSource = 'system' | 'truststore-iris' | 'internal';
 
 export const LABEL_POD_CONFIG = 'io.dh-podman.config';
@@ -143,9 +149,10 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
 export async function planMachine(engine: PodEngine, checked: CheckedMachine): Promise<MachinePlan> {
   const { request, tlsVolume, check, paths, trust } = checked;
   // What Podman holds now, asked at once: none of these answers depends on another.
-  const [image, existing, networkExists, frontImageExists] = await Promise.all([
+  const [image, existing, service, networkExists, frontImageExists] = await Promise.all([
     engine.images.inspect(request.image),
     engine.pods.inspect(request.name),
+    engine.containers.inspect(serviceContainerName(request.name)),
     engine.networks.exists(request.network),
     request.envoy ? engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE) : Promise.resolve(true),
   ]);
@@ -210,18 +217,23 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
   });
 
   const filesChanged = derived.files.some((file) => file.action !== 'unchanged');
-  const members = [`${request.name}-svc`, ...(frontContainer ? [frontContainer.name] : [])];
+  const members = [serviceContainerName(request.name), ...(frontContainer ? [frontContainer.name] : [])];
   const missing = members.filter((member) => !existing?.containers.some((container) => container.name === member));
-  // A run stopped after writing the files but before replacing the pod (killed, say) leaves
-  // the files as planned and the pod on the ones before; the label tells them apart. Pods
-  // made before the label existed have none and are taken as matching.
-  const startedWith = existing?.labels[LABEL_FILES];
+  const running = existing ? runningLabels(existing.labels, service?.labels) : {};
+  // A run stopped after writing the files but before replacing the containers (killed, say)
+  // leaves the files as planned and the pod on the ones before; the label tells them apart.
+  // Pods made before the label existed have none and are taken as matching.
+  const startedWith = running[LABEL_FILES];
   let action: PodAction;
   let reason: string;
   if (!existing) [action, reason] = ['create', 'no such pod yet'];
-  else if (existing.labels[LABEL_POD_CONFIG] !== configDigest) [action, reason] = ['replace', 'its settings or image changed'];
+  else if (running[LABEL_POD_CONFIG] !== configDigest) [action, reason] = ['replace', 'its settings or image changed'];
   else if (missing.length > 0) [action, reason] = ['replace', `it has no container ${missing.join(', ')} (an interrupted run)`];
-  else if (filesChanged || (startedWith !== undefined && startedWith !== labels[LABEL_FILES])) [action, reason] = ['replace', 'its certificates or trust changed'];
+  else if (filesChanged || (startedWith !== undefined && startedWith !== labels[LABEL_FILES])) {
+    // Only the files differ: the pod (its network, address, ports) stays when its infra runs;
+    // a stopped pod is made afresh, as its network attachment is gone with it.
+    [action, reason] = [infraRuns(existing.state) ? 'replace-containers' : 'replace', 'its certificates or trust changed'];
+  }
   else if (existing.state !== 'Running') [action, reason] = ['start', `it is ${existing.state.toLowerCase()}`];
   else [action, reason] = ['unchanged', 'running with these settings'];
   if (existing && existing.labels['io.dh-podman.tool'] !== 'dh-podman') {
@@ -239,10 +251,29 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine): P
     profile,
     network: { name: request.network, action: networkExists ? 'exists' : 'create' },
     pod: { name: request.name, hostname: request.hostname, aliases: [request.hostname], ports: request.ports, labels, action, reason },
-    container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts, secrets },
+    container: { name: serviceContainerName(request.name), image: request.image, imageId: image.id, env, mounts, secrets },
     front: frontContainer,
     changes: action !== 'unchanged' || filesChanged || !networkExists,
   };
+}
+
+/** The pod's service container: the one `logs` reads and whose labels say what the pod runs with. */
+export function serviceContainerName(pod: string): string {
+  return `${pod}-svc`;
+}
+
+/**
+ * What a pod runs with, from its labels: the service container's when it has them, as a
+ * replace-containers leaves the pod's (immutable) labels as they were when it was created; the
+ * pod's fill in for pods an earlier version made, whose service container may lack them.
+ */
+export function runningLabels(podLabels: Record<string, string>, serviceLabels: Record<string, string> | undefined): Record<string, string> {
+  return { ...podLabels, ...serviceLabels };
+}
+
+/** Podman's pod states in which the infra container (the network namespace) runs. */
+function infraRuns(state: string): boolean {
+  return state === 'Running' || state === 'Degraded';
 }
 
 /**
@@ -375,7 +406,8 @@ export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | 
     ...plan,
     derived,
     network: { ...plan.network, action: 'exists' },
-    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: 'replace', reason },
+    // A pod whose members alone were replaced gets its members back the same way.
+    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: plan.pod.action === 'replace-containers' ? 'replace-containers' : 'replace', reason },
     container: { ...plan.container, secrets: secrets.service },
     front: plan.front ? { ...plan.front, secrets: secrets.front } : undefined,
     changes: true,
