@@ -271,6 +271,11 @@ export function runningLabels(podLabels: Record<string, string>, serviceLabels: 
   return { ...podLabels, ...serviceLabels };
 }
 
+/** Whether a plan with this action finds the pod running with the plan's settings, or leaves it so. */
+function runsAsPlanned(action: PodAction): boolean {
+  return action === 'unchanged' || action === 'replace-containers';
+}
+
 /** Podman's pod states in which the infra container (the network namespace) runs. */
 function infraRuns(state: string): boolean {
   return state === 'Running' || state === 'Degraded';
@@ -391,9 +396,11 @@ function checkFailed(check: CheckReport) {
 /**
  * The same pod with some of its derived files' contents replaced (undefined: the file removed),
  * recreated with them. Secrets are named by the files' digest and never rewritten under a name:
- * other contents go in under their own names.
+ * other contents go in under their own names. A pod that runs with the plan's settings (the
+ * plan leaves it unchanged or replaces only its containers) gets new containers in place;
+ * others, and every pod when `wholePod` says so, are replaced whole.
  */
-export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | undefined>, reason: string): MachinePlan {
+export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | undefined>, reason: string, options: { wholePod?: boolean } = {}): MachinePlan {
   const files = plan.derived.files.map((file) => {
     if (!contents.has(file.hostPath)) return file;
     const content = contents.get(file.hostPath);
@@ -406,8 +413,7 @@ export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | 
     ...plan,
     derived,
     network: { ...plan.network, action: 'exists' },
-    // A pod whose members alone were replaced gets its members back the same way.
-    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: plan.pod.action === 'replace-containers' ? 'replace-containers' : 'replace', reason },
+    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: !options.wholePod && runsAsPlanned(plan.pod.action) ? 'replace-containers' : 'replace', reason },
     container: { ...plan.container, secrets: secrets.service },
     front: plan.front ? { ...plan.front, secrets: secrets.front } : undefined,
     changes: true,
