@@ -20,7 +20,8 @@ export interface ApplyResult {
  * Carries out a plan. Everything that can be checked without touching anything is checked first
  * (images, host ports). What this run creates (files, network, pod) is undone if a later step
  * fails, so a failed start leaves no orphan pod, container or network and the previous files;
- * and a pod it replaced is put back as it was, running, so a failed run takes nothing down.
+ * and a pod it replaced, or the containers it replaced in a running pod, is put back as it was,
+ * running, so a failed run takes nothing down.
  */
 export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onStep: (line: string) => void = () => undefined): Promise<ApplyResult> {
   const release = await acquireLock(plan.paths.lock, `pod ${plan.pod.name}`).catch((error: unknown) => {
