@@ -4,6 +4,8 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { loadClusterFile } from '../../src/cluster/cluster-file.js';
+import { planCluster } from '../../src/cluster/cluster-plan.js';
+import { applyMachinePlan } from '../../src/cluster/machine-apply.js';
 import { waitForHealth } from '../../src/cluster/health.js';
 import { clusterRotate } from '../../src/cluster/rotate.js';
 import { resolveStateDir } from '../../src/cluster/state-dir.js';
@@ -14,7 +16,8 @@ import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { writeClusterFile } from '../support/cluster-file.js';
 import { podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { buildClusterImages, curlHttps, podman } from '../support/podman-cli.js';
+import { buildClusterImages, curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { fileBytes } from '../support/custody.js';
 
 /**
  * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf, a
@@ -122,6 +125,35 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
     writeFileSync(join(one.volume, 'tls.key'), good.key);
     t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'with its previous leaf back in its volume, nothing is left to rotate');
     await allCallsWork(t, pods, trustFile, 'after the put-back');
+  });
+
+  await t.test('new containers that Podman refuses: the previous ones are made again in the same pod and serve', async (t) => {
+    const before = await ids(one.name);
+    const previousLeaf = await served(one);
+    const good = { crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) };
+    const { spec } = await loadClusterFile(file);
+    const stateDir = (await resolveStateDir({ cluster: { name: spec!.cluster, file, stateDir: spec!.stateDir }, env: process.env })).dir;
+    const podState = join(stateDir, 'pods', one.name);
+    const filesBefore = fileBytes(podState);
+    newLeaf(one, oldCa, 'refused');
+    const error = await Engine.with({ env: { ...process.env, ...podmanEnv } }, async (engine) => {
+      const [machine] = (await planCluster(engine, spec!, stateDir, spec!.pods.filter((pod) => pod.name === one.name))).machines;
+      t.equal(machine!.pod.action, 'replace-containers');
+      // A bind mount whose source does not exist: Podman refuses the new service container.
+      const refused = { ...machine!, container: { ...machine!.container, mounts: [...machine!.container.mounts, { source: join(dir, 'no-such-dir'), destination: '/nowhere', readOnly: true }] } };
+      return applyMachinePlan(engine, refused).then(() => undefined, (caught: unknown) => caught);
+    });
+    t.match((error as Error | undefined)?.message, /no-such-dir.*; the previous containers were put back and are running$/);
+    const after = await ids(one.name);
+    t.equal(after.pod, before.pod, 'the same pod');
+    t.equal(after.infra, before.infra, 'with the same infra container');
+    t.not(after.service, before.service, 'its previous service container made again');
+    t.same(fileBytes(podState), filesBefore, 'its derived files are the same bytes as before');
+    t.equal(await eventually(() => served(one).catch(() => undefined), 90_000), previousLeaf, 'presenting its previous leaf in a handshake');
+    writeFileSync(join(one.volume, 'tls.crt'), good.crt);
+    writeFileSync(join(one.volume, 'tls.key'), good.key);
+    t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'the container put back is the one planned: nothing is left to rotate');
+    await allCallsWork(t, pods, trustFile, 'after the refused containers');
   });
 
   await t.test('a leaf whose SAN misses the hostname is refused and the old pod keeps serving', async (t) => {
