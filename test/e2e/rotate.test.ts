@@ -20,9 +20,10 @@ import { buildClusterImages, curlHttps, eventually, podman } from '../support/po
 import { fileBytes } from '../support/custody.js';
 
 /**
- * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf, a
- * rotated pod that is taken as not answering (put back), a wrong leaf, and a CA rollover, with
- * every pod calling the other between the steps.
+ * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf
+ * (new containers in the same pod), a rotated pod taken as not answering and new containers that
+ * Podman refuses (both put back), a wrong leaf, and a CA rollover, with every pod calling the
+ * other between the steps.
  */
 
 const PREFIX = `localhost/dh-podman-test-rotate-${process.pid}/`;
