@@ -10,6 +10,9 @@ import type { MachinePlan } from './machine-plan.js';
 import { preflight } from './preflight.js';
 import { removePodSecrets, storeSecrets } from './secret-delivery.js';
 
+/** How long a replaced container has to stop on its stop signal before it is killed (Podman's own default). */
+const MEMBER_STOP_SECONDS = 10;
+
 export interface ApplyResult {
   pod: string;
   action: MachinePlan['pod']['action'];
@@ -69,8 +72,10 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
       const previous = await readBlueprint(engine, plan.pod.name);
       if (!previous) throw podGone(plan);
       replacedMembers = previous.containers;
-      // Removed while the secrets are stored: neither waits for the other.
-      await Promise.all(previous.containers.map((member) => engine.containers.remove(member.name)));
+      // Removed while the secrets are stored: neither waits for the other. Each is asked to stop
+      // first, as removing the whole pod did: a service may have something to do at shutdown
+      // (release an etcd lease, say); killing it outright would save about 0.3 s per rotation.
+      await Promise.all(previous.containers.map((member) => engine.containers.remove(member.name, MEMBER_STOP_SECONDS)));
     }
     await storing;
     if (plan.pod.action === 'replace-containers') {
