@@ -44,6 +44,9 @@ const call = {
   create: /^POST \S*\/pods\/create/,
   container: /^POST \S*\/containers\/create/,
   start: /^POST \S*\/pods\/[^/?]+\/start/,
+  secret: /^POST \S*\/secrets\/create/,
+  containerRemove: /^DELETE \S*\/containers\/[^/?]+\?/,
+  containerStart: /^POST \S*\/containers\/[^/?]+\/start/,
 };
 const KILLS: Record<'start' | 'up' | 'rotate', KillPoint[]> = {
   start: [
@@ -53,19 +56,21 @@ const KILLS: Record<'start' | 'up' | 'rotate', KillPoint[]> = {
     { label: 'creating its container', call: call.container, nth: 1 },
     { label: 'starting it', call: call.start, nth: 1 },
   ],
+  // A new CA file or leaf changes only derived files: the pods stay and their containers are
+  // replaced (replace-containers), so these are container calls.
   up: [
-    { label: 'removing pod 1', call: call.remove, nth: 1 },
-    { label: 'creating pod 2', call: call.create, nth: 2 },
+    { label: "removing pod 1's container", call: call.containerRemove, nth: 1 },
     { label: "creating pod 2's container", call: call.container, nth: 2 },
-    { label: 'starting pod 2', call: call.start, nth: 2 },
-    { label: 'removing pod 3', call: call.remove, nth: 3 },
+    { label: "starting pod 2's container", call: call.containerStart, nth: 2 },
+    { label: "removing pod 3's container", call: call.containerRemove, nth: 3 },
+    { label: "starting pod 3's container", call: call.containerStart, nth: 3 },
   ],
   rotate: [
     { label: 'planning (pod inspect)', call: call.plan, nth: 1 },
-    { label: 'removing the old pod', call: call.remove, nth: 1 },
-    { label: 'creating the new pod', call: call.create, nth: 1 },
-    { label: 'creating its container', call: call.container, nth: 1 },
-    { label: 'starting it', call: call.start, nth: 1 },
+    { label: 'storing its secrets', call: call.secret, nth: 1 },
+    { label: 'removing the old container', call: call.containerRemove, nth: 1 },
+    { label: 'creating the new container', call: call.container, nth: 1 },
+    { label: 'starting it', call: call.containerStart, nth: 1 },
   ],
 };
 

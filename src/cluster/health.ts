@@ -22,6 +22,13 @@ export interface HealthTarget {
 
 /** The first pause between two attempts; they grow from there (base/backoff.ts). */
 const FIRST_PAUSE_MS = 20;
+/**
+ * The longest pause. The service a rotation restarts listens about 1 to 2 s after its container
+ * starts, by when the pauses have reached this; half of it is lost on average once it listens.
+ * At 100 ms a wait of a minute makes some 600 attempts, each a refused loopback connect or one
+ * TLS handshake: nothing a JVM notices.
+ */
+const MAX_PAUSE_MS = 100;
 
 /**
  * Waits until a machine answers GET /health (or target.path) with 200 over TLS, verified against `caPem` for its own
@@ -29,7 +36,7 @@ const FIRST_PAUSE_MS = 20;
  * quickly at first and then at most every `maxPauseMs`: a refused connection on loopback costs
  * a millisecond or two, and every pause after the service is up is time the caller waits.
  */
-export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, maxPauseMs = 250): Promise<void> {
+export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, maxPauseMs = MAX_PAUSE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pauses = backoffDelays(FIRST_PAUSE_MS, maxPauseMs);
   let last = 'no answer yet';

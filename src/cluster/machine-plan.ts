@@ -56,7 +56,13 @@ export interface MachineRequest {
   etcdClientDir?: string | undefined;
 }
 
-export type PodAction = 'create' | 'replace' | 'start' | 'unchanged';
+/**
+ * `replace-containers`: only the pod's members (the service and its front) are made again, in
+ * the running pod, whose infra container keeps its network, address and published ports. That
+ * is how new files reach a pod whose settings did not change: Podman copies secrets into a
+ * container when it is created, so new key material needs new containers, not a new pod.
+ */
+export type PodAction = 'create' | 'replace' | 'replace-containers' | 'start' | 'unchanged';
 export type TrustSource = 'system' | 'truststore-iris' | 'internal';
 
 export const LABEL_POD_CONFIG = 'io.dh-podman.config';
@@ -136,10 +142,6 @@ export async function checkMachine(request: MachineRequest): Promise<CheckedMach
   return { request, tlsVolume, check, paths, derived, inputs, trust, hasTruststore: cas !== undefined || internalCas !== undefined };
 }
 
-/**
- * Everything `start` will do, from the checked inputs and what Podman and the disk hold now.
- * Nothing is created or written here.
- */
 /** What Podman holds now of what a machine request names: its image, its pod, its network, its front's image. */
 export type MachineState = Awaited<ReturnType<typeof readMachineState>>;
 
@@ -151,15 +153,20 @@ export function readMachineState(engine: PodEngine, request: Pick<MachineRequest
   return Promise.all([
     engine.images.inspect(request.image),
     engine.pods.inspect(request.name),
+    engine.containers.inspect(serviceContainerName(request.name)),
     engine.networks.exists(request.network),
     request.envoy ? engine.images.exists(request.envoy.image ?? DEFAULT_ENVOY_IMAGE) : Promise.resolve(true),
   ]);
 }
 
-/** `state`: what readMachineState gave for this request, when the caller asked already. */
+/**
+ * Everything `start` will do, from the checked inputs and what Podman and the disk hold now.
+ * Nothing is created or written here. `state`: what readMachineState gave for this request,
+ * when the caller asked already.
+ */
 export async function planMachine(engine: PodEngine, checked: CheckedMachine, state?: MachineState): Promise<MachinePlan> {
   const { request, tlsVolume, check, paths, trust } = checked;
-  const [image, existing, networkExists, frontImageExists] = state ?? (await readMachineState(engine, request));
+  const [image, existing, service, networkExists, frontImageExists] = state ?? (await readMachineState(engine, request));
   if (!image) {
     throw runtimeError('IMAGE_MISSING', `the image ${request.image} does not exist`, {
       subject: podSubject(request.name, 'image'),
@@ -221,18 +228,23 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine, st
   });
 
   const filesChanged = derived.files.some((file) => file.action !== 'unchanged');
-  const members = [`${request.name}-svc`, ...(frontContainer ? [frontContainer.name] : [])];
+  const members = [serviceContainerName(request.name), ...(frontContainer ? [frontContainer.name] : [])];
   const missing = members.filter((member) => !existing?.containers.some((container) => container.name === member));
-  // A run stopped after writing the files but before replacing the pod (killed, say) leaves
-  // the files as planned and the pod on the ones before; the label tells them apart. Pods
-  // made before the label existed have none and are taken as matching.
-  const startedWith = existing?.labels[LABEL_FILES];
+  const running = existing ? runningLabels(existing.labels, service?.labels) : {};
+  // A run stopped after writing the files but before replacing the containers (killed, say)
+  // leaves the files as planned and the pod on the ones before; the label tells them apart.
+  // Pods made before the label existed have none and are taken as matching.
+  const startedWith = running[LABEL_FILES];
   let action: PodAction;
   let reason: string;
   if (!existing) [action, reason] = ['create', 'no such pod yet'];
-  else if (existing.labels[LABEL_POD_CONFIG] !== configDigest) [action, reason] = ['replace', 'its settings or image changed'];
+  else if (running[LABEL_POD_CONFIG] !== configDigest) [action, reason] = ['replace', 'its settings or image changed'];
   else if (missing.length > 0) [action, reason] = ['replace', `it has no container ${missing.join(', ')} (an interrupted run)`];
-  else if (filesChanged || (startedWith !== undefined && startedWith !== labels[LABEL_FILES])) [action, reason] = ['replace', 'its certificates or trust changed'];
+  else if (filesChanged || (startedWith !== undefined && startedWith !== labels[LABEL_FILES])) {
+    // Only the files differ: the pod (its network, address, ports) stays when its infra runs;
+    // a stopped pod is made afresh, as its network attachment is gone with it.
+    [action, reason] = [infraRuns(existing.state) ? 'replace-containers' : 'replace', 'its certificates or trust changed'];
+  }
   else if (existing.state !== 'Running') [action, reason] = ['start', `it is ${existing.state.toLowerCase()}`];
   else [action, reason] = ['unchanged', 'running with these settings'];
   if (existing && existing.labels['io.dh-podman.tool'] !== 'dh-podman') {
@@ -250,10 +262,34 @@ export async function planMachine(engine: PodEngine, checked: CheckedMachine, st
     profile,
     network: { name: request.network, action: networkExists ? 'exists' : 'create' },
     pod: { name: request.name, hostname: request.hostname, aliases: [request.hostname], ports: request.ports, labels, action, reason },
-    container: { name: `${request.name}-svc`, image: request.image, imageId: image.id, env, mounts, secrets },
+    container: { name: serviceContainerName(request.name), image: request.image, imageId: image.id, env, mounts, secrets },
     front: frontContainer,
     changes: action !== 'unchanged' || filesChanged || !networkExists,
   };
+}
+
+/** The pod's service container: the one `logs` reads and whose labels say what the pod runs with. */
+export function serviceContainerName(pod: string): string {
+  return `${pod}-svc`;
+}
+
+/**
+ * What a pod runs with, from its labels: the service container's when it has them, as a
+ * replace-containers leaves the pod's (immutable) labels as they were when it was created; the
+ * pod's fill in for pods an earlier version made, whose service container may lack them.
+ */
+export function runningLabels(podLabels: Record<string, string>, serviceLabels: Record<string, string> | undefined): Record<string, string> {
+  return { ...podLabels, ...serviceLabels };
+}
+
+/** Whether a plan with this action finds the pod running with the plan's settings, or leaves it so. */
+function runsAsPlanned(action: PodAction): boolean {
+  return action === 'unchanged' || action === 'replace-containers';
+}
+
+/** Podman's pod states in which the infra container (the network namespace) runs. */
+function infraRuns(state: string): boolean {
+  return state === 'Running' || state === 'Degraded';
 }
 
 /**
@@ -371,9 +407,11 @@ function checkFailed(check: CheckReport) {
 /**
  * The same pod with some of its derived files' contents replaced (undefined: the file removed),
  * recreated with them. Secrets are named by the files' digest and never rewritten under a name:
- * other contents go in under their own names.
+ * other contents go in under their own names. A pod that runs with the plan's settings (the
+ * plan leaves it unchanged or replaces only its containers) gets new containers in place;
+ * others, and every pod when `wholePod` says so, are replaced whole.
  */
-export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | undefined>, reason: string): MachinePlan {
+export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | undefined>, reason: string, options: { wholePod?: boolean } = {}): MachinePlan {
   const files = plan.derived.files.map((file) => {
     if (!contents.has(file.hostPath)) return file;
     const content = contents.get(file.hostPath);
@@ -386,7 +424,7 @@ export function planWithFiles(plan: MachinePlan, contents: Map<string, Buffer | 
     ...plan,
     derived,
     network: { ...plan.network, action: 'exists' },
-    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: 'replace', reason },
+    pod: { ...plan.pod, labels: { ...plan.pod.labels, [LABEL_FILES]: digest }, action: !options.wholePod && runsAsPlanned(plan.pod.action) ? 'replace-containers' : 'replace', reason },
     container: { ...plan.container, secrets: secrets.service },
     front: plan.front ? { ...plan.front, secrets: secrets.front } : undefined,
     changes: true,

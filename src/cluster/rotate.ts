@@ -161,7 +161,8 @@ export function rotationStep(engine: PodEngine, plan: MachinePlan, own: PlannedW
       if (!previous) return;
       options.onStep(`putting the previous files of ${plan.pod.name} back`);
       await putBackOwn?.();
-      await applyMachinePlan(engine, revertPlan(before ?? plan, previous), options.onStep);
+      // The pod as it ran `before` had other settings than this step's: it is made again whole.
+      await applyMachinePlan(engine, revertPlan(before ?? plan, previous, before !== undefined), options.onStep);
       await healthy();
     },
   };
@@ -175,9 +176,9 @@ async function snapshot(plan: MachinePlan): Promise<Map<string, Buffer | undefin
   return files;
 }
 
-/** The same pod with the files it ran with before: written back, the pod recreated with them. */
-function revertPlan(plan: MachinePlan, previous: Map<string, Buffer | undefined>): MachinePlan {
-  return planWithFiles(plan, previous, 'putting back its previous files');
+/** The same pod with the files it ran with before: written back, its containers (or the pod) made again with them. */
+function revertPlan(plan: MachinePlan, previous: Map<string, Buffer | undefined>, wholePod: boolean): MachinePlan {
+  return planWithFiles(plan, previous, 'putting back its previous files', { wholePod });
 }
 
 /**

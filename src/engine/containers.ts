@@ -150,9 +150,12 @@ export class Containers {
     }
   }
 
-  /** Removes the container, killing it at once if it runs (no stop timeout). */
-  async remove(name: string): Promise<void> {
-    await libpod(this.api, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: 0 } });
+  /**
+   * Removes the container, killing it at once if it runs; with `stopSeconds`, a running one is
+   * first asked to stop (its stop signal) and killed only if it has not within that time.
+   */
+  async remove(name: string, stopSeconds = 0): Promise<void> {
+    await libpod(this.api, 'DELETE', `/containers/${encodeURIComponent(name)}`, { query: { force: true, timeout: stopSeconds } });
   }
 
   /**

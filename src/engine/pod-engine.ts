@@ -12,7 +12,7 @@ import type { Secrets } from './secrets.js';
 export interface PodEngine {
   readonly images: Pick<Images, 'exists' | 'inspect'>;
   readonly pods: Pick<Pods, 'create' | 'inspect' | 'address' | 'attachment' | 'list' | 'start' | 'remove'>;
-  readonly containers: Pick<Containers, 'create' | 'createReplacing' | 'inspect' | 'removeIfPresent'>;
+  readonly containers: Pick<Containers, 'create' | 'createReplacing' | 'inspect' | 'start' | 'remove' | 'removeIfPresent'>;
   readonly networks: Pick<Networks, 'exists' | 'create' | 'inspect' | 'list' | 'remove'>;
   readonly secrets: Pick<Secrets, 'create' | 'createIfAbsent' | 'exists' | 'list' | 'remove'>;
   /**

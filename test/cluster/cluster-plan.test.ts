@@ -117,17 +117,60 @@ t.test('applied, then planned again: nothing to change, nothing issued', async (
   t.same(tree(cluster.state), written, 'the state dir is byte for byte as it was');
 });
 
-t.test('a changed certificate replaces that pod only', async (t) => {
+t.test('a changed certificate replaces the containers of that pod only, in the same pod', async (t) => {
   const cluster = makeCluster(t, 'plan-cert');
   const podman = await fake(t);
   const spec = await cluster.spec();
   await applyClusterPlan(podman.engine, spec, await planCluster(podman.engine, spec, cluster.state), quiet);
+  const podBefore = structuredClone(podman.pods.get('plan-cert-one')!);
+  const serviceBefore = podman.containers.get('plan-cert-one-svc')!.Id as string;
   makeVolume(cluster.dir, 'one', makeLeaf(cluster.dir, 'one-new', cluster.ca, ['one.plan-cert.test']));
   const plan = await planCluster(podman.engine, spec, cluster.state);
-  t.same(plan.machines.map((m) => `${m.pod.name} ${m.pod.action}`), ['plan-cert-one replace', 'plan-cert-two unchanged', 'plan-cert-gen unchanged']);
+  t.same(plan.machines.map((m) => `${m.pod.name} ${m.pod.action}`), ['plan-cert-one replace-containers', 'plan-cert-two unchanged', 'plan-cert-gen unchanged']);
   t.equal(plan.machines[0]!.pod.reason, 'its certificates or trust changed');
   t.same(plan.machines[0]!.derived.files.filter((f) => f.action !== 'unchanged').map((f) => f.purpose), ['keystore']);
   t.same(plan.issues, [], 'an existing certificate is never reissued');
+
+  podman.calls.length = 0;
+  await applyClusterPlan(podman.engine, spec, plan, quiet);
+  t.notOk(writesOnly(podman.calls).some((call) => call.startsWith('DELETE /pods') || call.startsWith('POST /pods')), 'no pod was removed, created or started');
+  const pod = podman.pods.get('plan-cert-one')!;
+  t.equal(pod.Id, podBefore.Id, 'the same pod');
+  t.equal(pod.InfraContainerID, podBefore.InfraContainerID, 'with the same infra container');
+  t.equal(pod.Labels[LABEL_FILES], podBefore.Labels[LABEL_FILES], "the pod's labels are as they were created");
+  const service = podman.containers.get('plan-cert-one-svc')!;
+  t.not(service.Id, serviceBefore, 'a new service container');
+  t.equal(service.State.Status, 'running');
+  t.equal(service.Config.Labels[LABEL_FILES], plan.machines[0]!.pod.labels[LABEL_FILES], 'labelled with the files it runs with');
+  t.notOk((await planCluster(podman.engine, spec, cluster.state)).changes, 'planned again: nothing to change (the service container speaks for the pod)');
+});
+
+t.test('a replacement container that does not start: the previous one is made again, in the same pod, and runs', async (t) => {
+  const cluster = makeCluster(t, 'plan-ctr', ['one']);
+  const podman = await fake(t);
+  const spec = await cluster.spec();
+  await applyClusterPlan(podman.engine, spec, await planCluster(podman.engine, spec, cluster.state), quiet);
+  const podBefore = structuredClone(podman.pods.get('plan-ctr-one')!);
+  const serviceBefore = structuredClone(podman.containers.get('plan-ctr-one-svc')!);
+  const stateBefore = tree(cluster.state);
+  const secretsBefore = [...podman.secrets.keys()].sort();
+  makeVolume(cluster.dir, 'one', makeLeaf(cluster.dir, 'one-new', cluster.ca, ['one.plan-ctr.test']));
+  const plan = await planCluster(podman.engine, spec, cluster.state);
+  t.same(plan.machines.map((m) => m.pod.action), ['replace-containers']);
+  podman.failNext(/^POST \/containers\/plan-ctr-one-svc\/start$/, 500, 'crun: executable file not found');
+  const steps: string[] = [];
+  const error = await applyClusterPlan(podman.engine, spec, plan, (line) => steps.push(line)).catch((caught: unknown) => caught);
+  t.match((error as Error).message, /crun: executable file not found; the previous containers were put back and are running/);
+  t.match(steps.join('\n'), /replacing the containers of pod plan-ctr-one .*\n(.|\n)*putting the previous containers of pod plan-ctr-one back/);
+  const pod = podman.pods.get('plan-ctr-one')!;
+  t.equal(pod.Id, podBefore.Id, 'the pod never went');
+  const service = podman.containers.get('plan-ctr-one-svc')!;
+  t.equal(service.State.Status, 'running', 'the previous service runs again');
+  t.same(service.Config.Labels, serviceBefore.Config.Labels, 'with its labels and secret mounts');
+  t.same(service.Config.Env, serviceBefore.Config.Env);
+  t.same(service.Mounts, serviceBefore.Mounts);
+  t.same(tree(cluster.state), stateBefore, 'the derived files are back byte for byte');
+  t.same([...podman.secrets.keys()].sort(), secretsBefore, 'the secrets it mounts are there, and no new one is left');
 });
 
 t.test('a changed image replaces every pod that runs it', async (t) => {
@@ -181,7 +224,7 @@ t.test('generate mode: a certificate that fails the checks is reissued from the 
   t.same(plan.issues.map((i) => i.what), ['certificate'], 'the CA exists: only the leaf is issued');
   t.match(plan.issues[0]!.reason, /fails the checks \(SAN_HOST_MISMATCH\)/);
   t.same(plan.writes.map((w) => `${w.action} ${relative(volume, w.path)}`), ['update tls.key', 'update tls.crt']);
-  t.same(plan.machines.map((m) => m.pod.action), ['replace']);
+  t.same(plan.machines.map((m) => m.pod.action), ['replace-containers']);
   t.same(tree(cluster.state), before, 'planning wrote nothing');
   await applyClusterPlan(podman.engine, spec, plan, quiet);
   const again = await planCluster(podman.engine, spec, cluster.state);
@@ -189,7 +232,7 @@ t.test('generate mode: a certificate that fails the checks is reissued from the 
   t.notOk(again.changes);
 });
 
-t.test('rotate: a pod that does not come back gets its certificate, files and pod back (the real rollback)', async (t) => {
+t.test('rotate: a pod that does not come back gets its certificate, files and containers back (the real rollback)', async (t) => {
   const cluster = makeCluster(t, 'plan-rot', ['one', 'gen']);
   const podman = await fake(t);
   const spec = await cluster.spec();
@@ -220,10 +263,11 @@ t.test('rotate: a pod that does not come back gets its certificate, files and po
 
   t.same(tree(cluster.state), broken, 'the certificate and every derived file are back byte for byte');
   const pod = podman.pods.get('plan-rot-gen')!;
-  t.equal(pod.State, 'Running', 'the pod put back runs');
-  t.not(pod.Id, podBefore.Id, 'recreated by the rollback');
-  t.equal(pod.Labels[LABEL_FILES], podBefore.Labels[LABEL_FILES], 'with the files it ran with before');
+  t.equal(pod.State, 'Running', 'the pod runs');
+  t.equal(pod.Id, podBefore.Id, 'the same pod: only its containers were replaced, twice');
   const member = podman.containers.get('plan-rot-gen-svc')!;
+  t.equal(member.State.Status, 'running', 'its service put back runs');
+  t.equal(member.Config.Labels[LABEL_FILES], podBefore.Labels[LABEL_FILES], 'with the files it ran with before');
   const secretsMounted = JSON.parse(member.Config.Labels['io.dh-podman.secret-mounts'] ?? '[]') as { source: string; target: string }[];
   t.ok(secretsMounted.length > 0 && secretsMounted.every((s) => podman.secrets.has(s.source)), 'its secrets exist');
   const keystore = secretsMounted.find((s) => s.target.endsWith('/keystore.p12'))!;

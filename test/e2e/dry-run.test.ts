@@ -79,7 +79,7 @@ t.test('dry runs write nothing and print the plan that up applies', async (t) =>
   t.equal(rotate.code, 0, rotate.stderr);
   const rotation = JSON.parse(rotate.stdout);
   t.same(rotation.issue.map((i: { subject: string }) => i.subject), ['gen.plan-dry.test']);
-  t.same(rotation.pods.map((p: { pod: { name: string; action: string } }) => `${p.pod.name} ${p.pod.action}`), [`${cluster}-one unchanged`, `${cluster}-gen replace`]);
+  t.same(rotation.pods.map((p: { pod: { name: string; action: string } }) => `${p.pod.name} ${p.pod.action}`), [`${cluster}-one unchanged`, `${cluster}-gen replace-containers`]);
   t.same(fileBytes(dir), broken, 'rotate --dry-run wrote nothing');
 
   const downDry = await runCli(['down', '-f', file, '--volumes', '--dry-run', '--json'], { env });

@@ -52,8 +52,9 @@ async function statusLogsStop(t: Test): Promise<void> {
   const ca = makeCa(dir, 'ca', '/CN=dh-podman pods test CA');
   const volume = makeVolume(dir, 'tls', makeLeaf(dir, HOST, ca, [HOST], [], { days: 20 }));
   const port = await freePort();
-  const start = await runCli(['start', '-q', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--name', pod, '--image', `${PREFIX}probe:latest`,
+  const startPod = () => runCli(['start', '--json', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', ca.cert, '--name', pod, '--image', `${PREFIX}probe:latest`,
     '--network', network, '--publish', `127.0.0.1:${port}:8123`, '--state-dir', join(dir, 'state')], { env: podmanEnv });
+  const start = await startPod();
   t.equal(start.code, 0, start.stderr);
   const up = await eventually(async () => ((await curlHttps(`https://${HOST}:${port}/health`, ca.cert, HOST, port)).code === 0 ? true : undefined));
   t.ok(up, 'the pod answers /health over TLS');
@@ -75,6 +76,17 @@ async function statusLogsStop(t: Test): Promise<void> {
   t.equal(logs.code, 0, logs.stderr);
   t.match(logs.stdout, new RegExp(`probe: ${HOST.replace(/\./g, '\\.')} listening on 8123`));
   t.match(logs.stdout, /GET \/health 200/, 'the request above is in the log');
+
+  // A new leaf: only the pod's containers are replaced, and status reads the new expiry from
+  // the service container (the pod keeps the labels it was created with).
+  makeVolume(dir, 'tls', makeLeaf(dir, `${HOST}-renewed`, ca, [HOST], [], { days: 40 }));
+  const renewed = await startPod();
+  t.equal(renewed.code, 0, renewed.stderr);
+  t.equal(JSON.parse(renewed.stdout).action, 'replace-containers', 'a new leaf replaces the containers, not the pod');
+  t.ok(await eventually(async () => ((await curlHttps(`https://${HOST}:${port}/health`, ca.cert, HOST, port)).code === 0 ? true : undefined)), 'it answers again');
+  const renewedRow = (JSON.parse((await runCli(['status', '--json'], { env: podmanEnv })).stdout) as { pods: StatusRow[] }).pods.find((p) => p.name === pod);
+  t.ok(renewedRow?.certificateDaysLeft === 39 || renewedRow?.certificateDaysLeft === 40, `days left ${renewedRow?.certificateDaysLeft} for the 40-day certificate`);
+  t.equal(renewedRow?.state, 'running');
 
   const stop = await runCli(['stop', pod, '--json'], { env: podmanEnv });
   t.equal(stop.code, 0, stop.stderr);

@@ -1,17 +1,29 @@
 import t from 'tap';
+import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { loadClusterFile } from '../../src/cluster/cluster-file.js';
+import { planCluster } from '../../src/cluster/cluster-plan.js';
+import { applyMachinePlan } from '../../src/cluster/machine-apply.js';
+import { waitForHealth } from '../../src/cluster/health.js';
+import { clusterRotate } from '../../src/cluster/rotate.js';
+import { resolveStateDir } from '../../src/cluster/state-dir.js';
+import { Engine } from '../../src/engine/engine.js';
 import { allCallsWork } from '../support/calls.js';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { writeClusterFile } from '../support/cluster-file.js';
 import { podmanEnv, requirePodman, PROBE_AND_FRONT } from '../support/podman.js';
-import { buildClusterImages, curlHttps, podman } from '../support/podman-cli.js';
+import { buildClusterImages, curlHttps, eventually, podman } from '../support/podman-cli.js';
+import { fileBytes } from '../support/custody.js';
 
 /**
- * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf, a
- * wrong leaf, and a CA rollover, with every pod calling the other between the steps.
+ * Rotation on a running two-pod cluster whose certificates are made with OpenSSL: a new leaf
+ * (new containers in the same pod), a rotated pod taken as not answering and new containers that
+ * Podman refuses (both put back), a wrong leaf, and a CA rollover, with every pod calling the
+ * other between the steps.
  */
 
 const PREFIX = `localhost/dh-podman-test-rotate-${process.pid}/`;
@@ -39,6 +51,21 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   t.equal(up.code, 0, up.stderr);
 
   const podId = async (name: string) => (await podman(['pod', 'inspect', '--format', '{{.Id}}', name])).stdout.trim();
+  const ids = async (name: string) => ({
+    pod: await podId(name),
+    infra: (await podman(['pod', 'inspect', '--format', '{{.InfraContainerID}}', name])).stdout.trim(),
+    service: (await podman(['container', 'inspect', '--format', '{{.Id}}', `${name}-svc`])).stdout.trim(),
+  });
+  /** The certificate the pod presents in a real handshake on its published port, verified against the trust file. */
+  const served = (pod: (typeof pods)[0]) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: pod.port, servername: pod.hostname, ca: readFileSync(trustFile) }, () => {
+        resolve(socket.getPeerCertificate().fingerprint256);
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+  const inVolume = (pod: (typeof pods)[0]) => new X509Certificate(readFileSync(join(pod.volume, 'tls.crt'))).fingerprint256;
   const rotate = (...args: string[]) => runCli(['rotate', '-f', file, '--json', ...args], { env: podmanEnv });
   const actions = (stdout: string) => Object.fromEntries(JSON.parse(stdout).pods.map((p: { name: string; action: string }) => [p.name, p.action]));
   const newLeaf = (pod: (typeof pods)[0], ca: { cert: string; key: string }, label: string, names = [pod.hostname]) => {
@@ -49,17 +76,85 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
 
   await allCallsWork(t, pods, trustFile, 'after up');
 
-  await t.test('a new leaf from the same CA: only that pod restarts', async (t) => {
-    const before = { one: await podId(one.name), two: await podId(two.name) };
+  await t.test('a new leaf from the same CA: only that pod restarts, with new containers in the same pod', async (t) => {
+    const before = { one: await ids(one.name), two: await ids(two.name) };
     newLeaf(one, oldCa, 'second');
     const result = await rotate(one.name);
     t.equal(result.code, 0, result.stderr);
     t.same(actions(result.stdout), { [one.name]: 'restarted' });
-    t.not(await podId(one.name), before.one, 'one was restarted');
-    t.equal(await podId(two.name), before.two, 'two was not touched');
+    const after = await ids(one.name);
+    t.equal(after.pod, before.one.pod, 'one is the same pod');
+    t.equal(after.infra, before.one.infra, 'with the same infra container (its network, address and ports kept)');
+    t.not(after.service, before.one.service, 'and a new service container');
+    t.equal(await served(one), inVolume(one), 'which presents the new leaf in a handshake');
+    t.same(await ids(two.name), before.two, 'two was not touched');
     const all = await rotate();
     t.same(actions(all.stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'rotating again changes nothing');
     await allCallsWork(t, pods, trustFile, 'after the new leaf');
+  });
+
+  await t.test('a rotated pod that does not answer gets its previous containers back, presenting its previous leaf', async (t) => {
+    const before = await ids(one.name);
+    const previousLeaf = await served(one);
+    const good = { crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) };
+    newLeaf(one, oldCa, 'unanswered');
+    const { spec } = await loadClusterFile(file);
+    const stateDir = (await resolveStateDir({ cluster: { name: spec!.cluster, file, stateDir: spec!.stateDir }, env: process.env })).dir;
+    const waited: string[] = [];
+    const error = await Engine.with({ env: { ...process.env, ...podmanEnv } }, (engine) =>
+      clusterRotate(engine, spec!, stateDir, {
+        pods: [one.name],
+        healthTimeoutMs: 90_000,
+        onStep: () => undefined,
+        onWarning: () => undefined,
+        // The rotated pod is taken as never answering; the one put back is awaited over TLS, as rotate does.
+        waitHealthy: (target, timeoutMs) => {
+          waited.push(target.hostname);
+          return waited.length === 1 ? Promise.reject(new Error('taken as not answering')) : waitForHealth(target, timeoutMs);
+        },
+      }),
+    ).catch((caught: unknown) => caught);
+    t.match(error, { code: 'ROTATE_NOT_HEALTHY' });
+    t.match((error as Error).message, /taken as not answering; its previous certificates and trust were put back$/);
+    t.same(waited, [one.hostname, one.hostname], 'the pod put back answered /health over TLS');
+    const after = await ids(one.name);
+    t.equal(after.pod, before.pod, 'the same pod');
+    t.equal(after.infra, before.infra, 'with the same infra container');
+    t.not(after.service, before.service, 'its service container made again');
+    t.equal(await served(one), previousLeaf, 'presenting its previous leaf in a handshake');
+    writeFileSync(join(one.volume, 'tls.crt'), good.crt);
+    writeFileSync(join(one.volume, 'tls.key'), good.key);
+    t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'with its previous leaf back in its volume, nothing is left to rotate');
+    await allCallsWork(t, pods, trustFile, 'after the put-back');
+  });
+
+  await t.test('new containers that Podman refuses: the previous ones are made again in the same pod and serve', async (t) => {
+    const before = await ids(one.name);
+    const previousLeaf = await served(one);
+    const good = { crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) };
+    const { spec } = await loadClusterFile(file);
+    const stateDir = (await resolveStateDir({ cluster: { name: spec!.cluster, file, stateDir: spec!.stateDir }, env: process.env })).dir;
+    const podState = join(stateDir, 'pods', one.name);
+    const filesBefore = fileBytes(podState);
+    newLeaf(one, oldCa, 'refused');
+    const error = await Engine.with({ env: { ...process.env, ...podmanEnv } }, async (engine) => {
+      const [machine] = (await planCluster(engine, spec!, stateDir, spec!.pods.filter((pod) => pod.name === one.name))).machines;
+      t.equal(machine!.pod.action, 'replace-containers');
+      // A bind mount whose source does not exist: Podman refuses the new service container.
+      const refused = { ...machine!, container: { ...machine!.container, mounts: [...machine!.container.mounts, { source: join(dir, 'no-such-dir'), destination: '/nowhere', readOnly: true }] } };
+      return applyMachinePlan(engine, refused).then(() => undefined, (caught: unknown) => caught);
+    });
+    t.match((error as Error | undefined)?.message, /no-such-dir.*; the previous containers were put back and are running$/);
+    const after = await ids(one.name);
+    t.equal(after.pod, before.pod, 'the same pod');
+    t.equal(after.infra, before.infra, 'with the same infra container');
+    t.not(after.service, before.service, 'its previous service container made again');
+    t.same(fileBytes(podState), filesBefore, 'its derived files are the same bytes as before');
+    t.equal(await eventually(() => served(one).catch(() => undefined), 90_000), previousLeaf, 'presenting its previous leaf in a handshake');
+    writeFileSync(join(one.volume, 'tls.crt'), good.crt);
+    writeFileSync(join(one.volume, 'tls.key'), good.key);
+    t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'the container put back is the one planned: nothing is left to rotate');
+    await allCallsWork(t, pods, trustFile, 'after the refused containers');
   });
 
   await t.test('a leaf whose SAN misses the hostname is refused and the old pod keeps serving', async (t) => {

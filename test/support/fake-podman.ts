@@ -142,6 +142,16 @@ export async function startFakePodman(): Promise<FakePodman> {
         return [201, { Id: member.Id }];
       },
     ],
+    [
+      'POST',
+      /^\/containers\/([^/]+)\/start$/,
+      ([name]) => {
+        const found = container(name!);
+        if (!found) return missing('container', name!);
+        found.State.Status = 'running';
+        return [204, ''];
+      },
+    ],
     ['GET', /^\/containers\/([^/]+)\/json$/, ([name]) => (container(name!) ? [200, container(name!)] : missing('container', name!))],
     [
       'DELETE',

@@ -12,7 +12,7 @@ export function registerPodCommands(program: Command, context: CommandContext): 
     .command('status')
     .description(COMMAND_SUMMARIES.status.description)
     .action(async (_flags: object, command: Command) => {
-      const { LABEL_CERT_NOT_AFTER, LABEL_HOSTNAME, LABEL_TRUST } = await import('../../cluster/machine-plan.js');
+      const { LABEL_CERT_NOT_AFTER, LABEL_HOSTNAME, LABEL_TRUST, runningLabels, serviceContainerName } = await import('../../cluster/machine-plan.js');
       const { LABEL_TLS_PROFILE } = await import('../../cluster/tls-profile.js');
       const { withEngine } = await import('../engine-options.js');
       const output = context.output(command);
@@ -26,15 +26,18 @@ export function registerPodCommands(program: Command, context: CommandContext): 
             throw error;
           });
           if (!pod) continue;
-          const notAfter = pod.labels[LABEL_CERT_NOT_AFTER];
+          // The service container's labels are current after its containers alone were replaced (a rotate).
+          const service = pod.containers.some((member) => member.name === serviceContainerName(name)) ? await engine.containers.inspect(serviceContainerName(name)) : undefined;
+          const labels = runningLabels(pod.labels, service?.labels);
+          const notAfter = labels[LABEL_CERT_NOT_AFTER];
           rows.push({
             name,
-            hostname: pod.labels[LABEL_HOSTNAME] ?? pod.hostname,
+            hostname: labels[LABEL_HOSTNAME] ?? pod.hostname,
             state: pod.state.toLowerCase(),
             ports: pod.ports,
-            trust: pod.labels[LABEL_TRUST] ?? 'unknown',
+            trust: labels[LABEL_TRUST] ?? 'unknown',
             // Pods started before profiles existed are all enterprise.
-            tlsProfile: pod.labels[LABEL_TLS_PROFILE] ?? 'enterprise',
+            tlsProfile: labels[LABEL_TLS_PROFILE] ?? 'enterprise',
             certificateDaysLeft: notAfter ? Math.floor((Date.parse(notAfter) - Date.now()) / 86_400_000) : null,
           });
         }

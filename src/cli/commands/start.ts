@@ -7,6 +7,16 @@ import type { CommandContext } from '../program.js';
 import { CLIENT_AUTH_OF, type ClientAuth } from '../../cluster/tls-profile.js';
 import { machineStateDir, MACHINE_STATE_DIR_HELP, STATE_DIR_FLAG } from '../state-dir-option.js';
 import { COMMAND_SUMMARIES } from '../command-summaries.js';
+import type { PodAction } from '../../cluster/machine-plan.js';
+
+/** What the result line says a changing start did to the pod. */
+const STARTED_AS: Record<PodAction, string> = {
+  create: 'started',
+  replace: 'replaced and started',
+  'replace-containers': 'restarted with new containers',
+  start: 'started',
+  unchanged: 'started',
+};
 
 interface StartFlags {
   hostname: string;
@@ -90,7 +100,7 @@ Example:
         output.data({ ok: true, changed: plan.changes, action: result.action, plan: planData(plan), ...(url ? { url } : {}) });
         output.result(
           plan.changes
-            ? `pod ${plan.pod.name} ${result.action === 'create' ? 'started' : result.action === 'replace' ? 'replaced and started' : 'started'} as ${plan.pod.hostname}${url ? `: ${url}` : ''}`
+            ? `pod ${plan.pod.name} ${STARTED_AS[result.action]} as ${plan.pod.hostname}${url ? `: ${url}` : ''}`
             : `pod ${plan.pod.name} is already running with these settings; nothing changed`,
         );
       });
