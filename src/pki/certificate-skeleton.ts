@@ -154,17 +154,29 @@ function walk(der: Buffer): Skeleton {
   if (rest.length > 0) fail();
   const subjectText = nameText(der, subject);
   // Most CAs a truststore holds are self-issued: the same bytes print the same text.
-  const selfIssued = der.compare(der, issuer.start, issuer.end, subject.start, subject.end) === 0;
+  const selfIssued = sameBytes(der, issuer, subject);
+  let issuerDer: Buffer | undefined;
+  let subjectDer: Buffer | undefined;
   return {
     version,
-    issuerDer: der.subarray(issuer.start, issuer.end),
-    subjectDer: der.subarray(subject.start, subject.end),
+    // Cut when asked for (path building, hashed directories), not for every CA of a truststore.
+    get issuerDer() {
+      return (issuerDer ??= der.subarray(issuer.start, issuer.end));
+    },
+    get subjectDer() {
+      return (subjectDer ??= der.subarray(subject.start, subject.end));
+    },
     subject: subjectText,
     issuer: selfIssued ? subjectText : nameText(der, issuer),
     notBefore: time(der, validity[0]!),
     notAfter: time(der, validity[1]!),
     basicConstraints,
   };
+}
+
+/** Whether two TLVs of `der` are the same bytes; node compares them, a loop here costs more until the JIT has run. */
+function sameBytes(der: Buffer, a: Tlv, b: Tlv): boolean {
+  return a.end - a.start === b.end - b.start && der.compare(der, a.start, a.end, b.start, b.end) === 0;
 }
 
 /** AlgorithmIdentifier: an OID, then parameters of any type, or none. */
@@ -218,7 +230,9 @@ function smallInteger(der: Buffer, node: Tlv): number | undefined {
 }
 
 function isOid(der: Buffer, node: Tlv, contents: Buffer): boolean {
-  return node.end - node.body === contents.length && der.compare(contents, 0, contents.length, node.body, node.end) === 0;
+  if (node.end - node.body !== contents.length) return false;
+  for (let i = 0; i < contents.length; i++) if (der[node.body + i] !== contents[i]) return false;
+  return true;
 }
 
 function oidText(der: Buffer, node: Tlv): string {
@@ -292,13 +306,25 @@ const SHORT_NAMES: Record<string, string> = {
   '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
 
-/** SHORT_NAMES by the OID's content octets (as latin1), filled as names are read: a CA bundle repeats a dozen types. */
-const shortNameByDer = new Map<string, string | undefined>();
+/**
+ * SHORT_NAMES by the OID's content octets, filled as names are read: a CA bundle repeats a
+ * dozen types. The key is the octets as one number when they fit (2.5.4.x is three), so the
+ * common case needs no string made from the bytes; longer OIDs are keyed by their text.
+ */
+const shortNameByDer = new Map<number | string, string | undefined>();
 
 function shortName(der: Buffer, oid: Tlv): string | undefined {
-  const key = der.toString('latin1', oid.body, oid.end);
+  const length = oid.end - oid.body;
+  let key: number | string;
+  if (length <= 6) {
+    // A leading count keeps 06 01 00 and 06 02 00 00 apart.
+    key = length;
+    for (let i = oid.body; i < oid.end; i++) key = key * 256 + der[i]!;
+  } else {
+    key = oidText(der, oid);
+  }
   if (shortNameByDer.has(key)) return shortNameByDer.get(key);
-  const short = SHORT_NAMES[oidText(der, oid)];
+  const short = SHORT_NAMES[typeof key === 'string' ? key : oidText(der, oid)];
   shortNameByDer.set(key, short);
   return short;
 }
@@ -322,9 +348,9 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
       const value = typeAndValue[1];
       const short = shortName(der, expect(typeAndValue[0], TAG.oid));
       if (!short || !value) return undefined;
-      const text = stringValue(der, value);
+      const text = printedValue(der, value);
       if (text === undefined) return undefined;
-      parts.push(`${short}=${escape2253(text)}`);
+      parts.push(`${short}=${text}`);
     }
     return parts.join(', ');
   } catch (error) {
@@ -333,32 +359,45 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
   }
 }
 
-function stringValue(der: Buffer, node: Tlv): string | undefined {
+/**
+ * The value as OpenSSL prints it, escaped (escape2253). An ASCII value, most of a CA bundle, is
+ * checked in one pass over its bytes: in a CLI this runs interpreted, once per attribute, and
+ * separate passes for ASCII, control characters and escaping were most of reading a Name.
+ */
+function printedValue(der: Buffer, node: Tlv): string | undefined {
+  if (node.tag !== TAG.utf8String && node.tag !== TAG.printableString && node.tag !== TAG.ia5String) return undefined;
+  let ascii = true;
+  let special = false;
+  for (let i = node.body; i < node.end; i++) {
+    const byte = der[i]!;
+    if (byte > 0x7f) ascii = false;
+    // OpenSSL writes control characters as \XX; those names are left to node.
+    else if (byte < 0x20 || byte === 0x7f) return undefined;
+    // , + " \ < > ;
+    else if (byte === 0x2c || byte === 0x2b || byte === 0x22 || byte === 0x5c || byte === 0x3c || byte === 0x3e || byte === 0x3b) special = true;
+  }
+  if (ascii) {
+    // ASCII reads the same in all three types, and latin1 is node's cheapest decoding.
+    const text = der.toString('latin1', node.body, node.end);
+    const last = text.length - 1;
+    return special || text[0] === '#' || text[0] === ' ' || text[last] === ' ' ? escape2253(text) : text;
+  }
+  if (node.tag !== TAG.utf8String) return undefined;
   let text: string;
-  if (node.tag === TAG.utf8String) {
-    try {
-      text = utf8.decode(der.subarray(node.body, node.end));
-    } catch {
-      return undefined;
-    }
-  } else if (node.tag === TAG.printableString || node.tag === TAG.ia5String) {
-    for (let i = node.body; i < node.end; i++) if (der[i]! > 0x7f) return undefined;
-    text = der.toString('latin1', node.body, node.end);
-  } else {
+  try {
+    text = utf8.decode(der.subarray(node.body, node.end));
+  } catch {
     return undefined;
   }
-  // OpenSSL writes control characters as \XX; those names are left to node. (A loop: the
-  // equivalent regular expression was a sixth of reading a CA bundle.)
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return undefined;
   }
-  return text;
+  return needsEscape(text) ? escape2253(text) : text;
 }
 
 /** RFC 2253 escaping as OpenSSL applies it: , + " \ < > ; anywhere, # or space first, space last. */
 function escape2253(text: string): string {
-  if (!needsEscape(text)) return text;
   const chars = [...text];
   return chars
     .map((c, i) => {

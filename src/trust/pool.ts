@@ -87,13 +87,20 @@ function checkCertificate(cert: Certificate, source: string, allowLeaf: boolean,
 export function aliasFor(cert: Certificate): string {
   const attributes = cert.subject.split(', ');
   const pick = (key: string) => attributes.find((a) => a.startsWith(`${key}=`))?.slice(key.length + 1);
-  const label = (pick('CN') ?? pick('OU') ?? pick('O') ?? 'ca')
-    .toLowerCase()
-    .normalize('NFKD')
+  const label = decomposed((pick('CN') ?? pick('OU') ?? pick('O') ?? 'ca').toLowerCase())
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48);
   return `${label || 'ca'}-${cert.sha256.slice(0, 8)}`;
+}
+
+/**
+ * NFKD, so "é" keeps its "e". An ASCII name is its own decomposition, and asking ICU for it
+ * anyway was most of an alias's cost in a process that makes them once.
+ */
+function decomposed(text: string): string {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return text.normalize('NFKD');
+  return text;
 }
 
 function compareEntries(a: PoolEntry, b: PoolEntry): number {
