@@ -143,35 +143,42 @@ function walk(der: Buffer): Skeleton {
   algorithmIdentifier(der, keyInfo[0]);
   expect(keyInfo[1], TAG.bitString);
   if (validity.length !== 2) fail();
-  let rest = fields.slice(index + 6);
-  if (rest[0]?.tag === TAG.issuerUniqueId) rest = rest.slice(1);
-  if (rest[0]?.tag === TAG.subjectUniqueId) rest = rest.slice(1);
+  let rest = index + 6;
+  if (fields[rest]?.tag === TAG.issuerUniqueId) rest++;
+  if (fields[rest]?.tag === TAG.subjectUniqueId) rest++;
   let basicConstraints: Skeleton['basicConstraints'];
-  if (rest[0]?.tag === TAG.extensions) {
-    basicConstraints = readBasicConstraints(der, rest[0]);
-    rest = rest.slice(1);
-  }
-  if (rest.length > 0) fail();
+  if (fields[rest]?.tag === TAG.extensions) basicConstraints = readBasicConstraints(der, fields[rest++]!);
+  if (rest < fields.length) fail();
   const subjectText = nameText(der, subject);
   // Most CAs a truststore holds are self-issued: the same bytes print the same text.
-  const selfIssued = sameBytes(der, issuer, subject);
-  let issuerDer: Buffer | undefined;
-  let subjectDer: Buffer | undefined;
-  return {
-    version,
-    // Cut when asked for (path building, hashed directories), not for every CA of a truststore.
-    get issuerDer() {
-      return (issuerDer ??= der.subarray(issuer.start, issuer.end));
-    },
-    get subjectDer() {
-      return (subjectDer ??= der.subarray(subject.start, subject.end));
-    },
-    subject: subjectText,
-    issuer: selfIssued ? subjectText : nameText(der, issuer),
-    notBefore: time(der, validity[0]!),
-    notAfter: time(der, validity[1]!),
-    basicConstraints,
-  };
+  const issuerText = sameBytes(der, issuer, subject) ? subjectText : nameText(der, issuer);
+  return new WalkedSkeleton(der, version, issuer, subject, subjectText, issuerText, time(der, validity[0]!), time(der, validity[1]!), basicConstraints);
+}
+
+/** A class, not an object literal with getters: those are defined one by one on each object. */
+class WalkedSkeleton implements Skeleton {
+  #issuerDer: Buffer | undefined;
+  #subjectDer: Buffer | undefined;
+  constructor(
+    private readonly der: Buffer,
+    readonly version: number,
+    private readonly issuerNode: Tlv,
+    private readonly subjectNode: Tlv,
+    readonly subject: string | undefined,
+    readonly issuer: string | undefined,
+    readonly notBefore: Date | undefined,
+    readonly notAfter: Date | undefined,
+    readonly basicConstraints: Skeleton['basicConstraints'],
+  ) {}
+
+  // Cut when asked for (path building, hashed directories), not for every CA of a truststore.
+  get issuerDer(): Buffer {
+    return (this.#issuerDer ??= this.der.subarray(this.issuerNode.start, this.issuerNode.end));
+  }
+
+  get subjectDer(): Buffer {
+    return (this.#subjectDer ??= this.der.subarray(this.subjectNode.start, this.subjectNode.end));
+  }
 }
 
 /** Whether two TLVs of `der` are the same bytes; node compares them, a loop here costs more until the JIT has run. */
@@ -256,22 +263,13 @@ function time(der: Buffer, node: Tlv): Date | undefined {
   // Read digit by digit: two regular expressions per certificate were a tenth of reading a bundle.
   const yearDigits = node.tag === TAG.utcTime ? 2 : node.tag === TAG.generalizedTime ? 4 : 0;
   if (yearDigits === 0 || node.end - node.body !== yearDigits + 11 || der[node.end - 1] !== 0x5a /* Z */) return undefined;
-  let offset = node.body;
-  const digits = (count: number): number => {
-    let value = 0;
-    for (const end = offset + count; offset < end; offset++) {
-      const digit = der[offset]! - 0x30;
-      if (digit < 0 || digit > 9) return NaN;
-      value = value * 10 + digit;
-    }
-    return value;
-  };
-  const y = digits(yearDigits);
-  const mo = digits(2);
-  const d = digits(2);
-  const h = digits(2);
-  const mi = digits(2);
-  const s = digits(2);
+  const at = node.body + yearDigits;
+  const y = digits(der, node.body, yearDigits);
+  const mo = digits(der, at, 2);
+  const d = digits(der, at + 2, 2);
+  const h = digits(der, at + 4, 2);
+  const mi = digits(der, at + 6, 2);
+  const s = digits(der, at + 8, 2);
   // The sum is NaN when any part is: one test for a non-digit anywhere, no array per time.
   if (Number.isNaN(y + mo + d + h + mi + s)) return undefined;
   // RFC 5280: a two-digit year of 50 or more is 19YY, else 20YY.
@@ -281,6 +279,17 @@ function time(der: Buffer, node: Tlv): Date | undefined {
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
   if (year < 100) date.setUTCFullYear(year);
   return date;
+}
+
+/** `count` ASCII digits from `offset` as a number; NaN when one is not a digit. */
+function digits(der: Buffer, offset: number, count: number): number {
+  let value = 0;
+  for (let i = offset; i < offset + count; i++) {
+    const digit = der[i]! - 0x30;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** OpenSSL's short names (the ones node prints) for the attributes CA names use. */
