@@ -36,6 +36,7 @@ const TAG = {
   oid: 0x06,
   utf8String: 0x0c,
   printableString: 0x13,
+  teletexString: 0x14,
   ia5String: 0x16,
   utcTime: 0x17,
   generalizedTime: 0x18,
@@ -344,7 +345,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * A Name as certificate.ts shows it: node's text (OpenSSL's X509_NAME_print_ex with RFC 2253
  * escaping, one RDN per line) joined with ", ". Undefined for what is not printed here exactly
  * as OpenSSL would: multi-valued RDNs, attributes without a short name above, string types
- * other than UTF8, Printable and IA5, control characters.
+ * other than UTF8, Printable and IA5 (and T61 in ASCII), control characters.
  */
 function nameText(der: Buffer, name: Tlv): string | undefined {
   try {
@@ -374,7 +375,7 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
  * separate passes for ASCII, control characters and escaping were most of reading a Name.
  */
 function printedValue(der: Buffer, node: Tlv): string | undefined {
-  if (node.tag !== TAG.utf8String && node.tag !== TAG.printableString && node.tag !== TAG.ia5String) return undefined;
+  if (node.tag !== TAG.utf8String && node.tag !== TAG.printableString && node.tag !== TAG.ia5String && node.tag !== TAG.teletexString) return undefined;
   let ascii = true;
   let special = false;
   for (let i = node.body; i < node.end; i++) {
@@ -386,7 +387,8 @@ function printedValue(der: Buffer, node: Tlv): string | undefined {
     else if (byte === 0x2c || byte === 0x2b || byte === 0x22 || byte === 0x5c || byte === 0x3c || byte === 0x3e || byte === 0x3b) special = true;
   }
   if (ascii) {
-    // ASCII reads the same in all three types, and latin1 is node's cheapest decoding.
+    // ASCII reads the same in all four types (OpenSSL takes a T61String's bytes as Latin-1, as
+    // old CAs such as Entrust's 2048 meant them), and latin1 is node's cheapest decoding.
     const text = der.toString('latin1', node.body, node.end);
     const last = text.length - 1;
     return special || text[0] === '#' || text[0] === ' ' || text[last] === ' ' ? escape2253(text) : text;
