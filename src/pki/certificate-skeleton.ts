@@ -200,11 +200,15 @@ function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstra
   const list = expect(upTo(1, children(der, wrapper))[0], TAG.sequence);
   let found: Skeleton['basicConstraints'];
   for (const extension of children(der, list)) {
-    const parts = children(der, expect(extension, TAG.sequence));
-    if (parts.length < 2 || parts.length > 3) fail();
-    const id = expect(parts[0], TAG.oid);
-    if (parts.length === 3 && expect(parts[1], TAG.boolean).end - parts[1]!.body !== 1) fail();
-    const value = expect(parts[parts.length - 1], TAG.octetString);
+    // Read in sequence rather than as a list of children: an extension is two or three nodes.
+    expect(extension, TAG.sequence);
+    const id = expect(tlvAt(der, extension.body, extension.end), TAG.oid);
+    let value = tlvAt(der, id.end, extension.end);
+    if (value.tag === TAG.boolean) {
+      if (value.end - value.body !== 1) fail();
+      value = tlvAt(der, value.end, extension.end);
+    }
+    if (expect(value, TAG.octetString).end !== extension.end) fail();
     if (!found && isOid(der, id, BASIC_CONSTRAINTS)) found = decodeBasicConstraints(der, value);
   }
   return found;
@@ -351,13 +355,15 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
   try {
     const parts: string[] = [];
     for (const rdn of children(der, name)) {
-      const attributes = children(der, expect(rdn, TAG.set));
-      if (attributes.length !== 1) return undefined;
-      const typeAndValue = children(der, expect(attributes[0], TAG.sequence));
-      if (typeAndValue.length > 2) return undefined;
-      const value = typeAndValue[1];
-      const short = shortName(der, expect(typeAndValue[0], TAG.oid));
-      if (!short || !value) return undefined;
+      // One attribute (type, value) filling its RDN, read in sequence without lists of children.
+      const attribute = expect(tlvAt(der, expect(rdn, TAG.set).body, rdn.end), TAG.sequence);
+      if (attribute.end !== rdn.end) return undefined;
+      const type = expect(tlvAt(der, attribute.body, attribute.end), TAG.oid);
+      if (type.end === attribute.end) return undefined;
+      const value = tlvAt(der, type.end, attribute.end);
+      if (value.end !== attribute.end) return undefined;
+      const short = shortName(der, type);
+      if (!short) return undefined;
       const text = printedValue(der, value);
       if (text === undefined) return undefined;
       parts.push(`${short}=${text}`);
