@@ -41,7 +41,6 @@ Example:
     .action(async (flags: BundleFlags, command: Command) => {
       const { writeFileIfChanged } = await import('../../base/atomic-write.js');
       const { renderFindings } = await import('../findings-view.js');
-      const { encodePemBundle } = await import('../../trust/pem-bundle.js');
       const { encodeTruststore } = await import('../../trust/pkcs12.js');
       const { buildPool } = await import('../../trust/pool.js');
       const { readSource } = await import('../../trust/sources.js');
@@ -63,7 +62,11 @@ Example:
       const failed = findings.some((finding) => finding.severity === 'error');
       const written: { path: string; outcome: WriteOutcome }[] = [];
       if (!failed) {
-        if (flags.outPem) written.push({ path: flags.outPem, outcome: await writeFileIfChanged(flags.outPem, encodePemBundle(pool.entries), 0o644) });
+        if (flags.outPem) {
+          // Imported only when asked for: each module is paid again in every process.
+          const { encodePemBundle } = await import('../../trust/pem-bundle.js');
+          written.push({ path: flags.outPem, outcome: await writeFileIfChanged(flags.outPem, encodePemBundle(pool.entries), 0o644) });
+        }
         if (flags.outP12) {
           const store = timedSync(`PKCS#12 of ${pool.entries.length} certificate(s)`, () =>
             encodeTruststore(pool.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), password),
