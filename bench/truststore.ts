@@ -12,6 +12,8 @@ import { dhPodman, median, repoRoot, withoutExtraCaCerts } from './support.js';
 /**
  * A truststore from the host's whole CA bundle, three ways in the same run:
  * - in process: dh-podman's read, pool, encode and write. Target: ≤ 30 ms.
+ * - in a fresh process: the same steps once each, as the CLI runs them, with nothing warmed by
+ *   V8 (bench/floor/truststore-once.ts); what the loop above hides.
  * - end to end: `dh-podman trust bundle --from system --out-p12` against p11-kit's
  *   `trust extract --format=java-cacerts` (Debian's p11-kit package), which writes a Java store
  *   of the same CAs; interleaved so both see the same load. Target: ≤ 2×.
@@ -24,6 +26,7 @@ export const name = 'truststore';
 const RUNS = 5;
 const ROUNDS = 9;
 const SAMPLE = 10;
+const FRESH = 11;
 
 export async function run(log: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dh-podman-bench-truststore-'));
@@ -62,6 +65,7 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`  CPU time ${median(cpu).toFixed(1)} ms (median of ${RUNS})`);
   log(`  of which ${Object.entries(phases).map(([phase, times]) => `${phase} ${median(times).toFixed(1)} ms`).join(', ')}`);
 
+  freshProcess(dir, log);
   endToEnd(dir, log);
 
   const source = await readSource({ kind: 'system' });
@@ -84,6 +88,17 @@ export async function run(log: (line: string) => void): Promise<void> {
   log(`keytool -importcert loop: ${(loopSample / 1000).toFixed(1)} s for a ${sample.length}-CA sample, scaled to ${count} CAs: ${(loopScaled / 1000).toFixed(1)} s`);
   log(`ratio keytool loop / dh-podman: ${ratio.toFixed(0)}× (target ≥ 150×: ${ratio >= 150 ? 'met' : 'MISSED'})`);
   log(`keytool -list on dh-podman's store: ${entries} trustedCertEntry for ${count} CAs`);
+}
+
+/** The in-process steps once, in new processes: where the CLI's cold cost is, step by step. */
+function freshProcess(dir: string, log: (line: string) => void): void {
+  const runs: Record<string, number>[] = [];
+  for (let i = 0; i < FRESH; i++) {
+    const line = execFileSync(process.execPath, [join(repoRoot, 'dist/bench/floor/truststore-once.js'), join(dir, `fresh-${i}.p12`)], { encoding: 'utf8' });
+    runs.push(JSON.parse(line) as Record<string, number>);
+  }
+  const at = (step: string) => median(runs.map((run) => run[step]!)).toFixed(1);
+  log(`in a fresh process, once: ${at('total')} ms (CPU ${at('cpu')} ms), of which import ${at('import')}, read ${at('read')}, pool ${at('pool')}, encode ${at('encode')}, write ${at('write')} ms (medians of ${FRESH})`);
 }
 
 /** dh-podman as an operator runs it against p11-kit's `trust extract`, one after the other. */

@@ -36,6 +36,7 @@ const TAG = {
   oid: 0x06,
   utf8String: 0x0c,
   printableString: 0x13,
+  teletexString: 0x14,
   ia5String: 0x16,
   utcTime: 0x17,
   generalizedTime: 0x18,
@@ -143,28 +144,47 @@ function walk(der: Buffer): Skeleton {
   algorithmIdentifier(der, keyInfo[0]);
   expect(keyInfo[1], TAG.bitString);
   if (validity.length !== 2) fail();
-  let rest = fields.slice(index + 6);
-  if (rest[0]?.tag === TAG.issuerUniqueId) rest = rest.slice(1);
-  if (rest[0]?.tag === TAG.subjectUniqueId) rest = rest.slice(1);
+  let rest = index + 6;
+  if (fields[rest]?.tag === TAG.issuerUniqueId) rest++;
+  if (fields[rest]?.tag === TAG.subjectUniqueId) rest++;
   let basicConstraints: Skeleton['basicConstraints'];
-  if (rest[0]?.tag === TAG.extensions) {
-    basicConstraints = readBasicConstraints(der, rest[0]);
-    rest = rest.slice(1);
-  }
-  if (rest.length > 0) fail();
+  if (fields[rest]?.tag === TAG.extensions) basicConstraints = readBasicConstraints(der, fields[rest++]!);
+  if (rest < fields.length) fail();
   const subjectText = nameText(der, subject);
   // Most CAs a truststore holds are self-issued: the same bytes print the same text.
-  const selfIssued = der.compare(der, issuer.start, issuer.end, subject.start, subject.end) === 0;
-  return {
-    version,
-    issuerDer: der.subarray(issuer.start, issuer.end),
-    subjectDer: der.subarray(subject.start, subject.end),
-    subject: subjectText,
-    issuer: selfIssued ? subjectText : nameText(der, issuer),
-    notBefore: time(der, validity[0]!),
-    notAfter: time(der, validity[1]!),
-    basicConstraints,
-  };
+  const issuerText = sameBytes(der, issuer, subject) ? subjectText : nameText(der, issuer);
+  return new WalkedSkeleton(der, version, issuer, subject, subjectText, issuerText, time(der, validity[0]!), time(der, validity[1]!), basicConstraints);
+}
+
+/** A class, not an object literal with getters: those are defined one by one on each object. */
+class WalkedSkeleton implements Skeleton {
+  #issuerDer: Buffer | undefined;
+  #subjectDer: Buffer | undefined;
+  constructor(
+    private readonly der: Buffer,
+    readonly version: number,
+    private readonly issuerNode: Tlv,
+    private readonly subjectNode: Tlv,
+    readonly subject: string | undefined,
+    readonly issuer: string | undefined,
+    readonly notBefore: Date | undefined,
+    readonly notAfter: Date | undefined,
+    readonly basicConstraints: Skeleton['basicConstraints'],
+  ) {}
+
+  // Cut when asked for (path building, hashed directories), not for every CA of a truststore.
+  get issuerDer(): Buffer {
+    return (this.#issuerDer ??= this.der.subarray(this.issuerNode.start, this.issuerNode.end));
+  }
+
+  get subjectDer(): Buffer {
+    return (this.#subjectDer ??= this.der.subarray(this.subjectNode.start, this.subjectNode.end));
+  }
+}
+
+/** Whether two TLVs of `der` are the same bytes; node compares them, a loop here costs more until the JIT has run. */
+function sameBytes(der: Buffer, a: Tlv, b: Tlv): boolean {
+  return a.end - a.start === b.end - b.start && der.compare(der, a.start, a.end, b.start, b.end) === 0;
 }
 
 /** AlgorithmIdentifier: an OID, then parameters of any type, or none. */
@@ -180,11 +200,15 @@ function readBasicConstraints(der: Buffer, wrapper: Tlv): Skeleton['basicConstra
   const list = expect(upTo(1, children(der, wrapper))[0], TAG.sequence);
   let found: Skeleton['basicConstraints'];
   for (const extension of children(der, list)) {
-    const parts = children(der, expect(extension, TAG.sequence));
-    if (parts.length < 2 || parts.length > 3) fail();
-    const id = expect(parts[0], TAG.oid);
-    if (parts.length === 3 && expect(parts[1], TAG.boolean).end - parts[1]!.body !== 1) fail();
-    const value = expect(parts[parts.length - 1], TAG.octetString);
+    // Read in sequence rather than as a list of children: an extension is two or three nodes.
+    expect(extension, TAG.sequence);
+    const id = expect(tlvAt(der, extension.body, extension.end), TAG.oid);
+    let value = tlvAt(der, id.end, extension.end);
+    if (value.tag === TAG.boolean) {
+      if (value.end - value.body !== 1) fail();
+      value = tlvAt(der, value.end, extension.end);
+    }
+    if (expect(value, TAG.octetString).end !== extension.end) fail();
     if (!found && isOid(der, id, BASIC_CONSTRAINTS)) found = decodeBasicConstraints(der, value);
   }
   return found;
@@ -218,7 +242,9 @@ function smallInteger(der: Buffer, node: Tlv): number | undefined {
 }
 
 function isOid(der: Buffer, node: Tlv, contents: Buffer): boolean {
-  return node.end - node.body === contents.length && der.compare(contents, 0, contents.length, node.body, node.end) === 0;
+  if (node.end - node.body !== contents.length) return false;
+  for (let i = 0; i < contents.length; i++) if (der[node.body + i] !== contents[i]) return false;
+  return true;
 }
 
 function oidText(der: Buffer, node: Tlv): string {
@@ -242,22 +268,13 @@ function time(der: Buffer, node: Tlv): Date | undefined {
   // Read digit by digit: two regular expressions per certificate were a tenth of reading a bundle.
   const yearDigits = node.tag === TAG.utcTime ? 2 : node.tag === TAG.generalizedTime ? 4 : 0;
   if (yearDigits === 0 || node.end - node.body !== yearDigits + 11 || der[node.end - 1] !== 0x5a /* Z */) return undefined;
-  let offset = node.body;
-  const digits = (count: number): number => {
-    let value = 0;
-    for (const end = offset + count; offset < end; offset++) {
-      const digit = der[offset]! - 0x30;
-      if (digit < 0 || digit > 9) return NaN;
-      value = value * 10 + digit;
-    }
-    return value;
-  };
-  const y = digits(yearDigits);
-  const mo = digits(2);
-  const d = digits(2);
-  const h = digits(2);
-  const mi = digits(2);
-  const s = digits(2);
+  const at = node.body + yearDigits;
+  const y = digits(der, node.body, yearDigits);
+  const mo = digits(der, at, 2);
+  const d = digits(der, at + 2, 2);
+  const h = digits(der, at + 4, 2);
+  const mi = digits(der, at + 6, 2);
+  const s = digits(der, at + 8, 2);
   // The sum is NaN when any part is: one test for a non-digit anywhere, no array per time.
   if (Number.isNaN(y + mo + d + h + mi + s)) return undefined;
   // RFC 5280: a two-digit year of 50 or more is 19YY, else 20YY.
@@ -267,6 +284,17 @@ function time(der: Buffer, node: Tlv): Date | undefined {
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
   if (year < 100) date.setUTCFullYear(year);
   return date;
+}
+
+/** `count` ASCII digits from `offset` as a number; NaN when one is not a digit. */
+function digits(der: Buffer, offset: number, count: number): number {
+  let value = 0;
+  for (let i = offset; i < offset + count; i++) {
+    const digit = der[i]! - 0x30;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** OpenSSL's short names (the ones node prints) for the attributes CA names use. */
@@ -292,13 +320,25 @@ const SHORT_NAMES: Record<string, string> = {
   '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
 
-/** SHORT_NAMES by the OID's content octets (as latin1), filled as names are read: a CA bundle repeats a dozen types. */
-const shortNameByDer = new Map<string, string | undefined>();
+/**
+ * SHORT_NAMES by the OID's content octets, filled as names are read: a CA bundle repeats a
+ * dozen types. The key is the octets as one number when they fit (2.5.4.x is three), so the
+ * common case needs no string made from the bytes; longer OIDs are keyed by their text.
+ */
+const shortNameByDer = new Map<number | string, string | undefined>();
 
 function shortName(der: Buffer, oid: Tlv): string | undefined {
-  const key = der.toString('latin1', oid.body, oid.end);
+  const length = oid.end - oid.body;
+  let key: number | string;
+  if (length <= 6) {
+    // A leading count keeps 06 01 00 and 06 02 00 00 apart.
+    key = length;
+    for (let i = oid.body; i < oid.end; i++) key = key * 256 + der[i]!;
+  } else {
+    key = oidText(der, oid);
+  }
   if (shortNameByDer.has(key)) return shortNameByDer.get(key);
-  const short = SHORT_NAMES[oidText(der, oid)];
+  const short = SHORT_NAMES[typeof key === 'string' ? key : oidText(der, oid)];
   shortNameByDer.set(key, short);
   return short;
 }
@@ -309,22 +349,24 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * A Name as certificate.ts shows it: node's text (OpenSSL's X509_NAME_print_ex with RFC 2253
  * escaping, one RDN per line) joined with ", ". Undefined for what is not printed here exactly
  * as OpenSSL would: multi-valued RDNs, attributes without a short name above, string types
- * other than UTF8, Printable and IA5, control characters.
+ * other than UTF8, Printable and IA5 (and T61 in ASCII), control characters.
  */
 function nameText(der: Buffer, name: Tlv): string | undefined {
   try {
     const parts: string[] = [];
     for (const rdn of children(der, name)) {
-      const attributes = children(der, expect(rdn, TAG.set));
-      if (attributes.length !== 1) return undefined;
-      const typeAndValue = children(der, expect(attributes[0], TAG.sequence));
-      if (typeAndValue.length > 2) return undefined;
-      const value = typeAndValue[1];
-      const short = shortName(der, expect(typeAndValue[0], TAG.oid));
-      if (!short || !value) return undefined;
-      const text = stringValue(der, value);
+      // One attribute (type, value) filling its RDN, read in sequence without lists of children.
+      const attribute = expect(tlvAt(der, expect(rdn, TAG.set).body, rdn.end), TAG.sequence);
+      if (attribute.end !== rdn.end) return undefined;
+      const type = expect(tlvAt(der, attribute.body, attribute.end), TAG.oid);
+      if (type.end === attribute.end) return undefined;
+      const value = tlvAt(der, type.end, attribute.end);
+      if (value.end !== attribute.end) return undefined;
+      const short = shortName(der, type);
+      if (!short) return undefined;
+      const text = printedValue(der, value);
       if (text === undefined) return undefined;
-      parts.push(`${short}=${escape2253(text)}`);
+      parts.push(`${short}=${text}`);
     }
     return parts.join(', ');
   } catch (error) {
@@ -333,32 +375,46 @@ function nameText(der: Buffer, name: Tlv): string | undefined {
   }
 }
 
-function stringValue(der: Buffer, node: Tlv): string | undefined {
+/**
+ * The value as OpenSSL prints it, escaped (escape2253). An ASCII value, most of a CA bundle, is
+ * checked in one pass over its bytes: in a CLI this runs interpreted, once per attribute, and
+ * separate passes for ASCII, control characters and escaping were most of reading a Name.
+ */
+function printedValue(der: Buffer, node: Tlv): string | undefined {
+  if (node.tag !== TAG.utf8String && node.tag !== TAG.printableString && node.tag !== TAG.ia5String && node.tag !== TAG.teletexString) return undefined;
+  let ascii = true;
+  let special = false;
+  for (let i = node.body; i < node.end; i++) {
+    const byte = der[i]!;
+    if (byte > 0x7f) ascii = false;
+    // OpenSSL writes control characters as \XX; those names are left to node.
+    else if (byte < 0x20 || byte === 0x7f) return undefined;
+    // , + " \ < > ;
+    else if (byte === 0x2c || byte === 0x2b || byte === 0x22 || byte === 0x5c || byte === 0x3c || byte === 0x3e || byte === 0x3b) special = true;
+  }
+  if (ascii) {
+    // ASCII reads the same in all four types (OpenSSL takes a T61String's bytes as Latin-1, as
+    // old CAs such as Entrust's 2048 meant them), and latin1 is node's cheapest decoding.
+    const text = der.toString('latin1', node.body, node.end);
+    const last = text.length - 1;
+    return special || text[0] === '#' || text[0] === ' ' || text[last] === ' ' ? escape2253(text) : text;
+  }
+  if (node.tag !== TAG.utf8String) return undefined;
   let text: string;
-  if (node.tag === TAG.utf8String) {
-    try {
-      text = utf8.decode(der.subarray(node.body, node.end));
-    } catch {
-      return undefined;
-    }
-  } else if (node.tag === TAG.printableString || node.tag === TAG.ia5String) {
-    for (let i = node.body; i < node.end; i++) if (der[i]! > 0x7f) return undefined;
-    text = der.toString('latin1', node.body, node.end);
-  } else {
+  try {
+    text = utf8.decode(der.subarray(node.body, node.end));
+  } catch {
     return undefined;
   }
-  // OpenSSL writes control characters as \XX; those names are left to node. (A loop: the
-  // equivalent regular expression was a sixth of reading a CA bundle.)
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return undefined;
   }
-  return text;
+  return needsEscape(text) ? escape2253(text) : text;
 }
 
 /** RFC 2253 escaping as OpenSSL applies it: , + " \ < > ; anywhere, # or space first, space last. */
 function escape2253(text: string): string {
-  if (!needsEscape(text)) return text;
   const chars = [...text];
   return chars
     .map((c, i) => {

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
 import { asn1, forgeUtil, type Asn1 } from './asn1-codec.js';
-import { readSkeleton } from './certificate-skeleton.js';
+import { readSkeleton, type Skeleton } from './certificate-skeleton.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName, type AltNames, type KeyUsageName } from './extension-values.js';
 
 /**
@@ -106,109 +106,149 @@ const OID = {
  * them at once and throws when it cannot.
  */
 export function parseCertificate(der: Buffer): Certificate {
-  const skeleton = readSkeleton(der);
-  // Without the skeleton, node and forge read everything now, as before: bytes they refuse throw
-  // here. So does node when the walk left a field to it (an unusual name or time), so that a
-  // certificate node refuses is never found out later, in a getter.
-  const complete = skeleton && skeleton.subject !== undefined && skeleton.issuer !== undefined && skeleton.notBefore && skeleton.notAfter;
-  let x509 = complete ? undefined : new X509Certificate(der);
-  let raw = skeleton ? undefined : readRaw(der);
-  const node = () => (x509 ??= new X509Certificate(der));
-  const fields = () => (raw ??= readRaw(der));
-  const memo = <T>(compute: () => T): (() => T) => {
-    let done = false;
-    let value: T;
-    return () => {
-      if (!done) {
-        value = compute();
-        done = true;
-      }
-      return value;
-    };
-  };
-  const subject = memo(() => skeleton?.subject ?? oneLineName(node().subject));
-  const issuer = memo(() => skeleton?.issuer ?? oneLineName(node().issuer));
-  const notBefore = memo(() => skeleton?.notBefore ?? new Date(node().validFrom));
-  const notAfter = memo(() => skeleton?.notAfter ?? new Date(node().validTo));
-  const extension = <T>(oid: string, decode: (value: string) => T | undefined): T | undefined => {
-    const value = fields().values.get(oid);
+  return new ParsedCertificate(der);
+}
+
+/** Marks a lazily computed field whose value may itself be undefined. */
+const NOT_YET: unique symbol = Symbol('not yet computed');
+type Lazy<T> = T | typeof NOT_YET;
+
+/**
+ * A class rather than an object literal of getters and memo closures: a CLI parses the host's
+ * ~150 CAs once, interpreted, and a literal's two dozen getters were defined one by one on each
+ * certificate, with a dozen closures besides.
+ */
+class ParsedCertificate implements Certificate {
+  private readonly skeleton: Skeleton | undefined;
+  private node: X509Certificate | undefined;
+  private raw: RawFields | undefined;
+  private subjectText: string | undefined;
+  private issuerText: string | undefined;
+  private notBeforeDate: Date | undefined;
+  private notAfterDate: Date | undefined;
+  private sha256Hex: string | undefined;
+  private publicKeyInfo: PublicKeyInfo | undefined;
+  private basicConstraintsValue: Lazy<Certificate['basicConstraints']> = NOT_YET;
+  private sanValue: Lazy<SubjectAltNames | undefined> = NOT_YET;
+  private keyUsageValue: Lazy<KeyUsage[] | undefined> = NOT_YET;
+  private extKeyUsageValue: Lazy<string[] | undefined> = NOT_YET;
+
+  constructor(readonly der: Buffer) {
+    const skeleton = readSkeleton(der);
+    this.skeleton = skeleton;
+    // Without the skeleton, node and forge read everything now, as before: bytes they refuse
+    // throw here. So does node when the walk left a field to it (an unusual name or time), so
+    // that a certificate node refuses is never found out later, in a getter.
+    const complete = skeleton && skeleton.subject !== undefined && skeleton.issuer !== undefined && skeleton.notBefore && skeleton.notAfter;
+    if (!complete) this.node = new X509Certificate(der);
+    if (!skeleton) this.raw = readRaw(der);
+  }
+
+  get x509(): X509Certificate {
+    return (this.node ??= new X509Certificate(this.der));
+  }
+
+  /** The fields node:crypto does not expose, read with forge's ASN.1 codec on first use. */
+  private get fields(): RawFields {
+    return (this.raw ??= readRaw(this.der));
+  }
+
+  /** An extension's value decoded, undefined when the certificate has none (or it does not parse). */
+  private extension<T>(oid: string, decode: (value: string) => T | undefined): T | undefined {
+    const value = this.fields.values.get(oid);
     return value === undefined ? undefined : decode(value);
-  };
-  const basicConstraints = memo(() => (skeleton ? skeleton.basicConstraints : extension(OID.basicConstraints, decodeBasicConstraints)));
-  const sha256 = memo(() => hashHex(der));
-  const san = memo(() => extension(OID.subjectAltName, decodeSubjectAltName));
-  const keyUsage = memo(() => extension(OID.keyUsage, decodeKeyUsage));
-  const extKeyUsage = memo(() => extension(OID.extKeyUsage, (value) => {
-    const oids = decodeExtKeyUsage(value);
-    return oids && [...new Set(oids.map((oid) => EKU_NAMES[oid] ?? oid))];
-  }));
-  const publicKey = memo(() => describePublicKey(node(), fields().spki));
-  return {
-    der,
-    get x509() {
-      return node();
-    },
-    get subject() {
-      return subject();
-    },
-    get issuer() {
-      return issuer();
-    },
-    get serialNumber() {
-      return node().serialNumber;
-    },
-    get notBefore() {
-      return notBefore();
-    },
-    get notAfter() {
-      return notAfter();
-    },
-    get sha256() {
-      return sha256();
-    },
-    get san() {
-      return san();
-    },
-    get keyUsage() {
-      return keyUsage();
-    },
-    get extKeyUsage() {
-      return extKeyUsage();
-    },
-    get basicConstraints() {
-      return basicConstraints();
-    },
-    get publicKey() {
-      return publicKey();
-    },
-    get selfIssued() {
-      return subject() === issuer();
-    },
-    get version() {
-      return skeleton?.version ?? fields().version;
-    },
-    get issuerDer() {
-      return skeleton?.issuerDer ?? fields().issuerDer;
-    },
-    get subjectDer() {
-      return skeleton?.subjectDer ?? fields().subjectDer;
-    },
-    get subjectRdns() {
-      return fields().subjectRdns;
-    },
-    get extensions() {
-      return fields().extensions;
-    },
-    get nameConstraints() {
-      return fields().nameConstraints;
-    },
-    get signatureAlgorithm() {
-      return fields().signatureAlgorithm;
-    },
-    get signatureAlgorithmConsistent() {
-      return fields().signatureAlgorithmConsistent;
-    },
-  };
+  }
+
+  get subject(): string {
+    return (this.subjectText ??= this.skeleton?.subject ?? oneLineName(this.x509.subject));
+  }
+
+  get issuer(): string {
+    return (this.issuerText ??= this.skeleton?.issuer ?? oneLineName(this.x509.issuer));
+  }
+
+  get serialNumber(): string {
+    return this.x509.serialNumber;
+  }
+
+  get notBefore(): Date {
+    return (this.notBeforeDate ??= this.skeleton?.notBefore ?? new Date(this.x509.validFrom));
+  }
+
+  get notAfter(): Date {
+    return (this.notAfterDate ??= this.skeleton?.notAfter ?? new Date(this.x509.validTo));
+  }
+
+  get sha256(): string {
+    return (this.sha256Hex ??= hashHex(this.der));
+  }
+
+  get san(): SubjectAltNames | undefined {
+    if (this.sanValue === NOT_YET) this.sanValue = this.extension(OID.subjectAltName, decodeSubjectAltName);
+    return this.sanValue;
+  }
+
+  get keyUsage(): KeyUsage[] | undefined {
+    if (this.keyUsageValue === NOT_YET) this.keyUsageValue = this.extension(OID.keyUsage, decodeKeyUsage);
+    return this.keyUsageValue;
+  }
+
+  get extKeyUsage(): string[] | undefined {
+    if (this.extKeyUsageValue === NOT_YET) {
+      this.extKeyUsageValue = this.extension(OID.extKeyUsage, (value) => {
+        const oids = decodeExtKeyUsage(value);
+        return oids && [...new Set(oids.map((oid) => EKU_NAMES[oid] ?? oid))];
+      });
+    }
+    return this.extKeyUsageValue;
+  }
+
+  get basicConstraints(): Certificate['basicConstraints'] {
+    if (this.basicConstraintsValue === NOT_YET) {
+      this.basicConstraintsValue = this.skeleton ? this.skeleton.basicConstraints : this.extension(OID.basicConstraints, decodeBasicConstraints);
+    }
+    return this.basicConstraintsValue;
+  }
+
+  get publicKey(): PublicKeyInfo {
+    return (this.publicKeyInfo ??= describePublicKey(this.x509, this.fields.spki));
+  }
+
+  get selfIssued(): boolean {
+    return this.subject === this.issuer;
+  }
+
+  get version(): number {
+    return this.skeleton?.version ?? this.fields.version;
+  }
+
+  get issuerDer(): Buffer {
+    return this.skeleton?.issuerDer ?? this.fields.issuerDer;
+  }
+
+  get subjectDer(): Buffer {
+    return this.skeleton?.subjectDer ?? this.fields.subjectDer;
+  }
+
+  get subjectRdns(): string[] {
+    return this.fields.subjectRdns;
+  }
+
+  get extensions(): ExtensionInfo[] {
+    return this.fields.extensions;
+  }
+
+  get nameConstraints(): NameConstraints | undefined {
+    return this.fields.nameConstraints;
+  }
+
+  get signatureAlgorithm(): string {
+    return this.fields.signatureAlgorithm;
+  }
+
+  get signatureAlgorithmConsistent(): boolean {
+    return this.fields.signatureAlgorithmConsistent;
+  }
 }
 
 /** A Name for messages: quoted, or said to be empty rather than shown as "". */

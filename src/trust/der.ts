@@ -8,23 +8,29 @@
 const TAG = { integer: 0x02, octetString: 0x04, null: 0x05, oid: 0x06, bmpString: 0x1e, sequence: 0x30, set: 0x31, context0: 0xa0 } as const;
 
 /**
- * DER not yet joined: a header, then the parts it covers, each a Buffer or more Pieces. Nesting
+ * DER not yet joined: a tag, then the parts it covers, each a Buffer or more Pieces. Nesting
  * only adds a node, so a store's certificates are copied once, by `joined`. (Copying them at
  * each of a truststore's ten levels, into fresh memory each time, was most of its encoding time;
- * so was, later, flattening every level's piece list into its parent's.)
+ * so was, later, flattening every level's piece list into its parent's.) The tag and length
+ * bytes are written by `joined` too, straight into the result: a Buffer per header was about
+ * 1,700 allocations for a truststore of the host's CAs, each a call into node:buffer that a
+ * CLI, which encodes once, runs before the JIT has compiled anything.
  */
 export interface Pieces {
+  tag: number;
   parts: Der[];
+  /** Bytes of the parts. */
+  contentLength: number;
+  /** Bytes of the whole TLV: header and parts. */
   length: number;
 }
 
 export type Der = Buffer | Pieces;
 
 export function tlv(tag: number, contents: Der[]): Pieces {
-  let length = 0;
-  for (const part of contents) length += part.length;
-  const head = header(tag, length);
-  return { parts: [head, ...contents], length: head.length + length };
+  let contentLength = 0;
+  for (const part of contents) contentLength += part.length;
+  return { tag, parts: contents, contentLength, length: headerLength(contentLength) + contentLength };
 }
 
 /** The bytes of `der` in one Buffer. */
@@ -44,25 +50,29 @@ function copyInto(der: Der, out: Buffer, offset: number): number {
     out.set(der, offset);
     return offset + der.length;
   }
+  offset = writeHeader(der.tag, der.contentLength, out, offset);
   for (const part of der.parts) offset = copyInto(part, out, offset);
   return offset;
 }
 
-/** The tag, then the length: short form below 128, else 0x80 | count and the length big-endian, minimal. */
-function header(tag: number, length: number): Buffer {
-  if (length < 0x80) {
-    const out = Buffer.allocUnsafe(2);
-    out[0] = tag;
-    out[1] = length;
-    return out;
-  }
+/** Short form below 128, else 0x80 | count and the length big-endian, minimal. */
+function headerLength(length: number): number {
   let count = 0;
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) count++;
-  const out = Buffer.allocUnsafe(2 + count);
-  out[0] = tag;
-  out[1] = 0x80 | count;
-  for (let i = count, rest = length; i > 0; i--, rest = Math.floor(rest / 256)) out[1 + i] = rest & 0xff;
-  return out;
+  if (length >= 0x80) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) count++;
+  return 2 + count;
+}
+
+/** The tag, then the length (as headerLength counts it), at `offset`; gives the offset after them. */
+function writeHeader(tag: number, length: number, out: Buffer, offset: number): number {
+  out[offset] = tag;
+  if (length < 0x80) {
+    out[offset + 1] = length;
+    return offset + 2;
+  }
+  const count = headerLength(length) - 2;
+  out[offset + 1] = 0x80 | count;
+  for (let i = count, rest = length; i > 0; i--, rest = Math.floor(rest / 256)) out[offset + 1 + i] = rest & 0xff;
+  return offset + 2 + count;
 }
 
 export const sequence = (...contents: Der[]) => tlv(TAG.sequence, contents);
@@ -72,7 +82,19 @@ export const explicit0 = (inner: Der) => tlv(TAG.context0, [inner]);
 export const octetString = (bytes: Der) => tlv(TAG.octetString, [bytes]);
 export const asn1Null = () => joined(tlv(TAG.null, []));
 /** UCS-2 big-endian code units, as PKCS#12 friendlyName and keytool use. */
-export const bmpString = (text: string) => joined(tlv(TAG.bmpString, [Buffer.from(text, 'utf16le').swap16()]));
+export function bmpString(text: string): Buffer {
+  // Written code unit by code unit: Buffer.from(text, 'utf16le').swap16() is two calls into
+  // node:buffer per alias, and a truststore writes one alias per certificate.
+  const contentLength = text.length * 2;
+  const out = Buffer.allocUnsafe(headerLength(contentLength) + contentLength);
+  let offset = writeHeader(TAG.bmpString, contentLength, out, 0);
+  for (let i = 0; i < text.length; i++, offset += 2) {
+    const unit = text.charCodeAt(i);
+    out[offset] = unit >> 8;
+    out[offset + 1] = unit & 0xff;
+  }
+  return out;
+}
 
 /** A non-negative INTEGER, minimal two's complement (a leading 0 only when the top bit is set). */
 export function integer(value: number): Buffer {

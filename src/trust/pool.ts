@@ -86,14 +86,26 @@ function checkCertificate(cert: Certificate, source: string, allowLeaf: boolean,
  */
 export function aliasFor(cert: Certificate): string {
   const attributes = cert.subject.split(', ');
-  const pick = (key: string) => attributes.find((a) => a.startsWith(`${key}=`))?.slice(key.length + 1);
-  const label = (pick('CN') ?? pick('OU') ?? pick('O') ?? 'ca')
-    .toLowerCase()
-    .normalize('NFKD')
+  const label = decomposed((valueOf(attributes, 'CN=') ?? valueOf(attributes, 'OU=') ?? valueOf(attributes, 'O=') ?? 'ca').toLowerCase())
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48);
   return `${label || 'ca'}-${cert.sha256.slice(0, 8)}`;
+}
+
+/** The value of the first attribute ("CN=value") with that prefix. */
+function valueOf(attributes: string[], prefix: string): string | undefined {
+  for (const attribute of attributes) if (attribute.startsWith(prefix)) return attribute.slice(prefix.length);
+  return undefined;
+}
+
+/**
+ * NFKD, so "é" keeps its "e". An ASCII name is its own decomposition, and asking ICU for it
+ * anyway was most of an alias's cost in a process that makes them once.
+ */
+function decomposed(text: string): string {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return text.normalize('NFKD');
+  return text;
 }
 
 function compareEntries(a: PoolEntry, b: PoolEntry): number {

@@ -102,6 +102,31 @@ t.test('names that need escaping or that only node prints', async (t) => {
   t.equal(readSkeleton(corpus[6]!)?.subject, undefined, 'an attribute without a short name is left to node');
 });
 
+t.test('T61String names: ASCII read here, anything else left to node', async (t) => {
+  const dir = t.testdir();
+  // OpenSSL writes a UTF8String or PrintableString (by its string mask); the tag byte of the
+  // value that starts with `prefix` becomes T61String (0x14), in subject and issuer alike.
+  // Nothing here checks the signature, so the changed bytes still parse.
+  const asTeletex = (der: Buffer, prefix: string): Buffer => {
+    const out = Buffer.from(der);
+    let replaced = 0;
+    for (let at = out.indexOf(prefix); at >= 2; at = out.indexOf(prefix, at + 1)) {
+      if (out[at - 2] === 0x0c || out[at - 2] === 0x13) {
+        out[at - 2] = 0x14;
+        replaced++;
+      }
+    }
+    if (replaced !== 2) throw new Error(`expected the name twice, found it ${replaced} times`);
+    return out;
+  };
+  const ascii = asTeletex(ders(readFileSync(makeCa(dir, 'ascii', '/CN=Teletex (c) 1999 incorp. by ref.').cert, 'utf8'))[0]!, 'Teletex ');
+  // OpenSSL takes -subj as Latin-1 without -utf8, so this value holds bytes above 0x7f either way.
+  const latin = asTeletex(ders(readFileSync(makeCa(dir, 'latin', '/CN=Teletex é').cert, 'utf8'))[0]!, 'Teletex ');
+  compare(t, [ascii, latin], 'teletex');
+  t.equal(readSkeleton(ascii)?.subject, 'CN=Teletex (c) 1999 incorp. by ref.', 'ASCII in a T61String is read by the walk');
+  t.equal(readSkeleton(latin)?.subject, undefined, 'other bytes in a T61String are left to node');
+});
+
 t.test('bytes the walk does not read as strict DER go to node', async (t) => {
   const dir = t.testdir();
   const der = ders(readFileSync(makeCa(dir, 'ca', '/CN=BER length').cert, 'utf8'))[0]!;

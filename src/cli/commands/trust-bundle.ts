@@ -41,29 +41,37 @@ Example:
     .action(async (flags: BundleFlags, command: Command) => {
       const { writeFileIfChanged } = await import('../../base/atomic-write.js');
       const { renderFindings } = await import('../findings-view.js');
-      const { encodePemBundle } = await import('../../trust/pem-bundle.js');
       const { encodeTruststore } = await import('../../trust/pkcs12.js');
       const { buildPool } = await import('../../trust/pool.js');
       const { readSource } = await import('../../trust/sources.js');
+      const { timed, timedSync } = await import('../../base/timing.js');
       const output = context.output(command);
       const sources = toSources(flags);
       if (sources.length === 0) {
         throw usageError('USAGE', 'no source given', { subject: '--from', fix: "pass --from system, --from FILE or --from-inline PEM" });
       }
-      const read = await Promise.all(sources.map(readSource));
+      const read = await timed(`reading ${sources.length} source(s)`, () => Promise.all(sources.map(readSource)));
       const findings: Finding<TrustCode>[] = read.flatMap((result) => result.findings);
       const contents = read.map((result) => result.contents).filter((c): c is SourceContents => c !== undefined);
-      const pool = buildPool(contents, { allowLeaf: flags.allowLeaf === true, sourcesFailed: findings.some((f) => f.severity === 'error') });
+      const pool = timedSync('pooling and checking the certificates', () =>
+        buildPool(contents, { allowLeaf: flags.allowLeaf === true, sourcesFailed: findings.some((f) => f.severity === 'error') }),
+      );
       findings.push(...pool.findings);
       const password = flags.passwordFile ? await readPassphraseFile(flags.passwordFile) : DEFAULT_TRUSTSTORE_PASSWORD;
 
       const failed = findings.some((finding) => finding.severity === 'error');
       const written: { path: string; outcome: WriteOutcome }[] = [];
       if (!failed) {
-        if (flags.outPem) written.push({ path: flags.outPem, outcome: await writeFileIfChanged(flags.outPem, encodePemBundle(pool.entries), 0o644) });
+        if (flags.outPem) {
+          // Imported only when asked for: each module is paid again in every process.
+          const { encodePemBundle } = await import('../../trust/pem-bundle.js');
+          written.push({ path: flags.outPem, outcome: await writeFileIfChanged(flags.outPem, encodePemBundle(pool.entries), 0o644) });
+        }
         if (flags.outP12) {
-          const store = encodeTruststore(pool.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), password);
-          written.push({ path: flags.outP12, outcome: await writeFileIfChanged(flags.outP12, store, 0o644) });
+          const store = timedSync(`PKCS#12 of ${pool.entries.length} certificate(s)`, () =>
+            encodeTruststore(pool.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), password),
+          );
+          written.push({ path: flags.outP12, outcome: await timed(`writing ${flags.outP12}`, () => writeFileIfChanged(flags.outP12!, store, 0o644)) });
         }
       }
       const passwordNote = flags.passwordFile ? { source: 'file', path: flags.passwordFile } : { source: 'default', value: DEFAULT_TRUSTSTORE_PASSWORD };
