@@ -56,26 +56,23 @@ const EMPTY_BLOCK = 0x40;
 const I32 = 0x7f;
 const FUNC_TYPE = 0x60;
 
-/**
- * LEB128, unsigned and signed (§5.2.2), appended to `out`. (The emitter appends to one array
- * throughout: it runs once per process, interpreted, where every spread array costs.)
- */
-function unsigned(value: number, out: number[]): void {
+/** LEB128, unsigned and signed (§5.2.2). */
+function unsigned(value: number): number[] {
+  const out: number[] = [];
   do {
     const byte = value & 0x7f;
     value >>>= 7;
     out.push(value === 0 ? byte : byte | 0x80);
   } while (value !== 0);
+  return out;
 }
 
-function signed(value: number, out: number[]): void {
+function signed(value: number): number[] {
+  const out: number[] = [];
   for (;;) {
     const byte = value & 0x7f;
     value >>= 7;
-    if ((value === 0 && !(byte & 0x40)) || (value === -1 && byte & 0x40)) {
-      out.push(byte);
-      return;
-    }
+    if ((value === 0 && !(byte & 0x40)) || (value === -1 && byte & 0x40)) return [...out, byte];
     out.push(byte | 0x80);
   }
 }
@@ -84,32 +81,24 @@ function signed(value: number, out: number[]): void {
 class Code {
   readonly bytes: number[] = [];
   op(...opcodes: number[]): this {
-    for (const opcode of opcodes) this.bytes.push(opcode);
+    this.bytes.push(...opcodes);
     return this;
   }
   get(local: number): this {
-    this.bytes.push(OP.localGet, local);
-    return this;
+    return this.op(OP.localGet, local);
   }
   set(local: number): this {
-    this.bytes.push(OP.localSet, local);
-    return this;
+    return this.op(OP.localSet, local);
   }
   const(value: number): this {
-    this.bytes.push(OP.i32Const);
-    signed(value | 0, this.bytes);
-    return this;
+    return this.op(OP.i32Const, ...signed(value | 0));
   }
   /** i32.load/store with 4-byte alignment and a constant offset added to the address on the stack. */
   load(offset: number): this {
-    this.bytes.push(OP.i32Load, 2);
-    unsigned(offset, this.bytes);
-    return this;
+    return this.op(OP.i32Load, 2, ...unsigned(offset));
   }
   store(offset: number): this {
-    this.bytes.push(OP.i32Store, 2);
-    unsigned(offset, this.bytes);
-    return this;
+    return this.op(OP.i32Store, 2, ...unsigned(offset));
   }
   /** rotr(x, a) ^ rotr(x, b) ^ (rotr or shr)(x, c): the four Σ and σ functions of §4.1.2. */
   sigma(local: number, a: number, b: number, c: number, lastShifts: boolean): this {
@@ -127,7 +116,7 @@ class Code {
  * are the message's first eight words as they are; the rest of the one block is the padding of
  * a 256-bit message (§5.1.1), the same every round.
  */
-function compressBody(): Body {
+function compressBody(): number[] {
   const [a, b, c, d, e, f, g, h, index, t1, word] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const code = new Code();
   for (let i = 0; i < 8; i++) code.const(0).const(0).load(STATE + 4 * i).store(SCHEDULE + 4 * i);
@@ -151,50 +140,32 @@ function compressBody(): Body {
   code.get(b).get(c).op(OP.i32And).get(b).get(d).op(OP.i32And, OP.i32Xor).get(c).get(d).op(OP.i32And, OP.i32Xor, OP.i32Add).set(a);
   code.nextWord(index, 64 * 4).op(OP.end);
   H0.forEach((value, i) => code.const(0).const(value).get(a + i).op(OP.i32Add).store(STATE + 4 * i));
-  code.op(OP.end);
-  // One group of eleven i32 locals, then the instructions.
-  return { locals: [1, 11, I32], code: code.bytes };
+  return [1, 11, I32, ...code.op(OP.end).bytes];
 }
 
 /** rounds(n): compress() n times. A call per round lets V8 swap in the optimised compress. */
-function roundsBody(): Body {
+function roundsBody(): number[] {
   const n = 0;
   const code = new Code().op(OP.block, EMPTY_BLOCK).get(n).op(OP.i32Eqz, OP.brIf, 0, OP.loop, EMPTY_BLOCK, OP.call, 0);
   code.get(n).const(1).op(OP.i32Sub, OP.localTee, n, OP.brIf, 0, OP.end, OP.end, OP.end);
-  return { locals: [0], code: code.bytes };
-}
-
-/** A function body (§5.5.13): its local declarations, then its instructions. */
-interface Body {
-  locals: number[];
-  code: number[];
+  return [0, ...code.bytes];
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const section = (id: number, ...parts: number[][]) => {
-    let length = 0;
-    for (const part of parts) length += part.length;
-    out.push(id);
-    unsigned(length, out);
-    for (const part of parts) for (const byte of part) out.push(byte);
-  };
+  const section = (id: number, contents: number[]) => [id, ...unsigned(contents.length), ...contents];
   const name = (text: string) => [text.length, ...Array.from(text, (char) => char.charCodeAt(0))];
-  const size = (length: number) => {
-    const bytes: number[] = [];
-    unsigned(length, bytes);
-    return bytes;
-  };
-  // types: 0 () → (), 1 (i32) → ()
-  section(1, [2, FUNC_TYPE, 0, 0, FUNC_TYPE, 1, I32, 0]);
-  // functions: 0 compress, 1 rounds
-  section(3, [2, 0, 1]);
-  // one page of memory, at least
-  section(5, [1, 0, 1]);
-  section(7, [2], name('memory'), [2, 0], name('rounds'), [0, 1]);
-  const bodies = [compressBody(), roundsBody()];
-  section(10, [bodies.length], ...bodies.flatMap((body) => [size(body.locals.length + body.code.length), body.locals, body.code]));
-  return new Uint8Array(out);
+  const sized = (body: number[]) => [...unsigned(body.length), ...body];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    // types: 0 () → (), 1 (i32) → ()
+    ...section(1, [2, FUNC_TYPE, 0, 0, FUNC_TYPE, 1, I32, 0]),
+    // functions: 0 compress, 1 rounds
+    ...section(3, [2, 0, 1]),
+    // one page of memory, at least
+    ...section(5, [1, 0, 1]),
+    ...section(7, [2, ...name('memory'), 2, 0, ...name('rounds'), 0, 1]),
+    ...section(10, [2, ...sized(compressBody()), ...sized(roundsBody())]),
+  ]);
 }
 
 interface Chain {
