@@ -1,14 +1,12 @@
 import * as crypto from 'node:crypto';
-import { sha256Chain, sha256ChainAvailable } from './sha256-chain.js';
 
 /**
  * The PKCS#12 key derivation (RFC 7292 appendix B.2) with SHA-256 (u = 32, v = 64 bytes), the
  * only hash these stores use. Replaces forge.pkcs12.generateKey, whose pure-JS SHA-256 over
  * binary strings was about half of a truststore's encoding time; the result is the same bytes.
  *
- * The first round hashes the 128 or more bytes of D || I with node:crypto; the other rounds,
- * each a hash of the 32 bytes before, run in sha256-chain.ts's WebAssembly in one call. A
- * crypto.hash per round is the fallback where there is no WebAssembly (node --jitless).
+ * Every round is node:crypto's one-shot hash: for 32 bytes the call costs more than the
+ * compression, but a SHA-256 of our own to save a few milliseconds is not worth keeping.
  */
 
 /**
@@ -40,13 +38,8 @@ export function pkcs12Sha256Key(password: string, salt: Buffer, id: Pkcs12KeyId,
   return Buffer.concat(blocks).subarray(0, size);
 }
 
-/** H^rounds(data). */
+/** H^rounds(data): each round hashes the previous digest, written over it in one 32-byte Buffer. */
 function hashRounds(data: Buffer, rounds: number): Buffer {
-  return sha256ChainAvailable ? sha256Chain(crypto.createHash('sha256').update(data).digest(), rounds - 1) : hashRoundsWithNode(data, rounds);
-}
-
-/** H^rounds(data) with one node:crypto call per round, each digest written over the one before. */
-export function hashRoundsWithNode(data: Buffer, rounds: number): Buffer {
   const block = Buffer.alloc(U);
   block.write(sha256Binary(data), 'binary');
   // crypto.hash reads its input before it returns, so the digest may overwrite the input.
