@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { runtimeError } from '../base/errors.js';
 import { libpod, type LibpodApi } from './api.js';
 import { toEngineError } from './engine-error.js';
+import { retryTransient } from './transient.js';
 
 export interface ImageInfo {
   id: string;
@@ -53,10 +54,8 @@ export class Images {
 
   async inspect(reference: string): Promise<ImageInfo | undefined> {
     try {
-      const data = await libpod<{ Id: string; Labels?: Record<string, string> | null; Created: string }>(
-        this.api,
-        'GET',
-        `/images/${encodeURIComponent(reference)}/json`,
+      const data = await retryTransient(() =>
+        libpod<{ Id: string; Labels?: Record<string, string> | null; Created: string }>(this.api, 'GET', `/images/${encodeURIComponent(reference)}/json`),
       );
       return { id: data.Id, labels: data.Labels ?? {}, created: data.Created };
     } catch (error) {

@@ -14,6 +14,11 @@ const TRANSIENT: RegExp[] = [
   // known"). Seen with builds and untags running side by side; the same build, from the layer
   // cache, succeeds.
   /locating just-written image/i,
+  // An image inspect that a removal of another image overtook: Podman 4.3's inspect handler then
+  // fails to walk the layer tree, and its error path dereferences the missing result, so the
+  // answer is the Go runtime's panic message (handlers/libpod/images.go, GetImage). Seen with
+  // test files removing their images while others start pods; asked again, the image is there.
+  /invalid memory address or nil pointer dereference/i,
 ];
 
 /** Pauses before each further try: 0.5 s, 1 s, 2 s, 4 s (7.5 s in all, then the failure stands). */
