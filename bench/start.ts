@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { secretPrefix } from '../src/cluster/secret-delivery.js';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
-import { benchPrefix, dhPodman, engineUrl, freePort, imageExists, median, podmanCli, repoRoot, withoutExtraCaCerts } from './support.js';
+import { benchPrefix, dhPodman, engineUrl, freePort, imageExists, median, podmanCli, removePodAndSecrets, repoRoot, withoutExtraCaCerts } from './support.js';
 
 /**
  * `dh-podman start` of one pod with one container, against the same steps as a shell script of
@@ -56,18 +55,7 @@ export async function run(log: (line: string) => void): Promise<void> {
   const script: number[] = [];
   const startUp: number[] = [];
   const floorCalls: number[] = [];
-  const cleanup = (pod: string) => {
-    try {
-      podman('pod', 'rm', '-f', pod);
-    } catch {
-      // already gone
-    }
-    // The pod's Podman secrets too, as `down` removes them: left behind, the next run's start of
-    // a pod of that name would remove them as its predecessor's, work the script never does.
-    const names = execFileSync('podman', ['--url', url, 'secret', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8' }).split('\n');
-    const leftover = names.filter((name) => name.startsWith(secretPrefix(pod)));
-    if (leftover.length > 0) podman('secret', 'rm', ...leftover);
-  };
+  const cleanup = (pod: string) => removePodAndSecrets(url, pod);
   for (let round = 0; round < ROUNDS; round++) {
     const pod = `${NETWORK}-${round}`;
     const stateDir = join(dir, `state-${round}`);

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { secretPrefix } from '../src/cluster/secret-delivery.js';
 import { issueLeaf, type Issued } from '../src/pki/issue.js';
 
 /** Helpers the benchmark modules share; bench/run.ts skips this file (it has no run). */
@@ -47,6 +48,22 @@ export function podmanCli(url: string): (...args: string[]) => void {
   return (...args) => {
     execFileSync('podman', ['--url', url, ...args], { stdio: 'ignore' });
   };
+}
+
+/**
+ * Removes a pod dh-podman started, and its Podman secrets, as `down` would: left behind, the
+ * secrets pile up across runs (each secret create then takes longer), and the next start of a pod
+ * of that name would remove them as its predecessor's, work a script never does.
+ */
+export function removePodAndSecrets(url: string, pod: string): void {
+  try {
+    podmanCli(url)('pod', 'rm', '-f', pod);
+  } catch {
+    // already gone
+  }
+  const names = execFileSync('podman', ['--url', url, 'secret', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8' }).split('\n');
+  const leftover = names.filter((name) => name.startsWith(secretPrefix(pod)));
+  if (leftover.length > 0) podmanCli(url)('secret', 'rm', ...leftover);
 }
 
 /** Whether the image a benchmark runs exists; says how to make it when not. */
