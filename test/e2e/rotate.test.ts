@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +68,14 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   const inVolume = (pod: (typeof pods)[0]) => new X509Certificate(readFileSync(join(pod.volume, 'tls.crt'))).fingerprint256;
   const rotate = (...args: string[]) => runCli(['rotate', '-f', file, '--json', ...args], { env: podmanEnv });
   const actions = (stdout: string) => Object.fromEntries(JSON.parse(stdout).pods.map((p: { name: string; action: string }) => [p.name, p.action]));
+  const volumeFiles = () => ({ crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) });
+  /** One's good leaf back in its volume: after a put-back, nothing is left to rotate and every call works. */
+  const goodLeafBack = async (t: Test, good: ReturnType<typeof volumeFiles>, why: string, when: string) => {
+    writeFileSync(join(one.volume, 'tls.crt'), good.crt);
+    writeFileSync(join(one.volume, 'tls.key'), good.key);
+    t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, why);
+    await allCallsWork(t, pods, trustFile, when);
+  };
   const newLeaf = (pod: (typeof pods)[0], ca: { cert: string; key: string }, label: string, names = [pod.hostname]) => {
     const leaf = makeLeaf(dir, `${pod.name}-${label}`, ca, names);
     copyFileSync(leaf.cert, join(pod.volume, 'tls.crt'));
@@ -96,7 +104,7 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
   await t.test('a rotated pod that does not answer gets its previous containers back, presenting its previous leaf', async (t) => {
     const before = await ids(one.name);
     const previousLeaf = await served(one);
-    const good = { crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) };
+    const good = volumeFiles();
     newLeaf(one, oldCa, 'unanswered');
     const { spec } = await loadClusterFile(file);
     const stateDir = (await resolveStateDir({ cluster: { name: spec!.cluster, file, stateDir: spec!.stateDir }, env: process.env })).dir;
@@ -122,16 +130,13 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
     t.equal(after.infra, before.infra, 'with the same infra container');
     t.not(after.service, before.service, 'its service container made again');
     t.equal(await served(one), previousLeaf, 'presenting its previous leaf in a handshake');
-    writeFileSync(join(one.volume, 'tls.crt'), good.crt);
-    writeFileSync(join(one.volume, 'tls.key'), good.key);
-    t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'with its previous leaf back in its volume, nothing is left to rotate');
-    await allCallsWork(t, pods, trustFile, 'after the put-back');
+    await goodLeafBack(t, good, 'with its previous leaf back in its volume, nothing is left to rotate', 'after the put-back');
   });
 
   await t.test('new containers that Podman refuses: the previous ones are made again in the same pod and serve', async (t) => {
     const before = await ids(one.name);
     const previousLeaf = await served(one);
-    const good = { crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) };
+    const good = volumeFiles();
     const { spec } = await loadClusterFile(file);
     const stateDir = (await resolveStateDir({ cluster: { name: spec!.cluster, file, stateDir: spec!.stateDir }, env: process.env })).dir;
     const podState = join(stateDir, 'pods', one.name);
@@ -151,15 +156,12 @@ t.test('rotate: a new leaf, a refused leaf, and a CA rollover without a failed c
     t.not(after.service, before.service, 'its previous service container made again');
     t.same(fileBytes(podState), filesBefore, 'its derived files are the same bytes as before');
     t.equal(await eventually(() => served(one).catch(() => undefined), 90_000), previousLeaf, 'presenting its previous leaf in a handshake');
-    writeFileSync(join(one.volume, 'tls.crt'), good.crt);
-    writeFileSync(join(one.volume, 'tls.key'), good.key);
-    t.same(actions((await rotate()).stdout), { [one.name]: 'unchanged', [two.name]: 'unchanged' }, 'the container put back is the one planned: nothing is left to rotate');
-    await allCallsWork(t, pods, trustFile, 'after the refused containers');
+    await goodLeafBack(t, good, 'the container put back is the one planned: nothing is left to rotate', 'after the refused containers');
   });
 
   await t.test('a leaf whose SAN misses the hostname is refused and the old pod keeps serving', async (t) => {
     const before = await podId(one.name);
-    const good = { crt: readFileSync(join(one.volume, 'tls.crt')), key: readFileSync(join(one.volume, 'tls.key')) };
+    const good = volumeFiles();
     newLeaf(one, oldCa, 'wrong', ['elsewhere.rotate.test']);
     const result = await runCli(['rotate', '-f', file], { env: podmanEnv });
     t.equal(result.code, 3);
