@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_SUITE } from '../src/cl
 import { buildImages, checkBuild, type BuildReport } from '../src/cluster/build.js';
 import { Engine } from '../src/engine/engine.js';
 import { issueRootCa } from '../src/pki/issue.js';
-import { engineUrl, median, repoRoot } from './support.js';
+import { engineUrl, median, removeImagesTagged, repoRoot } from './support.js';
 
 /**
  * What a CA change costs, against its target: a rebuild after changing only the CA
@@ -51,13 +50,7 @@ export async function run(log: (line: string) => void): Promise<void> {
       log(`rebuild under ${TARGET_SECONDS} s: ${rebuild < TARGET_SECONDS ? 'met' : 'MISSED'} (${rebuild.toFixed(2)} s)`);
     });
   } finally {
-    const url = process.env.CONTAINER_HOST!;
-    const tags = execFileSync('podman', ['--url', url, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], { encoding: 'utf8' });
-    // The filter also lists other tags of the same image IDs (cached layers are shared): keep ours.
-    for (const tag of tags.split('\n').filter((tag) => tag.startsWith(prefix))) {
-      // Named twice: with the image alone, podman untag removes every name the image has.
-      execFileSync('podman', ['--url', url, 'untag', tag, tag], { stdio: 'ignore' });
-    }
+    removeImagesTagged(process.env.CONTAINER_HOST!, prefix);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import { DEFAULT_BASE_IMAGE } from '../src/cluster/base-image.js';
 import { ensureWheelhouse } from '../src/cluster/wheelhouse.js';
 import { issueLeaf, issueRootCa } from '../src/pki/issue.js';
 import { clientPython, DEEPHAVEN_IMAGE, firstQuery, REQUIREMENTS, TEST_CACHE_DIR } from '../test/support/deephaven.js';
-import { dhPodman, engineUrl, freePort, imageExists, podmanCli, removePodAndSecrets, repoRoot } from './support.js';
+import { dhPodman, engineUrl, freePort, imageExists, podmanCli, removeImagesTagged, removePodAndSecrets, repoRoot } from './support.js';
 
 /**
  * The real Deephaven Community server, against the same steps as shell scripts of podman CLI
@@ -103,9 +103,7 @@ export async function run(log: (line: string) => void): Promise<void> {
   } finally {
     for (const pod of ['dh2-bench-dh', 'dh2-bench-sh']) removePodAndSecrets(url, pod);
     tryPodman(podman, 'network', 'rm', '-f', NETWORK);
-    const tags = execFileSync('podman', ['--url', url, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}*`], { encoding: 'utf8' });
-    // Named twice: with the image alone, podman untag removes every name the image has.
-    for (const tag of tags.split('\n').filter((tag) => tag.startsWith(PREFIX))) tryPodman(podman, 'untag', tag, tag);
+    removeImagesTagged(url, PREFIX);
     rmSync(dir, { recursive: true, force: true });
   }
 }

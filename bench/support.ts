@@ -66,6 +66,25 @@ export function removePodAndSecrets(url: string, pod: string): void {
   if (leftover.length > 0) podmanCli(url)('secret', 'rm', ...leftover);
 }
 
+/**
+ * Removes the images a benchmark tagged under `prefix`: `podman rmi` of each of its names, which
+ * deletes an image with its last name, and the untagged build parents only it used. Untagged
+ * alone, every run left its images behind, unnamed, and an image inspect slows down with each
+ * image the store holds. An image still in use keeps its other names and only loses ours.
+ */
+export function removeImagesTagged(url: string, prefix: string): void {
+  const tags = execFileSync('podman', ['--url', url, 'images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`], { encoding: 'utf8' });
+  // The filter also lists other names of the same image IDs (cached layers are shared): ours only.
+  for (const tag of tags.split('\n').filter((tag) => tag.startsWith(prefix))) {
+    try {
+      podmanCli(url)('rmi', tag);
+    } catch {
+      // Named twice: with the image alone, podman untag removes every name the image has.
+      podmanCli(url)('untag', tag, tag);
+    }
+  }
+}
+
 /** Whether the image a benchmark runs exists; says how to make it when not. */
 export function imageExists(url: string, image: string, log: (line: string) => void): boolean {
   try {
