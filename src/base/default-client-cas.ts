@@ -10,9 +10,17 @@ import { rootCertificates } from 'node:tls';
 export function defaultClientCas(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
   const file = env.NODE_EXTRA_CA_CERTS;
   if (!file) return undefined;
-  try {
-    return [...rootCertificates, readFileSync(file, 'utf8')];
-  } catch {
-    return [...rootCertificates];
+  // Read once per file, as Node reads it once: a health wait asks again every 100 ms.
+  let cas = readByFile.get(file);
+  if (!cas) {
+    try {
+      cas = [...rootCertificates, readFileSync(file, 'utf8')];
+    } catch {
+      cas = [...rootCertificates];
+    }
+    readByFile.set(file, cas);
   }
+  return cas;
 }
+
+const readByFile = new Map<string, string[]>();
