@@ -88,11 +88,11 @@ export async function run(log: (line: string) => void): Promise<void> {
     const caFile = join(dir, 'ca.crt');
     writeFileSync(caFile, ca.certificatePem);
 
-    const ours = await serve(podman, python, caFile, 'dh2-bench-dh', async (pod, port) => {
+    const ours = await serve(python, caFile, 'dh2-bench-dh', async (pod, port) => {
       dhPodman('start', '-q', '-h', HOST, '--tls-volume', volume, '--ca-cert-file', caFile, '--image', DEEPHAVEN_IMAGE, '--name', pod,
         '--network', NETWORK, '--publish', `127.0.0.1:${port}:8123`, '--state-dir', join(dir, 'state'));
     });
-    const script = await serve(podman, python, caFile, 'dh2-bench-sh', async (pod, port) => {
+    const script = await serve(python, caFile, 'dh2-bench-sh', async (pod, port) => {
       execFileSync('bash', ['-c', SHELL_START, 'start', join(dir, 'shell'), volume, url, pod, String(port), caFile], { stdio: 'ignore' });
     });
     log(`dh-podman start to first pydeephaven query: ${ours.seconds.toFixed(1)} s (start itself ${ours.startSeconds.toFixed(1)} s); server peak memory ${mib(ours.peakBytes)}`);
@@ -117,7 +117,7 @@ interface Served {
 }
 
 /** Starts a server the given way, waits for its first query, reads its peak memory, removes it. */
-async function serve(podman: (...args: string[]) => void, python: string, caFile: string, pod: string, start: (pod: string, port: number) => Promise<void>): Promise<Served> {
+async function serve(python: string, caFile: string, pod: string, start: (pod: string, port: number) => Promise<void>): Promise<Served> {
   const port = await freePort();
   const started = performance.now();
   await start(pod, port);

@@ -114,7 +114,7 @@ export interface BuildCallbacks {
 }
 
 export async function buildImages(engine: Engine, checked: CheckedBuild, callbacks: BuildCallbacks = {}): Promise<BuildReport> {
-  const { request, images, all, cas } = checked;
+  const { request, images, cas } = checked;
   const started = Date.now();
   const baseImage = await engine.images.inspect(request.baseImage);
   if (!baseImage) {

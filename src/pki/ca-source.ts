@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError, usageError } from '../base/errors.js';
 import { pathExists } from '../base/atomic-write.js';
-import { isCA, parseCertificate, type Certificate } from './certificate.js';
+import { isCA, type Certificate } from './certificate.js';
 import type { Issuer } from './issue.js';
 import { loadPemFile, type PemMaterial } from './material.js';
 import { parsePrivateKey } from './private-key.js';

@@ -19,7 +19,6 @@ interface Syntax {
 const { Class, Type } = asn1;
 
 const isUniversal = (node: Asn1 | undefined, type: number) => node?.tagClass === Class.UNIVERSAL && node.type === type;
-const isContext = (node: Asn1 | undefined, tag: number) => node?.tagClass === Class.CONTEXT_SPECIFIC && node.type === tag;
 const children = (node: Asn1 | undefined): Asn1[] => (node?.constructed && Array.isArray(node.value) ? node.value : []);
 const isSequence = (node: Asn1 | undefined) => isUniversal(node, Type.SEQUENCE) && node!.constructed;
 const isOid = (node: Asn1 | undefined) => isUniversal(node, Type.OID) && !node!.constructed;

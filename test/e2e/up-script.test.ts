@@ -6,7 +6,7 @@ import { repoRoot, type CliResult } from '../support/cli.js';
 import { clientPython, TEST_CACHE_DIR } from '../support/deephaven.js';
 import { freePort } from '../support/net.js';
 import { requirePodman } from '../support/podman.js';
-import { curlHttps, podman, removePods } from '../support/podman-cli.js';
+import { curlHttps, removePods } from '../support/podman-cli.js';
 import { tool } from '../support/tools.js';
 
 /**

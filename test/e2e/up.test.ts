@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 import { podmanEnv, requirePodman } from '../support/podman.js';
-import { curlHttps, eventually, podman, removePods } from '../support/podman-cli.js';
+import { curlHttps, eventually, removePods } from '../support/podman-cli.js';
 
 /**
  * The developers' one command on its fast path (`--image probe`, a TLS endpoint in seconds): a

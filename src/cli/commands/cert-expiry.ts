@@ -40,7 +40,7 @@ Example (cron):
       // Expired certificates are what this command is for: list them, don't refuse the file.
       const opened = await openClusterFile(context, output, flags, { checkCertificates: false });
       if (!opened) return;
-      const { file, spec, stateDir } = opened;
+      const { spec, stateDir } = opened;
       const now = new Date();
       const entries: ExpiryEntry[] = [];
       const notIssued: NotIssued[] = [];
