@@ -164,16 +164,19 @@ async function proveEngine(engine: Engine): Promise<DoctorCheck[]> {
 
 async function aliasCheck(engine: Engine, spec: ContainerSpec, alias: string, token: string): Promise<DoctorCheck> {
   try {
-    // Exit 3: the alias did not resolve; exit 4: it resolved but the fetch failed.
+    // Exit 3: the alias did not resolve; exit 4: it resolved but the fetch failed. The lookup is
+    // tried 10 times, half a second apart: on a loaded machine a container's first query can
+    // come before aardvark-dns answers for the network.
+    const lookup = `n=0; until timeout 2 nslookup ${alias} >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 10 ] || exit 3; sleep 0.5; done`;
     await engine.containers.create({
       ...spec,
-      command: ['sh', '-c', `timeout 5 nslookup ${alias} >/dev/null 2>&1 || exit 3; timeout 10 wget -q -O - http://${alias}:${SERVICE_PORT}/ || exit 4`],
+      command: ['sh', '-c', `${lookup}; timeout 10 wget -q -O - http://${alias}:${SERVICE_PORT}/ || exit 4`],
     });
     await engine.containers.start(spec.name);
     const status = await engine.containers.wait(spec.name);
     const said = (await engine.containers.logs(spec.name)).trim();
     if (status === 0 && said === token) return { name: 'alias DNS', ok: true, detail: `${alias} resolved and answered from another container` };
-    if (status === 3) return { name: 'alias DNS', ok: false, detail: `${alias} did not resolve from another container`, fix: 'install aardvark-dns (apt-get install aardvark-dns)' };
+    if (status === 3) return { name: 'alias DNS', ok: false, detail: `${alias} did not resolve from another container in 10 tries`, fix: 'install aardvark-dns (apt-get install aardvark-dns)' };
     if (status === 4) return { name: 'alias DNS', ok: false, detail: `${alias} resolved but did not answer from another container`, fix: 'check that no firewall drops traffic between containers' };
     return { name: 'alias DNS', ok: false, detail: `the client exited with ${status}: ${said.split('\n').pop()}`, fix: 'run "podman network inspect" on a dh-podman network and "podman info"' };
   } catch (error) {
