@@ -9,11 +9,11 @@ import { defaultClientCas } from '../../src/base/default-client-cas.js';
 import { restoreExtraCaCertsVariable } from '../../src/base/extra-ca-certs-variable.js';
 import { handshakeFromHost } from '../../src/cluster/tls-reach.js';
 import { issueLeaf, issueRootCa } from '../../src/pki/issue.js';
-import { cliPath, launcherPath } from '../support/cli.js';
+import { cliPath, launcherPath, withoutTapLoader } from '../support/cli.js';
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env }, (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }));
+    execFile(...withoutTapLoader(file, args), { env }, (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }));
   });
 }
 

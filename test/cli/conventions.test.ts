@@ -6,7 +6,7 @@ import { DhError, ExitCode } from '../../src/base/errors.js';
 import { Output } from '../../src/cli/output.js';
 import { buildProgram, COMMAND_MODULES, run, type CommandContext, type Io } from '../../src/cli/program.js';
 import { spawn } from 'node:child_process';
-import { cliPath, runCli } from '../support/cli.js';
+import { cliPath, runCli, withoutTapLoader } from '../support/cli.js';
 
 /** A stream that keeps what is written and says whether it is a terminal. */
 class Sink extends Writable {
@@ -104,7 +104,7 @@ t.test('--help and --version load no command module', async (t) => {
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
   for (const flag of ['--help', '--version']) {
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, cliPath, flag], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(...withoutTapLoader(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, cliPath, flag]), { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -245,7 +245,7 @@ t.test('DH_PODMAN_DEBUG=1 adds the stack trace of an error; without it there is 
 });
 
 t.test('a reader that closes the pipe early (dh-podman … | head) is not an error', async (t) => {
-  const child = spawn(process.execPath, [cliPath, 'trust', 'bundle', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...withoutTapLoader(process.execPath, [cliPath, 'trust', 'bundle', '--help']), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // Close our end before the help is written, as head does once it has its lines.

@@ -2,15 +2,16 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, runCli, type CliResult } from '../support/cli.js';
+import { repoRoot, runCli, withoutTapLoader, type CliResult } from '../support/cli.js';
 import { makeCa, makeLeaf, makeVolume } from '../support/openssl.js';
 import { BASE_IMAGE, podmanEnv, requirePodman } from '../support/podman.js';
 
 /** The old script names keep working: same flags, same outcome as the dh-podman command. */
 
 function shim(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const [file, argv] = withoutTapLoader('bash', [join(repoRoot, 'scripts', name), ...args]);
   return new Promise((resolve) => {
-    execFile('bash', [join(repoRoot, 'scripts', name), ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
+    execFile(file, argv, { env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { acquireLock } from '../../src/cluster/lock.js';
+import { withoutTapLoader } from '../support/cli.js';
 
 t.test('a second run on the same pod is stopped while the first holds the lock', async (t) => {
   const path = join(t.testdir(), 'pods', 'a', '.lock');
@@ -96,7 +97,7 @@ t.test('separate processes racing for a stale lock: exactly one proceeds', async
     const path = join(dir, `round-${round}`, '.lock');
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, DEAD_PID);
-    const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['--input-type=module', '-e', child, path], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const children = Array.from({ length: 4 }, () => spawn(...withoutTapLoader(process.execPath, ['--input-type=module', '-e', child, path]), { stdio: ['pipe', 'pipe', 'inherit'] }));
     const outputs = await Promise.all(
       children.map(
         (proc) =>

@@ -2,7 +2,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, type CliResult } from '../support/cli.js';
+import { repoRoot, withoutTapLoader, type CliResult } from '../support/cli.js';
 import { clientPython, TEST_CACHE_DIR } from '../support/deephaven.js';
 import { freePort } from '../support/net.js';
 import { requirePodman } from '../support/podman.js';
@@ -25,8 +25,9 @@ function upSh(args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   // up.sh picks its own engine: nothing of the tests' service may leak into it.
   for (const name of ['CONTAINER_HOST', 'DOCKER_HOST', 'CONTAINERS_CONF', 'DH_PODMAN_ENGINE_DIR']) delete env[name];
+  const [file, argv] = withoutTapLoader('bash', [join(repoRoot, 'scripts', 'up.sh'), ...args]);
   return new Promise((resolve) => {
-    execFile('bash', [join(repoRoot, 'scripts', 'up.sh'), ...args], { cwd: repoRoot, env, maxBuffer: 16 << 20, timeout: 900_000 }, (error, stdout, stderr) => {
+    execFile(file, argv, { cwd: repoRoot, env, maxBuffer: 16 << 20, timeout: 900_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

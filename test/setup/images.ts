@@ -2,7 +2,7 @@
 // (test/setup/podman.ts starts it; requirePodman waits for its result).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { launcherPath, repoRoot } from '../support/cli.js';
+import { launcherPath, repoRoot, withoutTapLoader } from '../support/cli.js';
 import { TEST_CACHE_DIR } from '../support/deephaven.js';
 import { podmanEnv, setupDoneFile, setupErrorFile, BASE_IMAGE } from '../support/podman.js';
 
@@ -13,7 +13,7 @@ const took = (step: string) => {
   stepStarted = Date.now();
 };
 const cli = (args: string[], minutes: number) =>
-  execFileSync(launcherPath, args, { cwd: repoRoot, env: { ...process.env, ...podmanEnv }, stdio: ['ignore', 'ignore', 'inherit'], timeout: minutes * 60 * 1000 });
+  execFileSync(...withoutTapLoader(launcherPath, args), { cwd: repoRoot, env: { ...process.env, ...podmanEnv }, stdio: ['ignore', 'ignore', 'inherit'], timeout: minutes * 60 * 1000 });
 
 try {
   cli(['base', 'bootstrap', '--tag', BASE_IMAGE], 15);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseCertificate } from '../../src/pki/certificate.js';
 import { buildPool } from '../../src/trust/pool.js';
 import { findSystemBundle, SYSTEM_BUNDLE_PATHS } from '../../src/trust/sources.js';
-import { cliPath, repoRoot, runCli, type CliResult } from '../support/cli.js';
+import { cliPath, repoRoot, runCli, withoutTapLoader, type CliResult } from '../support/cli.js';
 import { makeCa, makeLeaf, openssl } from '../support/openssl.js';
 
 /** The pooling rules of `trust bundle`, through the CLI as a pipeline would use it. */
@@ -117,7 +117,7 @@ syncBuiltinESMExports();
 `,
   );
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', preload, cliPath, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    execFile(...withoutTapLoader(process.execPath, ['--import', preload, cliPath, ...args]), { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
