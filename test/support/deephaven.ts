@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Test } from 'tap';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireLock } from '../../src/cluster/lock.js';
 import { ensureWheelhouse } from '../../src/cluster/wheelhouse.js';
 import { repoRoot, runCli } from './cli.js';
 import { BASE_IMAGE, podmanEnv } from './podman.js';
@@ -20,12 +21,24 @@ export const TEST_CACHE_DIR = join(repoRoot, '.test-work', 'cache');
  * downloads for the image, so client and server are the very same release. Kept by the digest of
  * requirements.txt: a later run reuses it, a changed pin makes a new one. The wheels are CPython
  * 3.11 ones (the image's Python), so the host's python3 must be 3.11 too (Debian 12's is).
+ * Test files run in parallel: one makes the venv (about 25 CPU-seconds: pip, then the bytecode
+ * of pandas, numpy and pyarrow) while the others wait for it under a lock.
  */
 export async function clientPython(): Promise<string> {
   const key = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex').slice(0, 16);
   const venv = join(repoRoot, '.test-work', `pydeephaven-${key}`);
   const python = join(venv, 'bin', 'python');
   if (existsSync(python)) return python;
+  const release = await waitForLock(`${venv}.lock`, 'the pydeephaven venv', 900_000);
+  try {
+    if (!existsSync(python)) await makeClientVenv(venv);
+  } finally {
+    await release();
+  }
+  return python;
+}
+
+async function makeClientVenv(venv: string): Promise<void> {
   const version = await tool('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']);
   if (version.stdout.trim() !== '3.11') throw new Error(`python3 is ${version.stdout.trim() || 'missing'}; the wheels are for CPython 3.11 (apt-get install python3 python3-venv on Debian 12)`);
   const wheelhouse = await ensureWheelhouse(REQUIREMENTS, TEST_CACHE_DIR);
@@ -38,15 +51,21 @@ export async function clientPython(): Promise<string> {
     const result = await tool(command, [...args], { timeoutMs: 600_000 });
     if (result.code !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  // Whole or absent: bin/python finds its venv from where it is, so the rename is safe. Test
-  // files run in parallel: another one may have put an equal venv there first, and it is kept.
-  try {
-    renameSync(partial, venv);
-  } catch (error) {
-    if (!existsSync(python)) throw error;
-    rmSync(partial, { recursive: true, force: true });
+  // Whole or absent: bin/python finds its venv from where it is, so the rename is safe.
+  renameSync(partial, venv);
+}
+
+/** acquireLock, tried again every second while another process holds the lock. */
+async function waitForLock(path: string, what: string, timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await acquireLock(path, what);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'LOCKED' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
-  return python;
 }
 
 /**
