@@ -19,7 +19,7 @@ const SETUP_WAIT_MINUTES = 30;
 export const BASE_IMAGE = DEFAULT_BASE_IMAGE;
 /**
  * `build` arguments for the images the probe tests run: images/deephaven (minutes, 330 MB of
- * wheels) has its own test, test/e2e/deephaven.test.ts, and its own cached tag.
+ * wheels) has its own test, test/with-podman/deephaven.test.ts, and its own cached tag.
  */
 export const PROBE_AND_FRONT = ['--only', 'probe', '--only', 'front'];
 
