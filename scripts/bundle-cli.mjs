@@ -7,9 +7,13 @@
 // `--help` still loads no command).
 //   node scripts/bundle-cli.mjs      (npm run build does it after tsc)
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
+
+// Chunk names carry a content hash: without this, every build would leave the last one's behind.
+rmSync(`${root}dist/bundle/cli`, { recursive: true, force: true });
 
 await build({
   entryPoints: [`${root}dist/src/cli/main.js`],

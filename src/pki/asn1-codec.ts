@@ -6,13 +6,28 @@ import type forge from 'node-forge';
  * package's index loads the whole of forge (ciphers, RSA, TLS, PKCS#7, SSH): about six times as
  * long as the codec, paid by every command that checks a certificate, for nothing the ASN.1
  * readers and writers here use.
+ *
+ * Even the codec is loaded on first use, not on import: its four CommonJS files take 6 to 9 ms
+ * to load, and `trust bundle` reads every certificate it needs from the DER walk of
+ * certificate-skeleton.ts without it.
  */
-export const asn1 = createRequire(import.meta.url)('node-forge/lib/asn1.js') as typeof forge.asn1;
+const load = createRequire(import.meta.url);
+let codec: typeof forge.asn1 | undefined;
+let util: ForgeUtil | undefined;
+
+type ForgeUtil = typeof forge.util & {
+  /** Dotted IPv4 for 4 bytes, IPv6 for 16, null otherwise. */
+  bytesToIP(bytes: string): string | null;
+};
+
+/** A module's exports, required when one of them is first read. */
+function onFirstUse<T extends object>(get: () => T): T {
+  return new Proxy({} as T, { get: (_target, key) => Reflect.get(get(), key) });
+}
+
+export const asn1 = onFirstUse(() => (codec ??= load('node-forge/lib/asn1.js') as typeof forge.asn1));
 
 export type Asn1 = forge.asn1.Asn1;
 
 /** forge's byte helpers, which the codec loads anyway (bytesToIP, createBuffer). */
-export const forgeUtil = createRequire(import.meta.url)('node-forge/lib/util.js') as typeof forge.util & {
-  /** Dotted IPv4 for 4 bytes, IPv6 for 16, null otherwise. */
-  bytesToIP(bytes: string): string | null;
-};
+export const forgeUtil = onFirstUse(() => (util ??= load('node-forge/lib/util.js') as ForgeUtil));

@@ -117,7 +117,8 @@ const SYNTAXES: Record<string, Syntax> = {
 };
 
 /** forge's decoder takes an options object (the typings know only the older boolean form). */
-const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }) => Asn1;
+type FromDerOptions = { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean };
+const fromDer = (bytes: string, options: FromDerOptions): Asn1 => (asn1.fromDer as unknown as (bytes: string, options: FromDerOptions) => Asn1)(bytes, options);
 
 export interface SyntaxProblem {
   name: string;

@@ -72,7 +72,8 @@ function sequenceOf(value: string): Asn1[] | undefined {
 }
 
 /** forge's decoder takes an options object (the typings know only the older boolean form). */
-const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }) => Asn1;
+const fromDer = (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }): Asn1 =>
+  (asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }) => Asn1)(bytes, options);
 
 function parse(value: string, options: { decodeBitStrings: boolean }): Asn1 | undefined {
   try {
