@@ -27,7 +27,7 @@ t.test('a lock left by a process that is gone is taken over', async (t) => {
 const DEAD_PID = '4194303\n';
 
 /** Runs `racers` acquisitions at once; returns how many got the lock, releasing none of them. */
-async function race(path: string, racers: number, acquire: () => Promise<unknown>): Promise<{ won: number; locked: number; other: unknown[] }> {
+async function race(racers: number, acquire: () => Promise<unknown>): Promise<{ won: number; locked: number; other: unknown[] }> {
   const results = await Promise.allSettled(Array.from({ length: racers }, acquire));
   const other: unknown[] = [];
   let locked = 0;
@@ -70,7 +70,7 @@ t.test('racers that all find a dead owner: exactly one takes the lock over, ever
     const path = join(dir, `round-${round}`, '.lock');
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, DEAD_PID);
-    const outcome = await race(path, 8, () => acquireLock(path, 'pod a'));
+    const outcome = await race(8, () => acquireLock(path, 'pod a'));
     if (outcome.won !== 1 || outcome.locked !== 7 || outcome.other.length > 0) {
       failures.push(`round ${round}: ${outcome.won} won, ${outcome.locked} locked, ${outcome.other.map(String).join('; ')}`);
     }
@@ -124,7 +124,7 @@ t.test('a lock being created is never mistaken for a stale one', async (t) => {
   const dir = t.testdir();
   for (let round = 0; round < 50; round++) {
     const path = join(dir, `round-${round}`, '.lock');
-    const outcome = await race(path, 6, () => acquireLock(path, 'pod a'));
+    const outcome = await race(6, () => acquireLock(path, 'pod a'));
     t.equal(outcome.won, 1, `round ${round}: one winner`);
     t.equal(outcome.locked, 5, `round ${round}: the others are told it is locked`);
   }

@@ -71,6 +71,7 @@ t.test('dry runs write nothing and print the plan that up applies', async (t) =>
   const dryJson = await runCli(['up', '-f', file, '--dry-run', '--json'], { env });
   const planJson = await runCli(['plan', '-f', file, '--json'], { env });
   t.equal(dryJson.stdout, planJson.stdout, 'and the same JSON, byte for byte');
+  t.same(fileBytes(dir), after, 'the dry runs after up wrote nothing');
 
   // A generated certificate gone bad: rotate --dry-run plans its reissue and writes nothing.
   makeVolume(join(dir, 'state', 'clusters', cluster, 'tls'), `${cluster}-gen`, makeLeaf(dir, 'wrong', ca, ['elsewhere.plan-dry.test']));
