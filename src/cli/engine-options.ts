@@ -4,14 +4,24 @@ import type { DiscoveryOptions } from '../engine/discovery.js';
 import { Engine } from '../engine/engine.js';
 import type { Output } from './output.js';
 
+/** What a command's engine is found from: its environment, and where tests move the rootful socket. */
+export interface EngineContext {
+  io: { env: NodeJS.ProcessEnv };
+  rootfulSocket?: string;
+}
+
 /** Engine discovery as the CLI wants it: skipped strategies are said with DH_PODMAN_DEBUG=1. */
-export function discoveryOptions(context: { io: { env: NodeJS.ProcessEnv } }, output: Output): DiscoveryOptions {
+export function discoveryOptions(context: EngineContext, output: Output): DiscoveryOptions {
   const debug = debugAsks(context.io.env, '1');
-  return { env: context.io.env, ...(debug ? { debug: (line: string) => output.info(line) } : {}) };
+  return {
+    env: context.io.env,
+    ...(context.rootfulSocket ? { rootfulSocket: context.rootfulSocket } : {}),
+    ...(debug ? { debug: (line: string) => output.info(line) } : {}),
+  };
 }
 
 /** Runs a command's work with an engine, releasing it (and any private service) afterwards. */
-export function withEngine<T>(context: { io: { env: NodeJS.ProcessEnv } }, output: Output, work: (engine: Engine) => Promise<T>): Promise<T> {
+export function withEngine<T>(context: EngineContext, output: Output, work: (engine: Engine) => Promise<T>): Promise<T> {
   return Engine.with(discoveryOptions(context, output), work);
 }
 
@@ -31,7 +41,7 @@ export interface MeanwhileWork<C, R> {
  * of the checks comes first; an engine error only once the checks have passed.
  */
 export async function withEngineMeanwhile<C, R, T>(
-  context: { io: { env: NodeJS.ProcessEnv } },
+  context: EngineContext,
   output: Output,
   meanwhile: MeanwhileWork<C, R>,
   work: (engine: Engine, checked: C, read: R) => Promise<T>,

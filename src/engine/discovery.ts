@@ -20,6 +20,8 @@ export interface DiscoveryOptions {
   debug?: (line: string) => void;
   /** Off in tests that must prove no service gets started. */
   allowPrivateService?: boolean;
+  /** Where the rootful service listens: /run/podman/podman.sock, as Podman's systemd socket has it. */
+  rootfulSocket?: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function discoverEngine(options: DiscoveryOptions = {}): Promise<En
 
   const candidates: [string, string][] = [];
   if (uid !== 0 && env.XDG_RUNTIME_DIR) candidates.push([join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock'), 'rootless socket']);
-  candidates.push(['/run/podman/podman.sock', 'rootful socket']);
+  candidates.push([options.rootfulSocket ?? '/run/podman/podman.sock', 'rootful socket']);
   for (const [socketPath, source] of candidates) {
     const ping = await pingSocket(socketPath);
     if (ping.ok) return found(socketPath, source);

@@ -24,8 +24,9 @@ async function pingingSocket(t: Test, dir: string): Promise<string> {
   return socketPath;
 }
 
-function context(env: NodeJS.ProcessEnv) {
-  return { context: { io: { env } }, output: new Output({ json: false, quiet: true, stdout: new PassThrough(), stderr: new PassThrough(), env: {} }) };
+/** A context whose rootful socket is nowhere, whatever this host runs at /run/podman/podman.sock. */
+function context(env: NodeJS.ProcessEnv, dir = tmpdir()) {
+  return { context: { io: { env }, rootfulSocket: join(dir, 'no-rootful.sock') }, output: new Output({ json: false, quiet: true, stdout: new PassThrough(), stderr: new PassThrough(), env: {} }) };
 }
 
 const badInput = () => inputError('CERT_EXPIRED', 'has expired', { subject: 'tls.crt', fix: 'renew it' });
@@ -59,7 +60,7 @@ t.test('bad input starts no private engine service, and its error comes first', 
   const marker = join(dir, 'podman-was-run');
   writeFileSync(join(dir, 'podman'), `#!/bin/sh\ntouch ${marker}\nsleep 30\n`);
   chmodSync(join(dir, 'podman'), 0o755);
-  const { context: ctx, output } = context({ PATH: dir, XDG_RUNTIME_DIR: dir });
+  const { context: ctx, output } = context({ PATH: dir, XDG_RUNTIME_DIR: dir }, dir);
   let worked = false;
   const meanwhile = { checks: async () => Promise.reject(badInput()), reads: async () => 'read' };
   await t.rejects(
