@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cli.js';
 import { podmanDir, setupDoneFile, setupErrorFile, setupPidFile } from '../support/podman.js';
@@ -37,6 +38,32 @@ export function setUpPodman(): void {
   const images = spawn(process.execPath, [join(repoRoot, 'dist/test/setup/images.js')], { cwd: repoRoot, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
   writeFileSync(setupPidFile, `${images.pid}\n`);
   images.unref();
+  aheadOfTheTests(images.pid);
+  aheadOfTheTests(servicePid());
+}
+
+/** The engine service scripts/podman-env.sh started (it writes its pid beside the socket). */
+function servicePid(): number | undefined {
+  try {
+    return Number(readFileSync(join(podmanDir, 'service.pid'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * On a fresh machine the images are the run's critical path: every end-to-end file waits for
+ * them (debootstrap, then the builds, which the engine service runs), while the files that need
+ * no engine can use whatever CPU is left. So the setup and the service (and the containers it
+ * starts) get a little more of the CPU than the test files. Only root may raise a priority;
+ * elsewhere they run as they are.
+ */
+function aheadOfTheTests(pid: number | undefined): void {
+  try {
+    if (pid) setPriority(pid, -5);
+  } catch {
+    // not root, or the process has already ended
+  }
 }
 
 export function tearDownPodman(): void {
