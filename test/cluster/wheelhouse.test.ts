@@ -17,14 +17,18 @@ t.test('the cache is /var/cache/dh-podman as root, the XDG cache dir otherwise',
   t.equal(defaultCacheDir({ XDG_CACHE_HOME: '/home/u/.cache' }, 1000), '/home/u/.cache/dh-podman');
 });
 
+// One cache for the downloads below: its pip venv (pip's own install, about 6 CPU-seconds) is
+// made once. The failed download runs first, while the cache holds no wheelhouse yet.
+const cache = join(t.testdir(), 'cache');
+
 t.test('a failed download says so and leaves no wheelhouse behind to be mistaken for a cached one', { timeout: 180_000 }, async (t) => {
   const dir = t.testdir();
   const requirements = join(dir, 'requirements.txt');
   writeFileSync(requirements, 'nothing-here==1.0 --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n');
   // An index nobody answers on: pip fails at once, without the network.
   Object.assign(process.env, { PIP_INDEX_URL: 'http://127.0.0.1:9/simple', PIP_RETRIES: '0', PIP_TIMEOUT: '2' });
-  await t.rejects(ensureWheelhouse(requirements, join(dir, 'cache')), { code: 'WHEELS_DOWNLOAD_FAILED' });
-  t.same(readdirSync(join(dir, 'cache', 'wheelhouse')), [], 'no wheelhouse, no partial one');
+  await t.rejects(ensureWheelhouse(requirements, cache), { code: 'WHEELS_DOWNLOAD_FAILED' });
+  t.same(readdirSync(join(cache, 'wheelhouse')), [], 'no wheelhouse, no partial one');
 });
 
 t.test('a download reports the bytes that arrived', { timeout: 180_000 }, async (t) => {
@@ -43,7 +47,7 @@ t.test('a download reports the bytes that arrived', { timeout: 180_000 }, async 
     delete process.env.PIP_FIND_LINKS;
   });
   const counts: number[] = [];
-  const house = await ensureWheelhouse(requirements, join(dir, 'cache'), () => undefined, (count) => counts.push(count));
+  const house = await ensureWheelhouse(requirements, cache, () => undefined, (count) => counts.push(count));
   t.match(house, { wheels: 1, downloaded: true });
   t.equal(counts.at(-1), statSync(wheel).size, 'the last count is the size of what arrived');
 });
