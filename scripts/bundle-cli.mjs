@@ -33,4 +33,26 @@ await build({
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',
+  plugins: [commanderChildProcessOnUse()],
 });
+
+/**
+ * commander requires node:child_process when it loads, for executable subcommands (a command
+ * run as a separate program), which dh-podman has none of. Loading it (and node:net with it)
+ * is 4 to 5 ms of every command, `--help` included, most of which start no process. commander
+ * gets it on first use instead.
+ */
+function commanderChildProcessOnUse() {
+  return {
+    name: 'commander-child-process-on-use',
+    setup(build) {
+      build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+        /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'on-use' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'on-use' }, () => ({
+        contents: "let loaded; module.exports = new Proxy({}, { get: (_target, key) => (loaded ??= require('node:child_process'))[key] });",
+        loader: 'js',
+      }));
+    },
+  };
+}
