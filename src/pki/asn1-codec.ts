@@ -29,5 +29,17 @@ export const asn1 = onFirstUse(() => (codec ??= load('node-forge/lib/asn1.js') a
 
 export type Asn1 = forge.asn1.Asn1;
 
+/** How strictly fromDer reads: forge's options object, which its typings know only as a boolean. */
+export interface DerReading {
+  strict: boolean;
+  parseAllBytes?: boolean;
+  decodeBitStrings: boolean;
+}
+
+/** forge's DER decoder with its options object. */
+export function fromDer(bytes: string, options: DerReading): Asn1 {
+  return (asn1.fromDer as unknown as (bytes: string, options: DerReading) => Asn1)(bytes, options);
+}
+
 /** forge's byte helpers, which the codec loads anyway (bytesToIP, createBuffer). */
 export const forgeUtil = onFirstUse(() => (util ??= load('node-forge/lib/util.js') as ForgeUtil));

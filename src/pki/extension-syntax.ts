@@ -1,4 +1,4 @@
-import { asn1, type Asn1 } from './asn1-codec.js';
+import { asn1, fromDer, type Asn1 } from './asn1-codec.js';
 
 /**
  * Whether an extension's value parses as the ASN.1 syntax RFC 5280 gives it. A value that does
@@ -116,9 +116,6 @@ const SYNTAXES: Record<string, Syntax> = {
   '1.3.6.1.5.5.7.1.11': { name: 'subjectInfoAccess', type: 'a non-empty SEQUENCE OF AccessDescription', section: '4.2.2.2', valid: isAccessDescriptions },
 };
 
-/** forge's decoder takes an options object (the typings know only the older boolean form). */
-type FromDerOptions = { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean };
-const fromDer = (bytes: string, options: FromDerOptions): Asn1 => (asn1.fromDer as unknown as (bytes: string, options: FromDerOptions) => Asn1)(bytes, options);
 
 export interface SyntaxProblem {
   name: string;

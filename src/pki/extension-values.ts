@@ -1,4 +1,4 @@
-import { asn1, forgeUtil, type Asn1 } from './asn1-codec.js';
+import { asn1, forgeUtil, fromDer, type Asn1 } from './asn1-codec.js';
 
 /**
  * The values of the four extensions the certificate rules read (RFC 5280 4.2.1.3, 4.2.1.6,
@@ -71,9 +71,6 @@ function sequenceOf(value: string): Asn1[] | undefined {
   return node?.type === asn1.Type.SEQUENCE && Array.isArray(node.value) ? node.value : undefined;
 }
 
-/** forge's decoder takes an options object (the typings know only the older boolean form). */
-const fromDer = (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }): Asn1 =>
-  (asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; decodeBitStrings: boolean }) => Asn1)(bytes, options);
 
 function parse(value: string, options: { decodeBitStrings: boolean }): Asn1 | undefined {
   try {
