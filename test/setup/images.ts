@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { launcherPath, repoRoot, withoutTapLoader } from '../support/cli.js';
-import { clientPython, TEST_CACHE_DIR } from '../support/deephaven.js';
+import { ensureWheelhouse } from '../../src/cluster/wheelhouse.js';
+import { clientPython, REQUIREMENTS, TEST_CACHE_DIR } from '../support/deephaven.js';
 import { podmanEnv, setupDoneFile, setupErrorFile, BASE_IMAGE } from '../support/podman.js';
 
 const started = Date.now();
@@ -21,11 +22,14 @@ const cli = (args: string[], minutes: number) =>
 try {
   // The Deephaven wheels (330 MB) and the tests' pydeephaven venv need no image: they are fetched
   // and made while debootstrap runs, not after it, where every end-to-end file would wait for them.
-  const client = clientPython().then(() => took('pydeephaven venv'));
-  // Awaited below; until then its failure must not end this process as an unhandled rejection.
+  // The build waits for the wheels, which it would otherwise fetch a second time alongside.
+  const wheels = ensureWheelhouse(REQUIREMENTS, TEST_CACHE_DIR);
+  const client = wheels.then(() => clientPython()).then(() => took('pydeephaven venv'));
+  // Awaited below; until then a failure must not end this process as an unhandled rejection.
   client.catch(() => undefined);
   await cli(['base', 'bootstrap', '--tag', BASE_IMAGE], 15);
   took('base image');
+  await wheels;
   await cli(['build', '--quiet', '--base-image', BASE_IMAGE, '--cache-dir', TEST_CACHE_DIR], 20);
   took('images');
   await client;
