@@ -27,7 +27,8 @@ export async function timeTruststoreSteps(out: string): Promise<TruststoreSteps>
   const read = performance.now();
   const pool = buildPool(source.contents ? [source.contents] : []);
   const pooled = performance.now();
-  const bytes = encodeTruststore(pool.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), 'changeit');
+  // Password-less, as `trust bundle` writes it without --password-file.
+  const bytes = encodeTruststore(pool.entries.map((e) => ({ alias: e.alias, der: e.certificate.der })), undefined);
   const encoded = performance.now();
   await writeFileIfChanged(out, bytes, 0o644);
   const written = performance.now();

@@ -97,7 +97,9 @@ export async function planDerivedFiles(inputs: DerivedInputs): Promise<DerivedPl
   for (const store of stores) {
     if (store.entries) {
       const entries = store.entries.map((e) => ({ alias: e.alias, der: e.certificate.der }));
-      const p12 = timedSync(`${store.files[0]![0]}: PKCS#12 of ${entries.length} certificate(s)`, () => encodeTruststore(entries, truststorePassphrase));
+      // Password-less (docs/pkcs12.md): the passphrase file is world-readable beside the store, so a
+      // MAC keyed by it would prove nothing. Services still pass the passphrase; Java accepts any.
+      const p12 = timedSync(`${store.files[0]![0]}: PKCS#12 of ${entries.length} certificate(s)`, () => encodeTruststore(entries, undefined));
       const [[p12Purpose, p12Path, p12InContainer], [pemPurpose, pemPath, pemInContainer]] = store.files as [[string, string, string], [string, string, string]];
       files.push(await compareBytes(p12Purpose, p12Path, p12InContainer, 0o644, p12));
       files.push(await compareBytes(pemPurpose, pemPath, pemInContainer, 0o644, Buffer.from(encodePemBundle(store.entries))));

@@ -24,11 +24,13 @@ export function readCacerts(bytes: Buffer, path = 'cacerts'): TrustedCertificate
 }
 
 /**
- * The cacerts that adding `added` to `existing` gives, as PKCS#12 under "changeit". The JDKs of
- * both OS families default to keystore.type=pkcs12 with keystore.type.compat=true, so they read
- * it as the JKS it replaces; an alias given again replaces the entry, as keytool would.
+ * The cacerts that adding `added` to `existing` gives, as a password-less PKCS#12, the format of
+ * JDK 18+'s own cacerts: every JDK and keytool -cacerts open it with "changeit" (any password
+ * does). The JDKs of both OS families default to keystore.type=pkcs12 with
+ * keystore.type.compat=true, so they read it as the JKS it replaces; an alias given again
+ * replaces the entry, as keytool would.
  */
 export function mergeCacerts(existing: TrustedCertificate[], added: TrustedCertificate[]): Buffer {
   const replaced = new Set(added.map((entry) => entry.alias));
-  return encodeTruststore([...existing.filter((entry) => !replaced.has(entry.alias)), ...added], CACERTS_PASSWORD);
+  return encodeTruststore([...existing.filter((entry) => !replaced.has(entry.alias)), ...added], undefined);
 }

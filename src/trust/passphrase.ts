@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readBounded } from '../base/read-bounded.js';
 import { inputError } from '../base/errors.js';
 
-/** trust-manager's and Java's well-known default; printed, because it protects nothing secret. */
-export const DEFAULT_TRUSTSTORE_PASSWORD = 'changeit';
-
 /** 32 random bytes as base64url: 256 bits, and safe in a properties file or a shell. */
 export function generatePassphrase(): string {
   return randomBytes(32).toString('base64url');

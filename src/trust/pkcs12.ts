@@ -13,7 +13,8 @@ import { pkcs12Sha256Key } from './pkcs12-kdf.js';
  * Algorithms (see docs/pkcs12.md): MAC HMAC-SHA-256 with the PKCS#12 KDF, 10,000 iterations;
  * key bag PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC), 10,000 iterations; certificate bags are
  * not encrypted (certificates are public). These are what JDK 11.0.12+ keytool writes itself,
- * and OpenSSL 3's default provider reads them without -legacy.
+ * and OpenSSL 3's default provider reads them without -legacy. A truststore without a password
+ * of its own has no MAC at all, as JDK 18+ writes its cacerts.
  */
 
 /** Encoded once: a truststore writes several per certificate. */
@@ -58,10 +59,20 @@ export interface EncodeOptions {
   macSalt?: Buffer;
 }
 
-/** A truststore: every certificate a trustedCertEntry under its alias. */
-export function encodeTruststore(certificates: TrustedCertificate[], password: string, options: EncodeOptions = {}): Buffer {
+/**
+ * A truststore: every certificate a trustedCertEntry under its alias.
+ *
+ * With a password, a MAC keyed by it guards the contents. Without one (`undefined`), the store
+ * is password-less: no MAC, as JDK 18+ writes its own cacerts (JDK-8275252). That is what a
+ * store under a published password gets: a MAC keyed by "changeit", or by a passphrase in a
+ * world-readable file beside the store, proves nothing, since whoever can change the file can
+ * compute it again, and it cost the KDF's 10,000 rounds on every write. Java opens a
+ * password-less store with any password or none; keytool and OpenSSL 3 list it.
+ */
+export function encodeTruststore(certificates: TrustedCertificate[], password: string | undefined, options: EncodeOptions = {}): Buffer {
   const bags = certificates.map((cert) => certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), TRUSTED_FOR_ANY_USAGE]));
   const authSafe = joined(sequence(dataContentInfo(sequence(...bags))));
+  if (password === undefined) return joined(sequence(integer(3), dataContentInfo(authSafe)));
   return pfx(authSafe, password, options.macSalt ?? contentSalt);
 }
 
@@ -92,7 +103,7 @@ function pfx(authSafe: Buffer, password: string, salt: Buffer | SaltFromContents
   const macKey = pkcs12Sha256Key(password, macSalt, 3, PKCS12_ITERATIONS, 32);
   const mac = createHmac('sha256', macKey).update(authSafe).digest();
   const macData = sequence(sequence(sequence(OID.sha256, asn1Null()), octetString(mac)), octetString(macSalt), integer(PKCS12_ITERATIONS));
-  return joined(sequence(integer(3), sequence(OID.data, explicit0(octetString(authSafe))), macData));
+  return joined(sequence(integer(3), dataContentInfo(authSafe), macData));
 }
 
 function certBag(der: Buffer, attributes: Der[]): Der {

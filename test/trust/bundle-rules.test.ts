@@ -25,7 +25,7 @@ t.test('duplicates collapse and the same inputs give the same bytes in any order
   t.equal(report.duplicates, 1);
   t.equal(report.certificates.length, 3);
   t.match(report.certificates[0].sha256, /^[0-9a-f]{64}$/, 'fingerprints are reported');
-  t.same(report.password, { source: 'default', value: 'changeit' }, 'the default password is said');
+  t.same(report.password, { source: 'none', opensWith: 'any password' }, 'a password-less store is said to be one');
   t.same(readFileSync(join(dir, '1.pem')), readFileSync(join(dir, '2.pem')), 'PEM is byte-identical');
   t.same(readFileSync(join(dir, '1.p12')), readFileSync(join(dir, '2.p12')), 'PKCS#12 is byte-identical');
   t.equal(JSON.parse(second.stdout).outputs.length, 2);
@@ -229,17 +229,17 @@ t.test('--out-pem and --out-p12 are 0644 whatever the umask', async (t) => {
   t.equal(statSync(join(dir, '077.p12')).mode & 0o777, 0o644, 'truststore mode restored');
 });
 
-t.test('without --password-file the human output says the password is changeit', async (t) => {
+t.test('without --password-file the human output says the store is password-less', async (t) => {
   const dir = t.testdir({ 'password.txt': 'not-the-default\n' });
   const ca = makeCa(dir, 'ca');
   const result = await runCli(['trust', 'bundle', '--from', ca.cert, '--out-p12', join(dir, 'default.p12')]);
   t.equal(result.code, 0, result.stderr);
-  t.match(result.stdout, /^truststore password: "changeit"/m);
+  t.match(result.stdout, /^truststore: password-less, .*"changeit" included/m);
   t.doesNotThrow(() => openssl(['pkcs12', '-info', '-noout', '-in', 'default.p12', '-passin', 'pass:changeit'], dir), 'and changeit opens it');
 
   const withFile = await runCli(['trust', 'bundle', '--from', ca.cert, '--out-p12', join(dir, 'own.p12'), '--password-file', join(dir, 'password.txt')]);
   t.equal(withFile.code, 0, withFile.stderr);
-  t.notMatch(withFile.stdout + withFile.stderr, /truststore password|"changeit"|not-the-default/, 'a password from a file is neither called changeit nor printed');
+  t.notMatch(withFile.stdout + withFile.stderr, /truststore: password-less|"changeit"|not-the-default/, 'a password from a file is neither called changeit nor printed');
   const pemOnly = await runCli(['trust', 'bundle', '--from', ca.cert, '--out-pem', join(dir, 'only.pem')]);
-  t.notMatch(pemOnly.stdout, /truststore password/, 'no truststore, no password line');
+  t.notMatch(pemOnly.stdout, /truststore: password-less/, 'no truststore, no password line');
 });

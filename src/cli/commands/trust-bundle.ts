@@ -3,7 +3,7 @@ import type { WriteOutcome } from '../../base/atomic-write.js';
 import { ExitCode, usageError } from '../../base/errors.js';
 import type { Finding } from '../../pki/findings.js';
 import type { TrustCode } from '../../trust/codes.js';
-import { DEFAULT_TRUSTSTORE_PASSWORD, readPassphraseFile } from '../../trust/passphrase.js';
+import { readPassphraseFile } from '../../trust/passphrase.js';
 import type { SourceContents, TrustSource } from '../../trust/sources.js';
 import { collect } from '../options.js';
 import type { CommandContext } from '../program.js';
@@ -27,7 +27,7 @@ export function registerTrustBundle(trust: Command, context: CommandContext): vo
     .option('--from-inline <pem>', 'PEM text of one or more certificates; repeatable', collect(identity))
     .option('--out-pem <file>', 'write the bundle as PEM (0644)')
     .option('--out-p12 <file>', 'write a PKCS#12 truststore, one trustedCertEntry per CA (0644)')
-    .option('--password-file <file>', `truststore password (first line); default "${DEFAULT_TRUSTSTORE_PASSWORD}"`)
+    .option('--password-file <file>', 'truststore password (first line), checked by a MAC; without it the store is password-less and Java opens it with any password')
     .option('--allow-leaf', 'accept non-CA certificates (pinning), with a warning')
     .addHelpText(
       'after',
@@ -57,7 +57,9 @@ Example:
         buildPool(contents, { allowLeaf: flags.allowLeaf === true, sourcesFailed: findings.some((f) => f.severity === 'error') }),
       );
       findings.push(...pool.findings);
-      const password = flags.passwordFile ? await readPassphraseFile(flags.passwordFile) : DEFAULT_TRUSTSTORE_PASSWORD;
+      // Without a password of the user's own, the store is password-less (docs/pkcs12.md): a MAC
+      // keyed by the published "changeit" would prove nothing.
+      const password = flags.passwordFile ? await readPassphraseFile(flags.passwordFile) : undefined;
 
       const failed = findings.some((finding) => finding.severity === 'error');
       const written: { path: string; outcome: WriteOutcome }[] = [];
@@ -74,7 +76,7 @@ Example:
           written.push({ path: flags.outP12, outcome: await timed(`writing ${flags.outP12}`, () => writeFileIfChanged(flags.outP12!, store, 0o644)) });
         }
       }
-      const passwordNote = flags.passwordFile ? { source: 'file', path: flags.passwordFile } : { source: 'default', value: DEFAULT_TRUSTSTORE_PASSWORD };
+      const passwordNote = flags.passwordFile ? { source: 'file', path: flags.passwordFile } : { source: 'none', opensWith: 'any password' };
       output.data({
         ok: !failed,
         read: pool.read,
@@ -101,7 +103,7 @@ Example:
       for (const entry of pool.entries) lines.push(`  ${entry.alias}  ${entry.certificate.subject}`);
       for (const file of written) lines.push(`${file.outcome === 'unchanged' ? 'unchanged' : 'wrote'} ${file.path}`);
       if (flags.outP12 && !flags.passwordFile) {
-        lines.push(`truststore password: "${DEFAULT_TRUSTSTORE_PASSWORD}" (the default; --password-file sets another)`);
+        lines.push('truststore: password-less, as JDK 18+ writes its cacerts; Java opens it with any password ("changeit" included); --password-file sets one');
       }
       output.result(lines.join('\n'));
     });
