@@ -2,39 +2,98 @@
 // Bundles the compiled CLI (dist/src/cli/main.js, from tsc) into dist/bundle/cli/, which
 // scripts/dh-podman runs. Each command runs as one new process, and Node's module loader costs
 // every command its start-up: the 80-odd files `start` needs, resolved and read one by one, took
-// longer than its certificate checks. Bundled, they are a few files: one for what every command
-// needs, one per command module loaded on demand (the CLI's `await import()`s become chunks, so
-// `--help` still loads no command).
+// longer than its certificate checks. Two kinds of bundle come out:
+// - main.js and its chunks: the whole CLI, each `await import()` a chunk loaded on demand. It
+//   answers every command line, and is what runs when none names one command (help COMMAND, a
+//   misspelt command).
+// - command-NAME.js: one file holding what the command NAME needs and nothing of the others;
+//   top-level.js the same for a command line that names no command (--help, --version).
+//   scripts/dh-podman runs the file the command line names. ESM costs each module it loads (a
+//   resolve, an asynchronous read, a link): `trust bundle` loaded 25 chunks of the whole CLI,
+//   and took 20% longer than from its one file. Packages loaded only for some runs of a command
+//   (zx, dockerode) stay outside these files, loaded from node_modules when they are needed.
 //   node scripts/bundle-cli.mjs      (npm run build does it after tsc)
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
+const outdir = `${root}dist/bundle/cli`;
+const { COMMAND_MODULES } = await import(`${root}dist/src/cli/program.js`);
 
 // Chunk names carry a content hash: without this, every build would leave the last one's behind.
-rmSync(`${root}dist/bundle/cli`, { recursive: true, force: true });
+rmSync(outdir, { recursive: true, force: true });
 
-await build({
+const common = {
   entryPoints: [`${root}dist/src/cli/main.js`],
-  // Three levels below the package root, like the files of dist/src/<layer>/: PACKAGE_ROOT
-  // (src/base/version.ts) is found relative to the module's own URL.
-  outdir: `${root}dist/bundle/cli`,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // dockerode is loaded only for builds and exec (src/engine/engine.ts) and brings ssh2, whose
-  // optional native parts cannot be bundled: it stays a package, loaded from node_modules.
-  external: ['dockerode'],
   // Packages written as CommonJS (commander, node-forge's codec) call require(): an ESM bundle
   // has none of its own.
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',
-  plugins: [commanderChildProcessOnUse()],
-});
+};
+
+await Promise.all([
+  build({
+    ...common,
+    // Three levels below the package root, like the files of dist/src/<layer>/: PACKAGE_ROOT
+    // (src/base/version.ts) is found relative to the module's own URL. So are the files below.
+    outdir,
+    splitting: true,
+    // dockerode is loaded only for builds and exec (src/engine/engine.ts) and brings ssh2, whose
+    // optional native parts cannot be bundled: it stays a package, loaded from node_modules.
+    external: ['dockerode'],
+    plugins: [commanderChildProcessOnUse()],
+  }),
+  oneFile('top-level', undefined),
+  ...COMMAND_MODULES.map((command) => oneFile(`command-${command.module}`, command.module)),
+]);
+
+// A command module that registers several commands (status, stop, logs) is one file under
+// each name, so that the launcher finds a command's file by its name alone.
+for (const command of COMMAND_MODULES) {
+  for (const name of command.names) {
+    if (name !== command.module) copyFileSync(`${outdir}/command-${command.module}.js`, `${outdir}/command-${name}.js`);
+  }
+}
+
+/** The CLI with only the command module `kept` (none: only the top-level help) in one file. */
+function oneFile(name, kept) {
+  return build({
+    ...common,
+    outfile: `${outdir}/${name}.js`,
+    splitting: false,
+    // zx is imported on demand, when a command must run a program (a private Podman service, a
+    // debootstrap): in one file, its 900 kB would be parsed by every run of `start`.
+    external: ['dockerode', 'zx'],
+    plugins: [commanderChildProcessOnUse(), onlyCommandModule(kept)],
+  });
+}
+
+/**
+ * program.js imports every command module on demand; in a one-command file, the others are a
+ * module that refuses to load. The launcher never runs a file for a command line that would
+ * reach them.
+ */
+function onlyCommandModule(kept) {
+  return {
+    name: 'only-command-module',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
+        if (!/[\\/]cli[\\/]program\.js$/.test(args.importer) || args.path === `./commands/${kept}.js`) return undefined;
+        return { path: args.path, namespace: 'left-out' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`${args.path} is not in this bundle (it holds ${kept ?? 'no command'}): run dist/bundle/cli/main.js`)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
 
 /**
  * commander requires node:child_process when it loads, for executable subcommands (a command

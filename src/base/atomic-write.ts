@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runtimeError } from './errors.js';
 
@@ -43,7 +43,7 @@ export async function writeFileAtomic(
   } finally {
     // After a rename the temporary name is gone already (no call to remove nothing); after a
     // link it is a second name, and after a failure a leftover.
-    if (!renamed) await rm(temp, { force: true });
+    if (!renamed) await removeFileIfPresent(temp);
   }
 }
 
@@ -60,6 +60,19 @@ async function linkNoClobber(temp: string, path: string): Promise<void> {
       subject: path,
       fix: 'pass --force to replace it, or choose another --out directory',
     });
+  }
+}
+
+/**
+ * Removes a file, when there is one. fs.rm({ force }) would do it through node's JavaScript
+ * rimraf (an lstat, then the unlink, each compiled afresh in a CLI's one run), where a file
+ * needs one unlink.
+ */
+export async function removeFileIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

@@ -30,22 +30,23 @@ type Register = (program: Command, context: CommandContext) => void;
  * The top-level commands, in help order, with the module that registers them. A module is
  * imported only when its command is the one on the command line (or for the whole tree: help,
  * an unknown command): loading every command's module was a third of a quick command's run.
+ * `module` names the file `load` imports: scripts/bundle-cli.mjs makes one bundle per module.
  */
-export const COMMAND_MODULES: { names: string[]; load: () => Promise<Register> }[] = [
-  { names: ['cert'], load: async () => (await import('./commands/cert.js')).registerCertCommands },
-  { names: ['trust'], load: async () => (await import('./commands/trust.js')).registerTrustCommands },
-  { names: ['base'], load: async () => (await import('./commands/base.js')).registerBaseCommands },
-  { names: ['build'], load: async () => (await import('./commands/build.js')).registerBuild },
-  { names: ['start'], load: async () => (await import('./commands/start.js')).registerStart },
-  { names: ['status', 'stop', 'logs'], load: async () => (await import('./commands/pods.js')).registerPodCommands },
-  { names: ['up'], load: async () => (await import('./commands/up.js')).registerUp },
-  { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },
-  { names: ['down'], load: async () => (await import('./commands/down.js')).registerDown },
-  { names: ['rotate'], load: async () => (await import('./commands/rotate.js')).registerRotate },
-  { names: ['mtls'], load: async () => (await import('./commands/mtls.js')).registerMtlsCommands },
-  { names: ['kube'], load: async () => (await import('./commands/kube.js')).registerKubeCommands },
-  { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
-  { names: ['etcd'], load: async () => (await import('./commands/etcd.js')).registerEtcdCommands },
+export const COMMAND_MODULES: { names: string[]; module: string; load: () => Promise<Register> }[] = [
+  { names: ['cert'], module: 'cert', load: async () => (await import('./commands/cert.js')).registerCertCommands },
+  { names: ['trust'], module: 'trust', load: async () => (await import('./commands/trust.js')).registerTrustCommands },
+  { names: ['base'], module: 'base', load: async () => (await import('./commands/base.js')).registerBaseCommands },
+  { names: ['build'], module: 'build', load: async () => (await import('./commands/build.js')).registerBuild },
+  { names: ['start'], module: 'start', load: async () => (await import('./commands/start.js')).registerStart },
+  { names: ['status', 'stop', 'logs'], module: 'pods', load: async () => (await import('./commands/pods.js')).registerPodCommands },
+  { names: ['up'], module: 'up', load: async () => (await import('./commands/up.js')).registerUp },
+  { names: ['plan'], module: 'plan', load: async () => (await import('./commands/plan.js')).registerPlan },
+  { names: ['down'], module: 'down', load: async () => (await import('./commands/down.js')).registerDown },
+  { names: ['rotate'], module: 'rotate', load: async () => (await import('./commands/rotate.js')).registerRotate },
+  { names: ['mtls'], module: 'mtls', load: async () => (await import('./commands/mtls.js')).registerMtlsCommands },
+  { names: ['kube'], module: 'kube', load: async () => (await import('./commands/kube.js')).registerKubeCommands },
+  { names: ['doctor'], module: 'doctor', load: async () => (await import('./commands/doctor.js')).registerDoctor },
+  { names: ['etcd'], module: 'etcd', load: async () => (await import('./commands/etcd.js')).registerEtcdCommands },
 ];
 
 /**

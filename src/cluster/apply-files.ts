@@ -1,6 +1,6 @@
-import { chmod, chown, link, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pathExists, writeFileAtomic } from '../base/atomic-write.js';
+import { pathExists, removeFileIfPresent, writeFileAtomic } from '../base/atomic-write.js';
 import { runtimeError } from '../base/errors.js';
 import type { DerivedFile } from './derived-files.js';
 import type { PodStatePaths } from './layout.js';
@@ -39,7 +39,7 @@ export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile
 
   for (const file of changed) {
     try {
-      await rm(stagedPath(file.hostPath), { force: true });
+      await removeFileIfPresent(stagedPath(file.hostPath));
       if (file.action === 'remove') continue;
       await writeFileAtomic(stagedPath(file.hostPath), file.content, { mode: file.mode });
     } catch (error) {
@@ -52,16 +52,16 @@ export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile
   const undo = async () => {
     for (const { file, existed } of moved.reverse()) {
       if (existed) await rename(keptPath(file.hostPath), file.hostPath);
-      else await rm(file.hostPath, { force: true });
+      else await removeFileIfPresent(file.hostPath);
     }
   };
   for (const file of changed) {
     try {
-      await rm(keptPath(file.hostPath), { force: true });
+      await removeFileIfPresent(keptPath(file.hostPath));
       const existed = await pathExists(file.hostPath);
       if (existed) await link(file.hostPath, keptPath(file.hostPath));
       moved.push({ file, existed });
-      if (file.action === 'remove') await rm(file.hostPath, { force: true });
+      if (file.action === 'remove') await removeFileIfPresent(file.hostPath);
       else await rename(stagedPath(file.hostPath), file.hostPath);
     } catch (error) {
       await undo().catch(() => undefined);
@@ -77,7 +77,7 @@ export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile
 }
 
 async function removeAll(paths: string[]): Promise<void> {
-  for (const path of paths) await rm(path, { force: true }).catch(() => undefined);
+  for (const path of paths) await removeFileIfPresent(path).catch(() => undefined);
 }
 
 function writeFailed(what: string, subject: string, error: unknown) {

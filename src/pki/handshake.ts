@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { checkServerIdentity, connect, createServer, type PeerCertificate } from 'node:tls';
+import { isIP } from './hostname.js';
 
 /**
  * A real TLS handshake as the last word of `cert check`: an in-process server on loopback

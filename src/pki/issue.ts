@@ -1,8 +1,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
 import { inputError, usageError } from '../base/errors.js';
 import { parseCertificate } from './certificate.js';
-import { ipToBytes, normaliseHost } from './hostname.js';
+import { ipToBytes, isIP, normaliseHost } from './hostname.js';
 import { DEFAULT_KEY_ALGORITHM, generateKey, isRsaKey, privateKeyToPem, type KeyAlgorithm } from './keys.js';
 import { toPem } from './pem.js';
 import { checkDays, DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS } from './validity-days.js';

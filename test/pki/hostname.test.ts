@@ -1,5 +1,6 @@
 import t from 'tap';
-import { isValidHostname, matchHostname, normaliseHost } from '../../src/pki/hostname.js';
+import * as net from 'node:net';
+import { isIP, isValidHostname, matchHostname, normaliseHost } from '../../src/pki/hostname.js';
 
 const dns = (...names: string[]) => ({ dns: names, ip: [] as string[] });
 
@@ -50,4 +51,9 @@ t.test('Unicode names become A-labels', async (t) => {
   t.equal(normaliseHost('bücher.example.test'), 'xn--bcher-kva.example.test');
   t.equal(normaliseHost('Bücher.Example.Test.'), 'xn--bcher-kva.example.test');
   t.equal(normaliseHost('dh1.example.test'), 'dh1.example.test');
+});
+
+t.test('isIP answers as net.isIP does, asking about IPv6 only for text with a colon', async (t) => {
+  const samples = ['10.0.0.1', '255.255.255.255', '256.0.0.1', '1.2.3', '::', '::1', '::ffff:10.0.0.1', 'fe80::1%eth0', '2001:db8::1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', ':1', 'dh1.example.test', 'localhost', '', ' 10.0.0.1', 'a:b'];
+  for (const text of samples) t.equal(isIP(text), net.isIP(text), JSON.stringify(text));
 });
