@@ -34,6 +34,10 @@ const common = {
   // has none of its own.
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
   sourcemap: 'linked',
+  // Less for V8 to parse in every run: 7 ms of `trust bundle`'s 115 went to its file's comments
+  // and blanks. Names stay as written, and a stack trace maps to the sources (DH_PODMAN_DEBUG=1).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 };
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runtimeError } from './errors.js';
 
@@ -96,12 +97,14 @@ export async function writeFileIfChanged(path: string, data: string | Uint8Array
   const wanted = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let current: Buffer | undefined;
   try {
-    current = await readFile(path);
+    // Synchronously: a derived file is a few kilobytes, read before an asynchronous read's round
+    // trips through libuv's thread pool would have come back.
+    current = readFileSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (current && current.equals(wanted)) {
-    if (((await stat(path)).mode & 0o777) !== mode) await chmod(path, mode);
+    if ((statSync(path).mode & 0o777) !== mode) await chmod(path, mode);
     return 'unchanged';
   }
   await writeFileAtomic(path, wanted, { mode, overwrite: true });

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { debugAsks } from './debug.js';
 
 /**
@@ -22,7 +21,7 @@ export function timingRequested(env: NodeJS.ProcessEnv): boolean {
 export function startTiming(write: (line: string) => void): () => void {
   sink = write;
   return () => {
-    timingLine(`total ${formatMs(performance.now())} since the process started`);
+    timingLine(`total ${formatMs(sinceStart())} since the process started`);
     sink = undefined;
   };
 }
@@ -39,28 +38,36 @@ export function recordTiming(label: string, ms: number): void {
 /** Runs `work`, recording how long it took (failed or not) under `label`. */
 export async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   if (!sink) return work();
-  const started = performance.now();
+  const started = sinceStart();
   try {
     return await work();
   } finally {
-    recordTiming(label, performance.now() - started);
+    recordTiming(label, sinceStart() - started);
   }
 }
 
 /** `timed` for synchronous work (forge's PKCS#12 encoding, say). */
 export function timedSync<T>(label: string, work: () => T): T {
   if (!sink) return work();
-  const started = performance.now();
+  const started = sinceStart();
   try {
     return work();
   } finally {
-    recordTiming(label, performance.now() - started);
+    recordTiming(label, sinceStart() - started);
   }
 }
 
 /** Each line starts with when it was written, so gaps between steps (module loading) show. */
 function timingLine(text: string): void {
-  sink?.(`timing: @${performance.now().toFixed(0).padStart(5)} ms ${text}`);
+  sink?.(`timing: @${sinceStart().toFixed(0).padStart(5)} ms ${text}`);
+}
+
+/**
+ * Milliseconds since the process started. process.uptime, not performance.now: node:perf_hooks
+ * loads a dozen of node's modules, for every command, whether or not timing is on.
+ */
+export function sinceStart(): number {
+  return process.uptime() * 1000;
 }
 
 function formatMs(ms: number): string {

@@ -3,7 +3,7 @@ import { checkServerIdentity } from 'node:tls';
 import { backoffDelays } from '../base/backoff.js';
 import { defaultClientCas } from '../base/default-client-cas.js';
 import { runtimeError } from '../base/errors.js';
-import { timingOn, recordTiming } from '../base/timing.js';
+import { recordTiming, sinceStart, timingOn } from '../base/timing.js';
 import type { ClientIdentity } from './client-identity.js';
 
 export interface HealthTarget {
@@ -41,9 +41,9 @@ export async function waitForHealth(target: HealthTarget, timeoutMs = 60_000, ma
   const pauses = backoffDelays(FIRST_PAUSE_MS, maxPauseMs);
   let last = 'no answer yet';
   while (Date.now() < deadline) {
-    const started = performance.now();
+    const started = sinceStart();
     const result = await probeOnce(target);
-    if (timingOn()) recordTiming(`health GET https://${target.hostname}:${target.port}${target.path ?? '/health'}: ${result}`, performance.now() - started);
+    if (timingOn()) recordTiming(`health GET https://${target.hostname}:${target.port}${target.path ?? '/health'}: ${result}`, sinceStart() - started);
     if (result === 'ok') return;
     last = result;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(pauses.next().value, deadline - Date.now()))));

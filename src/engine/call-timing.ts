@@ -1,7 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { performance } from 'node:perf_hooks';
-import { recordTiming } from '../base/timing.js';
+import { recordTiming, sinceStart } from '../base/timing.js';
 
 /**
  * Every call to the engine's socket, timed from the request to the end of its answer: method,
@@ -16,17 +15,17 @@ export function timeEngineCalls(socketPath: string): () => void {
   const label = (request: ClientRequest) => `engine ${request.method} ${request.path.split('?')[0]}`;
 
   const onStart = ({ request }: { request: ClientRequest }) => {
-    if (ours(request)) started.set(request, performance.now());
+    if (ours(request)) started.set(request, sinceStart());
   };
   const onResponse = ({ request, response }: { request: ClientRequest; response: IncomingMessage }) => {
     const since = started.get(request);
     if (since === undefined) return;
     // Headers have arrived; the call is done when its body has (a stream's, when it closes).
-    response.once('close', () => recordTiming(`${label(request)} ${response.statusCode}`, performance.now() - since));
+    response.once('close', () => recordTiming(`${label(request)} ${response.statusCode}`, sinceStart() - since));
   };
   const onError = ({ request, error }: { request: ClientRequest; error: Error }) => {
     const since = started.get(request);
-    if (since !== undefined) recordTiming(`${label(request)} failed (${error.message})`, performance.now() - since);
+    if (since !== undefined) recordTiming(`${label(request)} failed (${error.message})`, sinceStart() - since);
   };
 
   const channels = [
