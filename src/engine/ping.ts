@@ -1,9 +1,10 @@
 import { request } from 'node:http';
+import { unixSocketTarget } from './api.js';
 
 /** Asks a socket whether a Podman (or Docker-compatible) API answers, within `timeoutMs`. */
 export function pingSocket(socketPath: string, timeoutMs = 2000): Promise<{ ok: true } | { ok: false; reason: string }> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request({ ...unixSocketTarget(socketPath), path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200 ? { ok: true } : { ok: false, reason: `answered HTTP ${res.statusCode}` });
     });
