@@ -78,7 +78,7 @@ t.test('kube generate exports an Envoy-fronted cluster that validates and plays 
   for (const pod of pods) {
     t.ok(find('Secret', `${pod.name}-tls`)?.data?.['envoy.pem'], 'envoy.pem is in the TLS Secret');
     t.notOk(find('ConfigMap', `${pod.name}-config`)?.data?.['envoy.pem'], 'and in no ConfigMap');
-    t.match(find('ConfigMap', `${pod.name}-config`)?.data, { 'truststore-internal.pem': /BEGIN CERTIFICATE/, 'envoy.yaml': /sni: /, 'dh-podman.prop': /internal\.tls\.truststore=/ });
+    t.match(find('ConfigMap', `${pod.name}-config`)?.data, { 'truststore-internal.pem': /BEGIN CERTIFICATE/, 'envoy.yaml': /"sni": /, 'dh-podman.prop': /internal\.tls\.truststore=/ });
     t.ok(find('Secret', `${pod.name}-stores`)?.data?.['truststore-internal.p12'], 'the internal truststore is in the stores Secret');
     const containers = (find('Pod', pod.name)?.spec?.containers as { name: string }[]).map((c) => c.name);
     t.same(containers, ['svc', 'front'], 'the front runs beside the service');
