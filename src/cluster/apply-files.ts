@@ -37,15 +37,18 @@ export async function writeDerivedFiles(paths: PodStatePaths, files: DerivedFile
     throw writeFailed(`the directory ${paths.root}`, paths.root, error);
   }
 
-  for (const file of changed) {
-    try {
+  // All at once: each is flushed to disk before it counts as written, and the flushes overlap.
+  const staged = await Promise.allSettled(
+    changed.map(async (file) => {
       await removeFileIfPresent(stagedPath(file.hostPath));
-      if (file.action === 'remove') continue;
-      await writeFileAtomic(stagedPath(file.hostPath), file.content, { mode: file.mode });
-    } catch (error) {
-      await removeAll(changed.map((f) => stagedPath(f.hostPath)));
-      throw writeFailed(`the ${file.purpose}`, file.hostPath, error);
-    }
+      if (file.action !== 'remove') await writeFileAtomic(stagedPath(file.hostPath), file.content, { mode: file.mode });
+    }),
+  );
+  const failed = staged.findIndex((result) => result.status === 'rejected');
+  if (failed >= 0) {
+    await removeAll(changed.map((f) => stagedPath(f.hostPath)));
+    const file = changed[failed]!;
+    throw writeFailed(`the ${file.purpose}`, file.hostPath, (staged[failed] as PromiseRejectedResult).reason);
   }
 
   const moved: { file: DerivedFile; existed: boolean }[] = [];
