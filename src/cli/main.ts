@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { restoreExtraCaCertsVariable } from '../base/extra-ca-certs-variable.js';
 import { run } from './program.js';
 
@@ -15,4 +14,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await run(process.argv.slice(2));
+// Not a top-level await: the one-command bundles are CommonJS (scripts/bundle-cli.mjs).
+void run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

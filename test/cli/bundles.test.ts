@@ -1,48 +1,75 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { COMMAND_MODULES } from '../../src/cli/program.js';
 import { launcherPath, repoRoot, withoutTapLoader } from '../support/cli.js';
 
 /**
- * The launcher runs the one-command file the command line names (scripts/bundle-cli.mjs): each
- * must answer as the whole CLI does, and a command line naming no command must reach the file
- * that has what it needs.
+ * The launcher runs the one-command file the command line names (scripts/bundle-cli.mjs) with
+ * its code cache (scripts/launch-bundle.cjs): each must answer as the whole CLI does, V8 must
+ * take its cache, and a command line naming no command must reach the file that has what it
+ * needs.
  */
 
 const run = promisify(execFile);
 const bundleDir = join(repoRoot, 'dist/bundle/cli');
 
-async function node(file: string, args: string[]): Promise<string> {
-  const [command, argv] = withoutTapLoader(process.execPath, [join(bundleDir, file), ...args]);
-  return (await run(command, argv, { env: { ...process.env, NO_COLOR: '1', COLUMNS: '100' } })).stdout;
+async function node(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  const [command, argv] = withoutTapLoader(process.execPath, [file, ...args]);
+  return run(command, argv, { env: { ...process.env, NO_COLOR: '1', COLUMNS: '100', ...env } });
 }
 
-t.test("each command's own file gives its help as the whole CLI does", async (t) => {
+/** The whole CLI's answer, and the one-command file's through the launcher. */
+const whole = async (args: string[]) => (await node(join(bundleDir, 'main.js'), args)).stdout;
+const launched = async (bundle: string, args: string[], env: NodeJS.ProcessEnv = {}) => node(join(repoRoot, 'scripts/launch-bundle.cjs'), [bundle, ...args], env);
+
+t.test("each command's own file gives its help as the whole CLI does, with its code cache taken", async (t) => {
+  const timing = { DH_PODMAN_DEBUG: 'timing' };
   for (const name of COMMAND_MODULES.flatMap((module) => module.names)) {
-    t.ok(existsSync(join(bundleDir, `command-${name}.js`)), `command-${name}.js exists`);
-    t.equal(await node(`command-${name}.js`, [name, '--help']), await node('main.js', [name, '--help']), `${name} --help`);
+    t.ok(existsSync(join(bundleDir, `command-${name}.cjs`)), `command-${name}.cjs exists`);
+    const own = await launched(`command-${name}`, [name, '--help'], timing);
+    t.equal(own.stdout, await whole([name, '--help']), `${name} --help`);
+    t.match(own.stderr, `command-${name}.cjs compiled, code cache accepted`, `${name}: V8 took the cache`);
   }
-  t.equal(await node('top-level.js', ['--help']), await node('main.js', ['--help']), '--help');
-  t.equal(await node('top-level.js', ['--version']), await node('main.js', ['--version']), '--version');
+  t.equal((await launched('top-level', ['--help'])).stdout, await whole(['--help']), '--help');
+  t.equal((await launched('top-level', ['--version'])).stdout, await whole(['--version']), '--version');
+});
+
+t.test('a code cache V8 refuses only makes the file compile as usual', async (t) => {
+  // The launcher finds bundles beside its own scripts/ directory: a copy of the package's
+  // layout with a damaged cache.
+  const dir = t.testdir({ scripts: {}, dist: { bundle: { cli: {} } } });
+  copyFileSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
+  copyFileSync(join(repoRoot, 'scripts/launch-bundle.cjs'), join(dir, 'scripts/launch-bundle.cjs'));
+  copyFileSync(join(bundleDir, 'top-level.cjs'), join(dir, 'dist/bundle/cli/top-level.cjs'));
+  writeFileSync(join(dir, 'dist/bundle/cli/top-level.cjs.cache'), randomBytes(4096));
+  const damaged = await node(join(dir, 'scripts/launch-bundle.cjs'), ['top-level', '--version'], { DH_PODMAN_DEBUG: 'timing' });
+  t.equal(damaged.stdout, await whole(['--version']), 'the version, as from the whole CLI');
+  t.match(damaged.stderr, 'code cache rejected');
+  rmSync(join(dir, 'dist/bundle/cli/top-level.cjs.cache'));
+  const none = await node(join(dir, 'scripts/launch-bundle.cjs'), ['top-level', '--version'], { DH_PODMAN_DEBUG: 'timing' });
+  t.equal(none.stdout, await whole(['--version']), 'and without a cache');
+  t.match(none.stderr, 'code cache none');
+  await t.rejects(node(join(repoRoot, 'scripts/launch-bundle.cjs'), ['../../x', '--version']), 'a name that is not a bundle is refused');
 });
 
 t.test('the launcher picks the file by the first word that is not an option', async (t) => {
   const cases: [string[], string][] = [
-    [['trust', 'bundle', '--help'], 'command-trust.js'],
-    [['--json', '-q', 'status'], 'command-status.js'],
-    [['--help'], 'top-level.js'],
-    [[], 'top-level.js'],
-    [['help', 'trust'], 'main.js'],
-    [['trsut'], 'main.js'],
-    [['../../x'], 'main.js'],
+    [['trust', 'bundle', '--help'], 'launch-bundle.cjs command-trust'],
+    [['--json', '-q', 'status'], 'launch-bundle.cjs command-status'],
+    [['--help'], 'launch-bundle.cjs top-level'],
+    [[], 'launch-bundle.cjs top-level'],
+    [['help', 'trust'], 'dist/bundle/cli/main.js'],
+    [['trsut'], 'dist/bundle/cli/main.js'],
+    [['../../x'], 'dist/bundle/cli/main.js'],
   ];
   for (const [args, file] of cases) {
     // sh -x prints each command it runs, the exec naming the file; the node first in PATH is a
     // stand-in that runs nothing.
     const traced = await run('sh', ['-x', launcherPath, ...args], { env: { ...process.env, PATH: `${join(repoRoot, 'test/fixtures/echo-node')}:${process.env.PATH}` } });
-    t.match(traced.stderr, new RegExp(`exec node \\S*/dist/bundle/cli/${file.replace('.', '\\.')}`), `${JSON.stringify(args)}: ${file}`);
+    t.match(traced.stderr, new RegExp(`exec node \\S*/${file.replace('.', '\\.')}( |$)`, 'm'), `${JSON.stringify(args)}: ${file}`);
   }
 });
