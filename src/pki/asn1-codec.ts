@@ -11,7 +11,6 @@ import type forge from 'node-forge';
  * to load, and `trust bundle` reads every certificate it needs from the DER walk of
  * certificate-skeleton.ts without it.
  */
-const load = createRequire(import.meta.url);
 let codec: typeof forge.asn1 | undefined;
 let util: ForgeUtil | undefined;
 
@@ -25,7 +24,17 @@ function onFirstUse<T extends object>(get: () => T): T {
   return new Proxy({} as T, { get: (_target, key) => Reflect.get(get(), key) });
 }
 
-export const asn1 = onFirstUse(() => (codec ??= load('node-forge/lib/asn1.js') as typeof forge.asn1));
+/*
+ * Each file is named in a plain require() call where there is a require: in the bundles, which
+ * then carry forge's files (and V8's code cache of the one-command files covers them: 3 to 4 ms
+ * of `start` went to loading them from node_modules). In dist/src, ES modules have no require,
+ * and createRequire loads them.
+ */
+const esModuleRequire = () => createRequire(import.meta.url);
+
+export const asn1 = onFirstUse(
+  () => (codec ??= (typeof require === 'function' ? require('node-forge/lib/asn1.js') : esModuleRequire()('node-forge/lib/asn1.js')) as typeof forge.asn1),
+);
 
 export type Asn1 = forge.asn1.Asn1;
 
@@ -42,4 +51,6 @@ export function fromDer(bytes: string, options: DerReading): Asn1 {
 }
 
 /** forge's byte helpers, which the codec loads anyway (bytesToIP, createBuffer). */
-export const forgeUtil = onFirstUse(() => (util ??= load('node-forge/lib/util.js') as ForgeUtil));
+export const forgeUtil = onFirstUse(
+  () => (util ??= (typeof require === 'function' ? require('node-forge/lib/util.js') : esModuleRequire()('node-forge/lib/util.js')) as ForgeUtil),
+);
