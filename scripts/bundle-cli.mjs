@@ -85,6 +85,9 @@ function oneFile(name, kept) {
     // zx is imported on demand, when a command must run a program (a private Podman service, a
     // debootstrap): in one file, its 900 kB would be parsed by every run of `start`.
     external: ['dockerode', 'zx'],
+    // Their import() becomes a require() (both packages have CommonJS entry points): code V8
+    // takes from a cache has lost what import() needs from the script it was compiled in.
+    supported: { 'dynamic-import': false },
     plugins: [commanderChildProcessOnUse(), onlyCommandModule(kept)],
   });
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,6 +36,15 @@ t.test("each command's own file gives its help as the whole CLI does, with its c
   }
   t.equal((await launched('top-level', ['--help'])).stdout, await whole(['--help']), '--help');
   t.equal((await launched('top-level', ['--version'])).stdout, await whole(['--version']), '--version');
+});
+
+t.test('no one-command file keeps an import(): code from a cache cannot run one', async (t) => {
+  // V8 drops, from functions it takes from a code cache, what import() needs of the script they
+  // were compiled in ("A dynamic import callback was not specified"): the build lowers each to
+  // a require(), which `build` (dockerode) and `base` (zx) rely on.
+  for (const name of ['top-level', ...COMMAND_MODULES.map((module) => `command-${module.module}`)]) {
+    t.notMatch(readFileSync(join(bundleDir, `${name}.cjs`), 'utf8'), /\bimport\(/, `${name}.cjs`);
+  }
 });
 
 t.test('a code cache V8 refuses only makes the file compile as usual', async (t) => {
