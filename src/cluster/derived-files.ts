@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { pathExists } from '../base/atomic-write.js';
-import { timedSync } from '../base/timing.js';
+import { timed, timedSync } from '../base/timing.js';
 import type { KeystoreMaterial } from '../trust/keystore.js';
 import { buildKeystore } from '../trust/keystore.js';
 import { encodePemBundle } from '../trust/pem-bundle.js';
@@ -173,7 +173,7 @@ async function planKeystore(purpose: string, hostPath: string, containerPath: st
       contents?.certificates.length === material.chain.length && contents.certificates.every((der, i) => der.equals(material.chain[i]!.der));
     if (contents && sameKey && sameChain && contents.alias === material.alias) return { ...base, action: 'unchanged', content: existing };
   }
-  return { ...base, action: existing ? 'update' : 'create', content: timedSync(`${purpose}: PKCS#12 of key and chain`, () => buildKeystore(material, passphrase)) };
+  return { ...base, action: existing ? 'update' : 'create', content: await timed(`${purpose}: PKCS#12 of key and chain`, () => buildKeystore(material, passphrase)) };
 }
 
 export async function compareBytes(purpose: string, hostPath: string, containerPath: string, mode: number, content: Buffer): Promise<DerivedFile> {

@@ -42,17 +42,18 @@ export async function applyMachinePlan(engine: PodEngine, plan: MachinePlan, onS
     if (!plan.changes) return { pod: plan.pod.name, action: 'unchanged', filesWritten: [] };
     // Both only read, so they are asked at once; a stale plan is still the error said first.
     await settledInOrder([refuseStalePlan(engine, plan), preflight(engine, plan)]);
-    const files = await writeDerivedFiles(plan.paths, plan.derived.files);
-    undo.push(files.undo);
 
-    // Stored before anything is created with them, while the network is made and a replaced pod
-    // goes (neither waits for the other); a pod being started may need its secrets again when it
-    // has to be created afresh (below). Should a step fail meanwhile, what was stored goes.
+    // Stored before anything is created with them, while the files are written, the network is
+    // made and a replaced pod goes (none waits for another); a pod being started may need its
+    // secrets again when it has to be created afresh (below). Should a step fail meanwhile, what
+    // was stored goes.
     const storing = plan.pod.action !== 'unchanged'
       ? storeSecrets(engine, plan.derived.files, [...plan.container.secrets, ...(plan.front?.secrets ?? [])])
       : Promise.resolve([]);
     storing.catch(() => undefined);
     undo.push(() => storing.then((created) => Promise.all(created.map((name) => engine.secrets.remove(name))), () => undefined));
+    const files = await writeDerivedFiles(plan.paths, plan.derived.files);
+    undo.push(files.undo);
 
     const removeNetwork = await createPlannedNetwork(engine, plan, onStep);
     if (removeNetwork) undo.push(removeNetwork);

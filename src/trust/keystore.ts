@@ -46,7 +46,7 @@ export async function readKeystoreMaterial(
   return { material: { key: parsed.key, chain, alias: alias ?? defaultAlias(owner) }, findings };
 }
 
-export function buildKeystore(material: KeystoreMaterial, passphrase: string): Buffer {
+export function buildKeystore(material: KeystoreMaterial, passphrase: string): Promise<Buffer> {
   return encodeKeystore({ alias: material.alias, key: material.key, chain: material.chain.map((c) => c.der) }, passphrase);
 }
 

@@ -1,4 +1,5 @@
-import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, pbkdf2, randomBytes, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { asn1Null, bmpString, derOids, explicit0, integer, joined, octetString, sequence, set, type Der } from './der.js';
 import { pkcs12Sha256Key } from './pkcs12-kdf.js';
 
@@ -73,7 +74,7 @@ export function encodeTruststore(certificates: TrustedCertificate[], password: s
   const bags = certificates.map((cert) => certBag(cert.der, [attribute(OID.friendlyName, bmpString(cert.alias)), TRUSTED_FOR_ANY_USAGE]));
   const authSafe = joined(sequence(dataContentInfo(sequence(...bags))));
   if (password === undefined) return joined(sequence(integer(3), dataContentInfo(authSafe)));
-  return pfx(authSafe, password, options.macSalt ?? contentSalt);
+  return pfxUnderPassword(authSafe, password, options.macSalt ?? contentSalt);
 }
 
 export interface KeystoreEntry {
@@ -83,24 +84,40 @@ export interface KeystoreEntry {
   chain: Buffer[];
 }
 
-/** A keystore: one PrivateKeyEntry holding the key and its whole chain. */
-export function encodeKeystore(entry: KeystoreEntry, password: string): Buffer {
+const pbkdf2Async = promisify(pbkdf2);
+
+/**
+ * A keystore: one PrivateKeyEntry holding the key and its whole chain.
+ *
+ * The two key derivations neither of which needs the other run at once: the key's PBKDF2 on
+ * libuv's thread pool (native, another core), the MAC key's PKCS#12 KDF on this thread (its
+ * rounds are calls from JavaScript). Each is a few milliseconds of every start.
+ */
+export async function encodeKeystore(entry: KeystoreEntry, password: string): Promise<Buffer> {
   const [leaf, ...issuers] = entry.chain;
   if (!leaf) throw new Error('a keystore entry needs at least the leaf certificate');
+  const keySalt = randomBytes(16);
+  const derivingKey = pbkdf2Async(password, keySalt, PKCS12_ITERATIONS, 32, 'sha256');
+  const macSalt = randomBytes(16);
+  const macKey = pkcs12Sha256Key(password, macSalt, 3, PKCS12_ITERATIONS, 32);
   // localKeyId pairs the key with its certificate; SHA-1 of the leaf is what keytool uses.
   const pairing = [attribute(OID.friendlyName, bmpString(entry.alias)), attribute(OID.localKeyId, octetString(createHash('sha1').update(leaf).digest()))];
   const certBags = [certBag(leaf, pairing), ...issuers.map((der) => certBag(der, []))];
-  const keyBag = safeBag(OID.pkcs8ShroudedKeyBag, encryptedPrivateKeyInfo(entry.key, password), pairing);
+  const keyBag = safeBag(OID.pkcs8ShroudedKeyBag, encryptedPrivateKeyInfo(entry.key, await derivingKey, keySalt), pairing);
   const authSafe = joined(sequence(dataContentInfo(sequence(...certBags)), dataContentInfo(sequence(keyBag))));
-  return pfx(authSafe, password, randomBytes(16));
+  return pfx(authSafe, macSalt, macKey);
 }
 
 /** Derives the MAC salt from the bytes the MAC covers. */
 type SaltFromContents = (authSafeDer: Buffer) => Buffer;
 
-function pfx(authSafe: Buffer, password: string, salt: Buffer | SaltFromContents): Buffer {
+/** The PFX around `authSafe`, its MAC keyed by `password` through the PKCS#12 KDF. */
+function pfxUnderPassword(authSafe: Buffer, password: string, salt: Buffer | SaltFromContents): Buffer {
   const macSalt = typeof salt === 'function' ? salt(authSafe) : salt;
-  const macKey = pkcs12Sha256Key(password, macSalt, 3, PKCS12_ITERATIONS, 32);
+  return pfx(authSafe, macSalt, pkcs12Sha256Key(password, macSalt, 3, PKCS12_ITERATIONS, 32));
+}
+
+function pfx(authSafe: Buffer, macSalt: Buffer, macKey: Buffer): Buffer {
   const mac = createHmac('sha256', macKey).update(authSafe).digest();
   const macData = sequence(sequence(sequence(OID.sha256, asn1Null()), octetString(mac)), octetString(macSalt), integer(PKCS12_ITERATIONS));
   return joined(sequence(integer(3), dataContentInfo(authSafe), macData));
@@ -115,10 +132,8 @@ function certBag(der: Buffer, attributes: Der[]): Der {
  * writes the same structure but runs PBKDF2-SHA-256 in JavaScript, about 70 ms of the
  * keystore's cost; here the key derivation and cipher are node:crypto's.
  */
-function encryptedPrivateKeyInfo(key: KeyObject, password: string): Der {
-  const salt = randomBytes(16);
+function encryptedPrivateKeyInfo(key: KeyObject, derivedKey: Buffer, salt: Buffer): Der {
   const iv = randomBytes(16);
-  const derivedKey = pbkdf2Sync(password, salt, PKCS12_ITERATIONS, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', derivedKey, iv);
   const encrypted = Buffer.concat([cipher.update(key.export({ type: 'pkcs8', format: 'der' })), cipher.final()]);
   const pbkdf2Params = sequence(octetString(salt), integer(PKCS12_ITERATIONS), integer(32), sequence(OID.hmacWithSha256, asn1Null()));

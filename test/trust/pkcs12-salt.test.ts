@@ -61,8 +61,8 @@ t.test('keystore: MAC salt, PBES2 salt and IV are random, whatever the password'
   const ca = makeCa(dir, 'ca');
   const leaf = makeLeaf(dir, 'leaf', ca, ['dh1.example.test']);
   const entry = { alias: 'dh1', key: createPrivateKey(readFileSync(leaf.key)), chain: [new X509Certificate(readFileSync(leaf.cert)).raw] };
-  const first = encodeKeystore(entry, 'same password');
-  const second = encodeKeystore(entry, 'same password');
+  const first = await encodeKeystore(entry, 'same password');
+  const second = await encodeKeystore(entry, 'same password');
   t.notSame(macSalt(first), macSalt(second), 'MAC salt');
   t.notSame(keyBagSaltAndIv(first).salt, keyBagSaltAndIv(second).salt, 'PBES2 salt');
   t.notSame(keyBagSaltAndIv(first).iv, keyBagSaltAndIv(second).iv, 'AES IV');

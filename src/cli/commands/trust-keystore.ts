@@ -43,7 +43,7 @@ Example (one keystore per service for mutual TLS):
       const generated = !(await pathExists(passphraseFile));
       const passphrase = generated ? generatePassphrase() : await readPassphraseFile(passphraseFile);
       if (generated) await writeFileAtomic(passphraseFile, `${passphrase}\n`, { mode: 0o600 });
-      const outcome = await writeFileIfChanged(flags.out, buildKeystore(material, passphrase), 0o600);
+      const outcome = await writeFileIfChanged(flags.out, await buildKeystore(material, passphrase), 0o600);
       output.data({
         ok: true,
         keystore: flags.out,
