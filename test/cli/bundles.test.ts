@@ -75,6 +75,18 @@ t.test('the launcher picks the file by the first word that is not an option', as
     [['trsut'], 'dist/bundle/cli/main.js'],
     [['../../x'], 'dist/bundle/cli/main.js'],
   ];
+  // DH_PODMAN_DEBUG=1 asks for stack traces that name src/: the whole CLI, with source maps.
+  const debugCases: [string, RegExp][] = [
+    ['timing', /exec node \S*\/launch-bundle\.cjs command-trust /],
+    // A word that only contains a 1 is not the word 1 (src/base/debug.ts).
+    ['timing,10', /exec node \S*\/launch-bundle\.cjs command-trust /],
+    ['1', /exec node --enable-source-maps \S*\/dist\/bundle\/cli\/main\.js /],
+    ['timing, 1', /exec node --enable-source-maps \S*\/dist\/bundle\/cli\/main\.js /],
+  ];
+  for (const [debug, expected] of debugCases) {
+    const env = { ...process.env, DH_PODMAN_DEBUG: debug, PATH: `${join(repoRoot, 'test/fixtures/echo-node')}:${process.env.PATH}` };
+    t.match((await run('sh', ['-x', launcherPath, 'trust', '--help'], { env })).stderr, expected, `DH_PODMAN_DEBUG=${debug}`);
+  }
   for (const [args, file] of cases) {
     // sh -x prints each command it runs, the exec naming the file; the node first in PATH is a
     // stand-in that runs nothing.
